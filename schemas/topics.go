@@ -1,0 +1,41 @@
+package schemas
+
+import "strings"
+
+// Topic names (CONTRACT.md).
+const (
+	TopicOrders      = "shopify.orders"
+	TopicOrdersDLQ   = "shopify.orders.dlq"
+	TopicSettings    = "synco.settings"
+	TopicRequests    = "synco.requests"
+	TopicCommands    = "odoo.commands"
+	TopicCommandsDLQ = "odoo.commands.dlq"
+	TopicOutcomes    = "synco.outcomes"
+	// TopicProcessorState is the processor's changelog: the latest applied version
+	// of every order, compacted.
+	TopicProcessorState = "synco.processor.state"
+)
+
+// RetryTopics are the delayed-retry topics of the Odoo sink, shortest delay first.
+var RetryTopics = []string{"odoo.commands.retry.1m", "odoo.commands.retry.10m", "odoo.commands.retry.1h"}
+
+// SchemaForTopic names the value schema of a topic.
+func SchemaForTopic(topic string) string {
+	switch {
+	case topic == TopicOrders:
+		return OrderEventSchema
+	case topic == TopicSettings:
+		return ShopSettingsSchema
+	case strings.HasSuffix(topic, ".dlq"):
+		return DeadLetterSchema
+	case topic == TopicCommands || strings.HasPrefix(topic, TopicCommands+".retry."):
+		return OrderSyncSchema
+	case topic == TopicOutcomes:
+		return SyncOutcomeSchema
+	case topic == TopicRequests:
+		return SyncRequestSchema
+	case topic == TopicProcessorState:
+		return OrderStateSchema
+	}
+	return ""
+}

@@ -1,0 +1,360 @@
+package schemas
+
+import (
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// Order is a Shopify order snapshot. Money is decimal end to end: decimal.Decimal
+// travels as an Avro string through its TextMarshaler.
+type Order struct {
+	ID                  int64           `avro:"id" json:"id"`
+	AdminGraphqlAPIID   string          `avro:"admin_graphql_api_id" json:"admin_graphql_api_id"`
+	Name                string          `avro:"name" json:"name"`
+	OrderNumber         int64           `avro:"order_number" json:"order_number"`
+	Email               string          `avro:"email" json:"email"`
+	Phone               string          `avro:"phone" json:"phone"`
+	Customer            *Customer       `avro:"customer" json:"customer"`
+	CreatedAt           time.Time       `avro:"created_at" json:"created_at"`
+	UpdatedAt           time.Time       `avro:"updated_at" json:"updated_at"`
+	ProcessedAt         *time.Time      `avro:"processed_at" json:"processed_at"`
+	CancelledAt         *time.Time      `avro:"cancelled_at" json:"cancelled_at"`
+	CancelReason        string          `avro:"cancel_reason" json:"cancel_reason"`
+	Currency            string          `avro:"currency" json:"currency"`
+	PresentmentCurrency string          `avro:"presentment_currency" json:"presentment_currency"`
+	TotalPrice          decimal.Decimal `avro:"total_price" json:"total_price"`
+	SubtotalPrice       decimal.Decimal `avro:"subtotal_price" json:"subtotal_price"`
+	TotalTax            decimal.Decimal `avro:"total_tax" json:"total_tax"`
+	TotalDiscounts      decimal.Decimal `avro:"total_discounts" json:"total_discounts"`
+	TotalShipping       decimal.Decimal `avro:"total_shipping" json:"total_shipping"`
+	TaxesIncluded       bool            `avro:"taxes_included" json:"taxes_included"`
+	FinancialStatus     string          `avro:"financial_status" json:"financial_status"`
+	FulfillmentStatus   string          `avro:"fulfillment_status" json:"fulfillment_status"`
+	SourceName          string          `avro:"source_name" json:"source_name"`
+	Tags                string          `avro:"tags" json:"tags"`
+	Note                string          `avro:"note" json:"note"`
+	NoteAttributes      []NoteAttribute `avro:"note_attributes" json:"note_attributes"`
+	PaymentGatewayNames []string        `avro:"payment_gateway_names" json:"payment_gateway_names"`
+	Test                bool            `avro:"test" json:"test"`
+	BillingAddress      *Address        `avro:"billing_address" json:"billing_address"`
+	ShippingAddress     *Address        `avro:"shipping_address" json:"shipping_address"`
+	LineItems           []LineItem      `avro:"line_items" json:"line_items"`
+	ShippingLines       []ShippingLine  `avro:"shipping_lines" json:"shipping_lines"`
+}
+
+// CustomerName is the name a person would recognise the buyer by.
+func (o *Order) CustomerName() string {
+	if c := o.Customer; c != nil {
+		if n := joinName(c.FirstName, c.LastName); n != "" {
+			return n
+		}
+	}
+	if a := o.BillingAddress; a != nil && a.Name != "" {
+		return a.Name
+	}
+	return o.Email
+}
+
+func joinName(first, last string) string {
+	switch {
+	case first == "":
+		return last
+	case last == "":
+		return first
+	}
+	return first + " " + last
+}
+
+type Customer struct {
+	ID        int64  `avro:"id" json:"id"`
+	Email     string `avro:"email" json:"email"`
+	FirstName string `avro:"first_name" json:"first_name"`
+	LastName  string `avro:"last_name" json:"last_name"`
+	Phone     string `avro:"phone" json:"phone"`
+}
+
+type NoteAttribute struct {
+	Name  string `avro:"name" json:"name"`
+	Value string `avro:"value" json:"value"`
+}
+
+type Address struct {
+	Name         string `avro:"name" json:"name"`
+	Company      string `avro:"company" json:"company"`
+	Address1     string `avro:"address1" json:"address1"`
+	Address2     string `avro:"address2" json:"address2"`
+	City         string `avro:"city" json:"city"`
+	Zip          string `avro:"zip" json:"zip"`
+	ProvinceCode string `avro:"province_code" json:"province_code"`
+	CountryCode  string `avro:"country_code" json:"country_code"`
+	Phone        string `avro:"phone" json:"phone"`
+}
+
+type LineItem struct {
+	ID               int64           `avro:"id" json:"id"`
+	ProductID        int64           `avro:"product_id" json:"product_id"`
+	VariantID        int64           `avro:"variant_id" json:"variant_id"`
+	SKU              string          `avro:"sku" json:"sku"`
+	Title            string          `avro:"title" json:"title"`
+	VariantTitle     string          `avro:"variant_title" json:"variant_title"`
+	Quantity         int32           `avro:"quantity" json:"quantity"`
+	Price            decimal.Decimal `avro:"price" json:"price"`
+	TotalDiscount    decimal.Decimal `avro:"total_discount" json:"total_discount"`
+	Taxable          bool            `avro:"taxable" json:"taxable"`
+	RequiresShipping bool            `avro:"requires_shipping" json:"requires_shipping"`
+	TaxLines         []TaxLine       `avro:"tax_lines" json:"tax_lines"`
+}
+
+type TaxLine struct {
+	Title string          `avro:"title" json:"title"`
+	Rate  decimal.Decimal `avro:"rate" json:"rate"`
+	Price decimal.Decimal `avro:"price" json:"price"`
+}
+
+type ShippingLine struct {
+	ID              int64           `avro:"id" json:"id"`
+	Title           string          `avro:"title" json:"title"`
+	Code            string          `avro:"code" json:"code"`
+	Price           decimal.Decimal `avro:"price" json:"price"`
+	DiscountedPrice decimal.Decimal `avro:"discounted_price" json:"discounted_price"`
+	TaxLines        []TaxLine       `avro:"tax_lines" json:"tax_lines"`
+}
+
+// Origins of an OrderEvent.
+const (
+	OriginWebhook  = "webhook"
+	OriginBackfill = "backfill"
+	OriginManual   = "manual"
+)
+
+// OrderEvent is one thing Shopify told us about an order.
+type OrderEvent struct {
+	EventID     string     `avro:"event_id"`
+	Shop        string     `avro:"shop"`
+	OrderID     int64      `avro:"order_id"`
+	Topic       string     `avro:"topic"`
+	Origin      string     `avro:"origin"`
+	WebhookID   string     `avro:"webhook_id"`
+	TriggeredAt *time.Time `avro:"triggered_at"`
+	ReceivedAt  time.Time  `avro:"received_at"`
+	Force       bool       `avro:"force"`
+	Order       Order      `avro:"order"`
+	Raw         []byte     `avro:"raw"`
+}
+
+// ShopSettings are a shop's sync rules; the same JSON in the config file and the API.
+type ShopSettings struct {
+	Shop                  string           `avro:"shop" json:"-"`
+	Revision              int64            `avro:"revision" json:"-"`
+	UpdatedAt             time.Time        `avro:"updated_at" json:"-"`
+	AutoSync              bool             `avro:"auto_sync" json:"auto_sync"`
+	PaymentStatuses       []string         `avro:"payment_statuses" json:"payment_statuses"`
+	FulfillmentStatuses   []string         `avro:"fulfillment_statuses" json:"fulfillment_statuses"`
+	OrderSources          []string         `avro:"order_sources" json:"order_sources"`
+	Create                string           `avro:"create" json:"create"`
+	InvoiceFor            string           `avro:"invoice_for" json:"invoice_for"`
+	SalesJournalID        int64            `avro:"sales_journal_id" json:"sales_journal_id"`
+	IncomeAccount         IncomeAccount    `avro:"income_account" json:"income_account"`
+	Payments              PaymentSettings  `avro:"payments" json:"payments"`
+	Currency              string           `avro:"currency" json:"currency"`
+	Customer              CustomerSettings `avro:"customer" json:"customer"`
+	DateFrom              string           `avro:"date_from" json:"date_from"`
+	DateTo                string           `avro:"date_to" json:"date_to"`
+	OrderPrefix           string           `avro:"order_prefix" json:"order_prefix"`
+	UseShopifyOrderNumber bool             `avro:"use_shopify_order_number" json:"use_shopify_order_number"`
+	SyncRefunds           bool             `avro:"sync_refunds" json:"sync_refunds"`
+	CancelSaleOrder       bool             `avro:"cancel_sale_order" json:"cancel_sale_order"`
+	Include               IncludeSettings  `avro:"include" json:"include"`
+}
+
+type IncomeAccount struct {
+	Mode      string `avro:"mode" json:"mode"`
+	AccountID int64  `avro:"account_id" json:"account_id,omitempty"`
+}
+
+type PaymentSettings struct {
+	Mode              string           `avro:"mode" json:"mode"`
+	JournalID         int64            `avro:"journal_id" json:"journal_id,omitempty"`
+	Gateways          map[string]int64 `avro:"gateways" json:"gateways,omitempty"`
+	SyncPaymentMethod bool             `avro:"sync_payment_method" json:"sync_payment_method"`
+}
+
+type CustomerSettings struct {
+	Mode       string `avro:"mode" json:"mode"`
+	PartnerID  int64  `avro:"partner_id" json:"partner_id,omitempty"`
+	GuestsOnly bool   `avro:"guests_only" json:"guests_only,omitempty"`
+}
+
+type IncludeSettings struct {
+	NoteAttributes bool `avro:"note_attributes" json:"note_attributes"`
+	Tags           bool `avro:"tags" json:"tags"`
+}
+
+// DefaultSettings is what a shop gets before anyone chose: every order eligible,
+// synced as a draft sale order.
+func DefaultSettings(shop string) ShopSettings {
+	return ShopSettings{
+		Shop:                  shop,
+		AutoSync:              true,
+		PaymentStatuses:       []string{"all"},
+		FulfillmentStatuses:   []string{"all"},
+		OrderSources:          []string{"all"},
+		Create:                CreateDraftSaleOrder,
+		InvoiceFor:            "all",
+		IncomeAccount:         IncomeAccount{Mode: "product_category"},
+		Payments:              PaymentSettings{Mode: "single", Gateways: map[string]int64{}},
+		Currency:              "shop",
+		Customer:              CustomerSettings{Mode: "normal"},
+		UseShopifyOrderNumber: true,
+	}
+}
+
+// What the settings' `create` asks Odoo to hold.
+const (
+	CreateDraftSaleOrder            = "draft_sale_order"
+	CreateConfirmedSaleOrder        = "confirmed_sale_order"
+	CreateDraftInvoice              = "draft_invoice"
+	CreateConfirmedInvoice          = "confirmed_invoice"
+	CreateSaleOrderDraftInvoice     = "sale_order_draft_invoice"
+	CreateSaleOrderConfirmedInvoice = "sale_order_confirmed_invoice"
+)
+
+// SaleOrderState and InvoiceState are the desired states in an OrderSync.
+type SaleOrderState string
+
+const (
+	SaleOrderNone      SaleOrderState = "NONE"
+	SaleOrderDraft     SaleOrderState = "DRAFT"
+	SaleOrderConfirmed SaleOrderState = "CONFIRMED"
+	SaleOrderCancelled SaleOrderState = "CANCELLED"
+)
+
+type InvoiceState string
+
+const (
+	InvoiceNone   InvoiceState = "NONE"
+	InvoiceDraft  InvoiceState = "DRAFT"
+	InvoicePosted InvoiceState = "POSTED"
+)
+
+// OrderSync is the whole desired Odoo state of one order.
+type OrderSync struct {
+	CommandID string         `avro:"command_id"`
+	Shop      string         `avro:"shop"`
+	OrderID   int64          `avro:"order_id"`
+	Version   int64          `avro:"version"`
+	Seq       int64          `avro:"seq"`
+	IssuedAt  time.Time      `avro:"issued_at"`
+	Attempt   int32          `avro:"attempt"`
+	SaleOrder SaleOrderState `avro:"sale_order"`
+	Invoice   InvoiceState   `avro:"invoice"`
+	OdooName  string         `avro:"odoo_name"`
+	Settings  ShopSettings   `avro:"settings"`
+	Order     Order          `avro:"order"`
+}
+
+// Outcome statuses, as the order table shows them.
+const (
+	StatusSynced     = "synced"
+	StatusNotSynced  = "not_synced"
+	StatusInProgress = "in_progress"
+	StatusDelayed    = "delayed"
+	StatusFailed     = "failed"
+)
+
+// Stages that write outcomes.
+const (
+	StageProcessor = "processor"
+	StageSinkOdoo  = "sink.odoo"
+)
+
+// SyncOutcome is what happened to an order at one stage.
+type SyncOutcome struct {
+	OutcomeID         string          `avro:"outcome_id"`
+	Shop              string          `avro:"shop"`
+	OrderID           int64           `avro:"order_id"`
+	Version           int64           `avro:"version"`
+	Stage             string          `avro:"stage"`
+	At                time.Time       `avro:"at"`
+	OrderName         string          `avro:"order_name"`
+	CreatedAt         time.Time       `avro:"created_at"`
+	Email             string          `avro:"email"`
+	Customer          string          `avro:"customer"`
+	Total             decimal.Decimal `avro:"total"`
+	Currency          string          `avro:"currency"`
+	FinancialStatus   string          `avro:"financial_status"`
+	FulfillmentStatus string          `avro:"fulfillment_status"`
+	Source            string          `avro:"source"`
+	Eligible          bool            `avro:"eligible"`
+	IneligibleReasons []string        `avro:"ineligible_reasons"`
+	Status            string          `avro:"status"`
+	OdooModel         string          `avro:"odoo_model"`
+	OdooID            int64           `avro:"odoo_id"`
+	OdooName          string          `avro:"odoo_name"`
+	InvoiceID         int64           `avro:"invoice_id"`
+	Error             string          `avro:"error"`
+	RetryAt           *time.Time      `avro:"retry_at"`
+	Attempt           int32           `avro:"attempt"`
+	RPCCalls          int32           `avro:"rpc_calls"`
+	LatencyMs         int64           `avro:"latency_ms"`
+}
+
+// OutcomeFor fills an outcome's order summary from a snapshot.
+func OutcomeFor(o *Order, shop, stage string) SyncOutcome {
+	return SyncOutcome{
+		Shop:              shop,
+		OrderID:           o.ID,
+		Version:           o.UpdatedAt.UnixMilli(),
+		Stage:             stage,
+		OrderName:         o.Name,
+		CreatedAt:         o.CreatedAt,
+		Email:             o.Email,
+		Customer:          o.CustomerName(),
+		Total:             o.TotalPrice,
+		Currency:          o.Currency,
+		FinancialStatus:   o.FinancialStatus,
+		FulfillmentStatus: o.FulfillmentStatus,
+		Source:            o.SourceName,
+		IneligibleReasons: []string{},
+	}
+}
+
+// OrderKey is the Kafka key of every per-order topic.
+func OrderKey(shop string, orderID int64) []byte {
+	return []byte(shop + "/" + itoa(orderID))
+}
+
+// DeadLetter keeps something a stage could not use, whole, with the reason.
+type DeadLetter struct {
+	Shop        string            `avro:"shop"`
+	Key         string            `avro:"key"`
+	OriginTopic string            `avro:"origin_topic"`
+	Stage       string            `avro:"stage"`
+	Reason      string            `avro:"reason"`
+	At          time.Time         `avro:"at"`
+	Attempt     int32             `avro:"attempt"`
+	Headers     map[string]string `avro:"headers"`
+	Payload     []byte            `avro:"payload"`
+}
+
+// SyncRequest asks ingest to fetch orders from Shopify and push them through again.
+type SyncRequest struct {
+	RequestID   string    `avro:"request_id"`
+	Shop        string    `avro:"shop"`
+	OrderIDs    []int64   `avro:"order_ids"`
+	AllEligible bool      `avro:"all_eligible"`
+	RequestedBy string    `avro:"requested_by"`
+	RequestedAt time.Time `avro:"requested_at"`
+}
+
+// OrderState is the processor's per-order state, kept in its changelog.
+type OrderState struct {
+	Shop           string   `avro:"shop"`
+	OrderID        int64    `avro:"order_id"`
+	Version        int64    `avro:"version"`
+	Seq            int64    `avro:"seq"`
+	RecentEventIDs []string `avro:"recent_event_ids"`
+	Eligible       bool     `avro:"eligible"`
+	Order          Order    `avro:"order"`
+}
