@@ -1,0 +1,106 @@
+// Package rules decides, without any I/O, whether an order is eligible under a shop's
+// settings and what Odoo must then hold for it. The processor applies it; the query
+// API's preview evaluates it on stored orders.
+package rules
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/synco-dev/synco/schemas"
+)
+
+// Decision is what the rules make of one order.
+type Decision struct {
+	Eligible  bool
+	Reasons   []string // why not eligible, for people; empty when eligible
+	SaleOrder schemas.SaleOrderState
+	Invoice   schemas.InvoiceState
+}
+
+// Evaluate applies settings s to order o.
+func Evaluate(s *schemas.ShopSettings, o *schemas.Order) Decision {
+	d := Decision{Reasons: []string{}, SaleOrder: schemas.SaleOrderNone, Invoice: schemas.InvoiceNone}
+	if v := o.FinancialStatus; !allows(s.PaymentStatuses, v) {
+		d.Reasons = append(d.Reasons, fmt.Sprintf("payment status %q is not synced", v))
+	}
+	if v := FulfillmentStatus(o); !allows(s.FulfillmentStatuses, v) {
+		d.Reasons = append(d.Reasons, fmt.Sprintf("fulfillment status %q is not synced", v))
+	}
+	if v := o.SourceName; !allows(s.OrderSources, v) {
+		d.Reasons = append(d.Reasons, fmt.Sprintf("order source %q is not synced", v))
+	}
+	if from, ok := parseDate(s.DateFrom); ok && o.CreatedAt.Before(from) {
+		d.Reasons = append(d.Reasons, "created before "+s.DateFrom)
+	}
+	if to, ok := parseDate(s.DateTo); ok && !o.CreatedAt.Before(to.AddDate(0, 0, 1)) {
+		d.Reasons = append(d.Reasons, "created after "+s.DateTo)
+	}
+	if len(d.Reasons) > 0 {
+		return d
+	}
+	d.Eligible = true
+	switch s.Create {
+	case schemas.CreateDraftSaleOrder, "":
+		d.SaleOrder = schemas.SaleOrderDraft
+	case schemas.CreateConfirmedSaleOrder:
+		d.SaleOrder = schemas.SaleOrderConfirmed
+	case schemas.CreateDraftInvoice:
+		d.Invoice = schemas.InvoiceDraft
+	case schemas.CreateConfirmedInvoice:
+		d.Invoice = schemas.InvoicePosted
+	case schemas.CreateSaleOrderDraftInvoice:
+		d.SaleOrder, d.Invoice = schemas.SaleOrderConfirmed, schemas.InvoiceDraft
+	case schemas.CreateSaleOrderConfirmedInvoice:
+		d.SaleOrder, d.Invoice = schemas.SaleOrderConfirmed, schemas.InvoicePosted
+	}
+	if d.Invoice != schemas.InvoiceNone && s.InvoiceFor == "paid" && !isPaid(o.FinancialStatus) {
+		d.Invoice = schemas.InvoiceNone
+	}
+	if o.CancelledAt != nil && s.CancelSaleOrder && d.SaleOrder != schemas.SaleOrderNone {
+		d.SaleOrder = schemas.SaleOrderCancelled
+	}
+	return d
+}
+
+// FulfillmentStatus is Shopify's fulfillment status with null read as "unfulfilled".
+func FulfillmentStatus(o *schemas.Order) string {
+	if o.FulfillmentStatus == "" {
+		return "unfulfilled"
+	}
+	return o.FulfillmentStatus
+}
+
+func isPaid(financial string) bool {
+	return financial == "paid" || financial == "partially_refunded" || financial == "refunded"
+}
+
+func allows(list []string, v string) bool {
+	return len(list) == 0 || slices.Contains(list, "all") || slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, v) })
+}
+
+func parseDate(s string) (time.Time, bool) {
+	if s == "" {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	return t, err == nil
+}
+
+// OdooName is the name new Odoo records get: the prefix plus Shopify's order number,
+// or empty to let Odoo's sequence name it.
+func OdooName(s *schemas.ShopSettings, o *schemas.Order) string {
+	if !s.UseShopifyOrderNumber {
+		if s.OrderPrefix == "" {
+			return ""
+		}
+		return s.OrderPrefix + fmt.Sprint(o.ID)
+	}
+	n := strings.TrimPrefix(o.Name, "#")
+	if n == "" && o.OrderNumber > 0 {
+		n = fmt.Sprint(o.OrderNumber)
+	}
+	return s.OrderPrefix + n
+}
