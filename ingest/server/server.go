@@ -1,0 +1,83 @@
+// Package server runs the ingest stage: the webhook endpoint, health and metrics,
+// publishing to Kafka through the shared publisher.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/synco-dev/synco/ingest/webhook"
+	"github.com/synco-dev/synco/platform/config"
+	"github.com/synco-dev/synco/platform/kafka"
+	"github.com/synco-dev/synco/platform/metrics"
+	"github.com/synco-dev/synco/schemas"
+)
+
+// Deps is what the ingest stage needs; main wires it.
+type Deps struct {
+	Config    *config.Config
+	Publisher *kafka.Publisher
+	Metrics   *metrics.Registry
+	Log       *slog.Logger
+}
+
+type kafkaPublisher struct{ p *kafka.Publisher }
+
+func (k kafkaPublisher) PublishOrder(ctx context.Context, ev *schemas.OrderEvent) error {
+	return k.p.Publish(ctx, schemas.TopicOrders, schemas.OrderKey(ev.Shop, ev.OrderID), ev)
+}
+
+func (k kafkaPublisher) PublishDeadLetter(ctx context.Context, dl *schemas.DeadLetter) error {
+	return k.p.Publish(ctx, schemas.TopicOrdersDLQ, []byte(dl.Shop), dl)
+}
+
+// Handler builds the ingest HTTP routes.
+func Handler(d Deps) http.Handler {
+	secrets := func(shop string) (string, bool) {
+		s, ok := d.Config.Shop(shop)
+		if !ok {
+			return "", false
+		}
+		return s.WebhookSecret, true
+	}
+	wh := webhook.New(secrets, kafkaPublisher{d.Publisher}, d.Log, webhook.Options{
+		Counter: d.Metrics.Counter("webhooks_total", "Shopify webhook deliveries by topic and result.", "topic", "result"),
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/webhooks/shopify", wh)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := d.Publisher.Client().Ping(ctx); err != nil {
+			http.Error(w, "kafka: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ready\n"))
+	})
+	mux.Handle("GET /metrics", d.Metrics.Handler())
+	return mux
+}
+
+// Serve serves the ingest routes on ln until ctx ends, then drains for up to 5 s.
+func Serve(ctx context.Context, ln net.Listener, d Deps) error {
+	srv := &http.Server{Handler: Handler(d), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	d.Log.Info("ingest listening", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	}
+}
