@@ -1,0 +1,138 @@
+// Package odoo makes Odoo match an OrderSync command: it owns the two ways of talking
+// to Odoo (XML-RPC for every version, JSON-2 for 19 and later) behind one Client, the
+// classification of every Odoo failure as retriable or permanent, and the Syncer that
+// finds or creates customers, products, taxes, sale orders and invoices idempotently.
+package odoo
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/synco-dev/synco/platform/config"
+)
+
+// Client is one connection to one Odoo database. Values going in are Go strings, bools,
+// ints, float64s, slices and string-keyed maps (never nil, never decimals: see
+// money.go); values coming back are normalised the same way by both implementations:
+// int64, float64, bool, string, []any, map[string]any (and nil from JSON-2 only).
+// Every failure is an *Error. Implementations are safe for concurrent use.
+type Client interface {
+	// Version is the server's major version (16, 17, ... 19), asked once and cached.
+	Version(ctx context.Context) (int, error)
+	// Call runs model.method as execute_kw would: positional args and keyword kwargs
+	// (kwargs may hold "context").
+	Call(ctx context.Context, model, method string, args []any, kwargs map[string]any) (any, error)
+}
+
+// Option tunes a client.
+type Option func(*options)
+
+type options struct {
+	http        *http.Client
+	maxInFlight int
+	timeout     time.Duration
+	version     int
+	userAgent   string
+}
+
+// WithHTTPClient sets the HTTP client (transport, proxies, TLS).
+func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.http = c } }
+
+// MaxInFlight bounds the calls in flight to this Odoo at once (config odoo.concurrency);
+// 0 means no bound.
+func MaxInFlight(n int) Option { return func(o *options) { o.maxInFlight = n } }
+
+// CallTimeout bounds each call (default 2 minutes: create_invoices on a big order is slow).
+func CallTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
+
+// KnownVersion skips asking the server for its version.
+func KnownVersion(major int) Option { return func(o *options) { o.version = major } }
+
+func buildOptions(opts []Option) options {
+	o := options{timeout: 2 * time.Minute, userAgent: "synco-sink-odoo"}
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.http == nil {
+		o.http = &http.Client{}
+	}
+	return o
+}
+
+// limiter is a counting semaphore; a nil limiter does not limit.
+type limiter chan struct{}
+
+func newLimiter(n int) limiter {
+	if n <= 0 {
+		return nil
+	}
+	return make(limiter, n)
+}
+
+func (l limiter) acquire(ctx context.Context) error {
+	if l == nil {
+		return nil
+	}
+	select {
+	case l <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (l limiter) release() {
+	if l != nil {
+		<-l
+	}
+}
+
+// Protocols in config.Odoo.Protocol.
+const (
+	ProtocolAuto   = "auto"
+	ProtocolXMLRPC = "xmlrpc"
+	ProtocolJSON2  = "json2"
+)
+
+// Dial makes the client a shop's Odoo config asks for. With protocol auto it asks
+// common.version() over XML-RPC (no credentials needed) and uses JSON-2 on 19+ when an
+// API key is configured, XML-RPC otherwise. Dial does not log in: the XML-RPC client
+// authenticates on its first call.
+func Dial(ctx context.Context, cfg config.Odoo, opts ...Option) (Client, error) {
+	url := strings.TrimRight(cfg.URL, "/")
+	if cfg.Concurrency > 0 {
+		opts = append([]Option{MaxInFlight(cfg.Concurrency)}, opts...)
+	}
+	key := cfg.APIKey
+	if key == "" {
+		key = cfg.Password
+	}
+	switch strings.ToLower(cfg.Protocol) {
+	case ProtocolXMLRPC:
+		return NewXMLRPC(url, cfg.DB, cfg.Username, passwordOrKey(cfg), opts...), nil
+	case ProtocolJSON2:
+		return NewJSON2(url, cfg.DB, key, opts...), nil
+	case ProtocolAuto, "":
+		x := NewXMLRPC(url, cfg.DB, cfg.Username, passwordOrKey(cfg), opts...)
+		v, err := x.Version(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if v >= 19 && cfg.APIKey != "" {
+			return NewJSON2(url, cfg.DB, cfg.APIKey, append(opts, KnownVersion(v))...), nil
+		}
+		return x, nil
+	}
+	return nil, permanent("", "dial", nil, "", fmt.Sprintf("unknown Odoo protocol %q (auto, xmlrpc or json2)", cfg.Protocol))
+}
+
+// passwordOrKey: XML-RPC takes an API key in place of the password too.
+func passwordOrKey(cfg config.Odoo) string {
+	if cfg.Password != "" {
+		return cfg.Password
+	}
+	return cfg.APIKey
+}
