@@ -12,7 +12,8 @@ import (
 	"github.com/synco-dev/synco/schemas"
 )
 
-// Decision is what the rules make of one order.
+// Decision is what the rules make of one order. SaleOrder and Invoice say what
+// Odoo must hold if the order is (or already was) synced.
 type Decision struct {
 	Eligible  bool
 	Reasons   []string // why not eligible, for people; empty when eligible
@@ -38,10 +39,9 @@ func Evaluate(s *schemas.ShopSettings, o *schemas.Order) Decision {
 	if to, ok := parseDate(s.DateTo); ok && !o.CreatedAt.Before(to.AddDate(0, 0, 1)) {
 		d.Reasons = append(d.Reasons, "created after "+s.DateTo)
 	}
-	if len(d.Reasons) > 0 {
-		return d
-	}
-	d.Eligible = true
+	d.Eligible = len(d.Reasons) == 0
+	// The desired state is computed for ineligible orders too: an order already in
+	// Odoo stays in step with Shopify even when it no longer passes the filters.
 	switch s.Create {
 	case schemas.CreateDraftSaleOrder, "":
 		d.SaleOrder = schemas.SaleOrderDraft

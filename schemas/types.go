@@ -355,6 +355,6 @@ type OrderState struct {
 	Version        int64    `avro:"version"`
 	Seq            int64    `avro:"seq"`
 	RecentEventIDs []string `avro:"recent_event_ids"`
-	Eligible       bool     `avro:"eligible"`
+	Commanded      bool     `avro:"commanded"`
 	Order          Order    `avro:"order"`
 }

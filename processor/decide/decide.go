@@ -1,0 +1,83 @@
+// Package decide is the processor's per-event logic, without I/O: given what the
+// processor knows of an order and a new event, it says whether the event is news,
+// and if so the new state, the Odoo command and the outcome to emit.
+package decide
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/synco-dev/synco/rules"
+	"github.com/synco-dev/synco/schemas"
+)
+
+// recentEvents bounds the event ids remembered per order for deduplication.
+const recentEvents = 16
+
+// Result of one event. Drop is non-empty when the event changes nothing.
+type Result struct {
+	Drop    string
+	State   schemas.OrderState
+	Command *schemas.OrderSync
+	Outcome *schemas.SyncOutcome
+}
+
+// Event decides what event ev means for an order whose state is prev (nil: unknown).
+func Event(prev *schemas.OrderState, ev *schemas.OrderEvent, settings *schemas.ShopSettings, now time.Time) Result {
+	if prev != nil && slices.Contains(prev.RecentEventIDs, ev.EventID) && !ev.Force {
+		return Result{Drop: "duplicate event " + ev.EventID}
+	}
+	if ev.Order.UpdatedAt.IsZero() {
+		// refunds/create, orders/edited, orders/delete name the order but carry no
+		// snapshot: the orders/updated that Shopify sends with them brings it.
+		return Result{Drop: ev.Topic + " carries no order snapshot"}
+	}
+	snapshot := ev.Order
+	version := snapshot.UpdatedAt.UnixMilli()
+	if prev != nil {
+		switch {
+		case version < prev.Version && !ev.Force:
+			return Result{Drop: fmt.Sprintf("stale: version %d is older than %d", version, prev.Version)}
+		case version == prev.Version && !ev.Force:
+			return Result{Drop: fmt.Sprintf("duplicate: version %d already applied", version)}
+		case version < prev.Version:
+			// A forced re-sync never moves an order backwards.
+			snapshot, version = prev.Order, prev.Version
+		}
+	}
+	next := schemas.OrderState{Shop: ev.Shop, OrderID: ev.OrderID, Version: version, Seq: 1, Order: snapshot,
+		RecentEventIDs: []string{ev.EventID}}
+	if prev != nil {
+		next.Seq = prev.Seq + 1
+		next.Commanded = prev.Commanded
+		next.RecentEventIDs = append(next.RecentEventIDs, prev.RecentEventIDs...)
+		if len(next.RecentEventIDs) > recentEvents {
+			next.RecentEventIDs = next.RecentEventIDs[:recentEvents]
+		}
+	}
+	d := rules.Evaluate(settings, &snapshot)
+	out := schemas.OutcomeFor(&snapshot, ev.Shop, schemas.StageProcessor)
+	out.OutcomeID = fmt.Sprintf("%s/%d/%d/%d/processor", ev.Shop, ev.OrderID, version, next.Seq)
+	out.Version = version
+	out.At = now.UTC().Truncate(time.Millisecond)
+	out.Eligible = d.Eligible
+	out.IneligibleReasons = d.Reasons
+	res := Result{State: next, Outcome: &out}
+	if !d.Eligible && (prev == nil || !prev.Commanded) {
+		out.Status = schemas.StatusNotSynced
+		return res
+	}
+	res.State.Commanded = true
+	out.Status = schemas.StatusInProgress
+	res.Command = &schemas.OrderSync{
+		CommandID: fmt.Sprintf("%s/%d/%d/%d", ev.Shop, ev.OrderID, version, next.Seq),
+		Shop:      ev.Shop, OrderID: ev.OrderID, Version: version, Seq: next.Seq,
+		IssuedAt:  out.At,
+		SaleOrder: d.SaleOrder, Invoice: d.Invoice,
+		OdooName:  rules.OdooName(settings, &snapshot),
+		Settings:  *settings,
+		Order:     snapshot,
+	}
+	return res
+}
