@@ -168,14 +168,20 @@ func tracebackException(text string) (exc, msg string) {
 		l := lastLine(text)
 		return l, l
 	}
-	last := -1
+	frame := -1
 	for i, l := range lines {
-		if strings.HasPrefix(l, " ") {
-			last = i
+		if strings.HasPrefix(l, "  File ") {
+			frame = i
 		}
 	}
-	for _, l := range lines[last+1:] {
-		if l = strings.TrimSpace(l); l != "" {
+	// The frame's source line and its ^^^ markers are indented deeper; then comes the
+	// exception.
+	j := frame + 1
+	for j < len(lines) && strings.HasPrefix(lines[j], "    ") {
+		j++
+	}
+	for ; frame >= 0 && j < len(lines); j++ {
+		if l := strings.TrimSpace(lines[j]); l != "" {
 			return l, l
 		}
 	}
