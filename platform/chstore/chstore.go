@@ -152,9 +152,24 @@ func Migrate(ctx context.Context, conn driver.Conn) error {
 		if err := conn.Exec(ctx, m.SQL); err != nil {
 			return fmt.Errorf("migration %d: %w", m.Version, err)
 		}
-		if err := conn.Exec(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", uint32(m.Version), time.Now()); err != nil {
+		if err := record(ctx, conn, m.Version); err != nil {
 			return fmt.Errorf("record migration %d: %w", m.Version, err)
 		}
 	}
 	return nil
+}
+
+// record notes an applied migration. It sends a block: ClickHouse 18.16 answers an
+// INSERT ... VALUES sent through Exec by waiting for data that never comes (the
+// connection then times out).
+func record(ctx context.Context, conn driver.Conn, version int) error {
+	b, err := conn.PrepareBatch(ctx, "INSERT INTO schema_migrations (version, applied_at)")
+	if err != nil {
+		return err
+	}
+	if err := b.Append(uint32(version), time.Now()); err != nil {
+		b.Abort()
+		return err
+	}
+	return b.Send()
 }
