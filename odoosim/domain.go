@@ -405,7 +405,7 @@ func (c *call) search(m *Model, domain any, offset, limit int, order string) ([]
 	if order == "" {
 		order = m.order
 	}
-	if err := c.sortIDs(m, ids, order); err != nil {
+	if err := c.sortIDs(m, ids, order, order != m.order); err != nil {
 		return nil, err
 	}
 	if offset > 0 {
@@ -424,7 +424,7 @@ func (c *call) search(m *Model, domain any, offset, limit int, order string) ([]
 	return ids, nil
 }
 
-func (c *call) sortIDs(m *Model, ids []int, order string) error {
+func (c *call) sortIDs(m *Model, ids []int, order string, strict bool) error {
 	type key struct {
 		f    string
 		desc bool
@@ -440,6 +440,9 @@ func (c *call) sortIDs(m *Model, ids []int, order string) error {
 			k.desc = true
 		}
 		if k.f != "id" && m.field(c.version(), k.f) == nil {
+			if !strict {
+				continue // default _order fields we do not model
+			}
 			return valueError(fmt.Sprintf("Invalid \"order\" specified (%s). A valid \"order\" specification is a comma-separated list of valid field names (optionally followed by asc/desc for the direction)", order))
 		}
 		keys = append(keys, k)
@@ -481,7 +484,7 @@ func (c *call) sortVal(m *Model, r Record, name string) any {
 		}
 		return nil
 	}
-	if v == false {
+	if v == false && (f == nil || f.Type != "boolean") {
 		return nil
 	}
 	return v

@@ -379,7 +379,7 @@ func (c *call) badM2OFault(m *Model, r Record, s string) error {
 	name := asStr(r["name"])
 	var line2 string
 	if c.version() >= 17 {
-		line2 = fmt.Sprintf("LINE 1: ...%s', NULL, NULL, false, '%s', NULL, '%s...", now[8:], name, shown)
+		line2 = fmt.Sprintf("LINE 1: ...%s', NULL, NULL, false, '%s', NULL, '%s...", now[7:], name, shown)
 	} else {
 		line2 = fmt.Sprintf("LINE 1: ...1.0, '%s', NULL, '%s', NULL, '%s...", now, name, shown)
 	}

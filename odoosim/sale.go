@@ -128,7 +128,7 @@ func (s *store) defineSale() {
 		}),
 		fld("name", "text", "Description").req(),
 		fld("display_type", "selection", "Display Type").sel("line_section", "line_note"),
-		fld("product_uom_qty", "float", "Quantity").def(1.0),
+		fld("product_uom_qty", "float", "Quantity").req().def(1.0),
 		fld(uomField, "many2one", "Unit of Measure").rel("uom.uom"),
 		fld("price_unit", "float", "Unit Price").req(),
 		fld("discount", "float", "Discount (%)").def(0.0),

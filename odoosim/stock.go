@@ -83,7 +83,7 @@ func (s *store) defineStock() {
 		fld("sale_line_id", "many2one", "Sale Line").rel("sale.order.line"),
 		fld("origin_returned_move_id", "many2one", "Origin return move").rel("stock.move"),
 		fld("to_refund", "boolean", "Update quantities on SO/PO").def(false),
-		fld("move_line_ids", "one2many", "Move Line").rel("stock.move.line").comp(func(*call, Record) any { return []int{} }),
+		fld("move_line_ids", "one2many", "Move Line").rel("stock.move.line").inv("move_id"),
 	}
 	if v >= 17 {
 		mvFields = append(mvFields, fld("quantity", "float", "Quantity"), fld("picked", "boolean", "Picked").def(false))
@@ -97,11 +97,27 @@ func (s *store) defineStock() {
 			}))
 	}
 	sm := s.addModel("stock.move", "Stock Move", "StockMove", "sequence, id", mvFields...)
+	sm.display = func(c *call, r Record) string {
+		name := ""
+		if p := c.rec("stock.picking", asInt(r["picking_id"])); p != nil && asStr(p["origin"]) != "" {
+			name = asStr(p["origin"]) + "/"
+		}
+		if p := c.rec("product.product", asInt(r["product_id"])); p != nil && asStr(p["default_code"]) != "" {
+			name += asStr(p["default_code"]) + ": "
+		}
+		return name + asStr(c.rec("stock.location", asInt(r["location_id"]))["name"]) + ">" + asStr(c.rec("stock.location", asInt(r["location_dest_id"]))["name"])
+	}
 	sm.next = 0
-	s.addModel("stock.move.line", "Product Moves (Stock Move Line)", "StockMoveLine", "id",
+	mlFields := []*fb{
 		fld("move_id", "many2one", "Stock Operation").rel("stock.move"),
 		fld("product_id", "many2one", "Product").rel("product.product"),
-	)
+	}
+	if v >= 17 {
+		mlFields = append(mlFields, fld("quantity", "float", "Quantity"), fld("picked", "boolean", "Picked"))
+	} else {
+		mlFields = append(mlFields, fld("qty_done", "float", "Quantity Done"), fld("reserved_uom_qty", "float", "Reserved"))
+	}
+	s.addModel("stock.move.line", "Product Moves (Stock Move Line)", "StockMoveLine", "id", mlFields...)
 
 	q := s.addModel("stock.quant", "Quants", "StockQuant", "id",
 		fld("product_id", "many2one", "Product").rel("product.product").req(),
@@ -150,7 +166,7 @@ func (s *store) defineStock() {
 	)
 	s.addModel("stock.return.picking.line", "Product Return Moves", "ReturnPickingLine", "id",
 		fld("product_id", "many2one", "Product").rel("product.product").req(),
-		fld("quantity", "float", "Quantity").def(0.0),
+		fld("quantity", "float", "Quantity").req().def(0.0),
 		fld("move_id", "many2one", "Move").rel("stock.move"),
 		fld("wizard_id", "many2one", "Wizard").rel("stock.return.picking"),
 		fld("to_refund", "boolean", "Update quantities on SO/PO").def(true),
@@ -253,9 +269,20 @@ func (c *call) createDelivery(orderID int) error {
 		} else {
 			mv["quantity_done"] = 0.0
 		}
-		c.insert(c.s.models["stock.move"], mv)
+		c.reserveLine(c.insert(c.s.models["stock.move"], mv), mv)
 	}
 	return nil
+}
+
+// reserveLine creates the move line of a reserved move (17 shows one).
+func (c *call) reserveLine(moveID int, mv Record) {
+	ml := Record{"move_id": moveID, "product_id": mv["product_id"]}
+	if c.version() >= 17 {
+		ml["quantity"], ml["picked"] = mv["product_uom_qty"], false
+	} else {
+		ml["qty_done"], ml["reserved_uom_qty"] = 0.0, mv["product_uom_qty"]
+	}
+	c.insert(c.s.models["stock.move.line"], ml)
 }
 
 func (c *call) cancelPicking(id int) {
@@ -297,8 +324,8 @@ func pickingValidate(c *call, m *Model, ids []int, _ map[string]any) (any, error
 		if err != nil {
 			return nil, err
 		}
-		return om("name", "SMS", "type", "ir.actions.act_window", "view_mode", "form", "res_model", "confirm.stock.sms", "target", "new", "res_id", wid,
-			"context", om("button_validate_picking_ids", intsToAny(ids))), nil
+		return om("name", "SMS", "type", "ir.actions.act_window", "view_mode", "form", "res_model", "confirm.stock.sms", "views", []any{[]any{1044, "form"}},
+			"view_id", 1044, "target", "new", "res_id", wid, "context", om("button_validate_picking_ids", intsToAny(ids))), nil
 	}
 	for _, id := range ids {
 		for _, mid := range c.children("stock.move", "picking_id", id) {
@@ -375,9 +402,20 @@ func (c *call) createReturns(wizID, retType int) (any, error) {
 		} else {
 			mv["quantity_done"] = 0.0
 		}
-		c.insert(c.s.models["stock.move"], mv)
+		c.reserveLine(c.insert(c.s.models["stock.move"], mv), mv)
 	}
-	return om("name", "Returned Picking", "view_mode", "form,tree,calendar", "res_model", "stock.picking", "res_id", pid, "type", "ir.actions.act_window", "context", om()), nil
+	ctx := newOMap()
+	for _, k := range []string{"active_id", "active_ids", "active_model"} {
+		if v, ok := c.ctx[k]; ok {
+			ctx.Set(k, v)
+		}
+	}
+	ctx.Set("default_partner_id", asInt(orig["partner_id"]))
+	ctx.Set("search_default_picking_type_id", retType)
+	for _, k := range []string{"draft", "assigned", "confirmed", "ready", "planning_issues", "available"} {
+		ctx.Set("search_default_"+k, false)
+	}
+	return om("name", "Returned Picking", "view_mode", "form,tree,calendar", "res_model", "stock.picking", "res_id", pid, "type", "ir.actions.act_window", "context", ctx), nil
 }
 
 // qtyDelivered: done outgoing moves minus done returns of a sale line.
