@@ -3,6 +3,7 @@ module github.com/synco-dev/synco/sink
 go 1.26.8
 
 require (
+	github.com/synco-dev/synco/odoosim v0.0.0
 	github.com/synco-dev/synco/platform v0.0.0
 	github.com/synco-dev/synco/rules v0.0.0
 	github.com/synco-dev/synco/schemas v0.0.0
@@ -29,6 +30,7 @@ require (
 )
 
 replace (
+	github.com/synco-dev/synco/odoosim => ../odoosim
 	github.com/synco-dev/synco/platform => ../platform
 	github.com/synco-dev/synco/rules => ../rules
 	github.com/synco-dev/synco/schemas => ../schemas
