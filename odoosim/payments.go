@@ -128,10 +128,10 @@ func (s *store) definePayments() {
 
 	rev := s.addModel("account.move.reversal", "Account Move Reversal", "AccountMoveReversal", "id",
 		fld("move_ids", "many2many", "Move").rel("account.move"),
-		fld("reason", "char", "Reason displayed on Credit Note"),
+		fld("reason", "char", reasonLabel(s.version)),
 		fld("date", "date", "Reversal date").deff(func(c *call) any { return c.s.today() }),
 		fld("refund_method", "selection", "Credit Method").sel("refund", "cancel", "modify").def("refund").req().ver(0, 16),
-		fld("date_mode", "selection", "Reversal Date").sel("custom", "entry").def("custom").req().ver(0, 16),
+		fld("date_mode", "selection", "Date Mode").sel("custom", "entry").def("custom").req().ver(0, 16),
 		fld("journal_id", "many2one", reversalJournalLabel(s.version)).rel("account.journal").req(),
 		fld("company_id", "many2one", "Company").rel("res.company").def(1),
 		fld("new_move_ids", "many2many", "New Move").rel("account.move"),
@@ -163,6 +163,13 @@ func (s *store) definePayments() {
 	if s.version <= 16 {
 		rev.methods["reverse_moves"].Params = nil
 	}
+}
+
+func reasonLabel(v int) string {
+	if v <= 16 {
+		return "Reason"
+	}
+	return "Reason displayed on Credit Note"
 }
 
 func reversalJournalLabel(v int) string {

@@ -427,3 +427,42 @@ func TestReplayOdoo17(t *testing.T) {
 		skip: map[int]string{},
 	})
 }
+
+func TestReplayOdoo16(t *testing.T) {
+	runReplay(t, replayCase{
+		file: "testdata/odoo16.jsonl", version: 16, db: "synco16",
+		sideSeeds: map[int]map[string]int{
+			40:  {"product.template": 42},
+			56:  {"account.payment.method.line": 21},
+			74:  {"sale.order.line": 795},
+			82:  {"stock.picking": 406, "stock.move": 462, "stock.move.line": 329},
+			89:  {"account.move": 41, "account.move.line": 173},
+			96:  {"stock.picking": 407},
+			98:  {"account.move": 42},
+			101: {"account.move.line": 186},
+			122: {"account.move.line": 198},
+			147: {"stock.return.picking.line": 10},
+			150: {"stock.move": 466},
+			159: {"stock.picking": 409, "stock.move": 467},
+			168: {"stock.return.picking.line": 12},
+			170: {"stock.move": 469},
+			176: {"stock.picking": 411},
+			203: {"account.move": 50},
+			256: {"product.template": 47},
+			260: {"product.template": 48},
+			264: {"product.template": 49},
+			268: {"product.template": 50},
+		},
+		shape: map[int]string{
+			53: "account ids of the recorded chart of accounts",
+			57: "account ids of the recorded chart of accounts",
+			68: "pricelists of earlier recording runs",
+			7:  "search_count over partners the recorded DB already had",
+			34: "taxes of earlier recording runs",
+			54: "journals of earlier recording runs",
+			37: "repartition line ids depend on the recorded chart of accounts",
+		},
+		subset: map[int]string{10: "fields_get: only the fields the simulator models"},
+		skip:   map[int]string{},
+	})
+}

@@ -27,7 +27,12 @@ func (s *store) defineSale() {
 		fld("origin", "char", "Source Document"),
 		fld("note", "html", "Terms and conditions"),
 		fld("date_order", "datetime", "Order Date").req().deff(func(c *call) any { return c.s.nowStr() }),
-		fld("validity_date", "date", "Expiration").deff(func(c *call) any { return c.s.now().AddDate(0, 0, 30).UTC().Format(dateLayout) }),
+		fld("validity_date", "date", "Expiration").deff(func(c *call) any {
+			if c.version() <= 16 { // 16 leaves it empty without a quotation validity setting
+				return nil
+			}
+			return c.s.now().AddDate(0, 0, 30).UTC().Format(dateLayout)
+		}),
 		fld("commitment_date", "datetime", "Delivery Date"),
 		fld("pricelist_id", "many2one", "Pricelist").rel("product.pricelist").reqIf(v <= 16),
 		fld("currency_id", "many2one", "Currency").rel("res.currency").comp(func(c *call, r Record) any { return c.orderCurrency(r) }),
@@ -44,7 +49,7 @@ func (s *store) defineSale() {
 		fld("invoice_status", "selection", "Invoice Status").sel("upselling", "invoiced", "to invoice", "no").comp(func(c *call, r Record) any { return c.invoiceStatus(r) }),
 		fld("picking_ids", "one2many", "Transfers").rel("stock.picking").inv("sale_id"),
 		fld("delivery_count", "integer", "Delivery Orders").comp(func(c *call, r Record) any { return len(c.children("stock.picking", "sale_id", asInt(r["id"]))) }),
-		fld("delivery_status", "selection", "Delivery Status").sel("pending", "started", "partial", "full").ver(17, 0).comp(func(c *call, r Record) any { return c.deliveryStatus(r) }),
+		fld("delivery_status", "selection", "Delivery Status").sel("pending", "started", "partial", "full").comp(func(c *call, r Record) any { return c.deliveryStatus(r) }),
 	)
 	so.beforeCreate = func(c *call, r Record, vals map[string]any) error {
 		if n := asStr(r["name"]); n == "" || n == "New" {

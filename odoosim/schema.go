@@ -169,7 +169,11 @@ func (s *store) defineBase(login string) {
 	if v <= 16 {
 		ptypes = []string{"contact", "invoice", "delivery", "private", "other"}
 	}
-	partner := s.addModel("res.partner", "Contact", "Partner", "complete_name ASC, id DESC",
+	porder := "complete_name ASC, id DESC"
+	if v <= 16 {
+		porder = "display_name ASC, id DESC"
+	}
+	partner := s.addModel("res.partner", "Contact", "Partner", porder,
 		fld("name", "char", "Name"),
 		fld("complete_name", "char", "Complete Name").ver(17, 0).comp(func(c *call, r Record) any { return c.displayName("res.partner", asInt(r["id"])) }),
 		fld("type", "selection", "Address Type").sel(ptypes...).def("contact"),
@@ -268,7 +272,7 @@ func (s *store) defineBase(login string) {
 		fld("res_id", "integer", "Record ID"),
 		fld("noupdate", "boolean", "Non Updatable").def(false),
 	)
-	imd.next = 20000
+	imd.next = 19000
 	imd.display = func(c *call, r Record) string { return asStr(r["module"]) + "." + asStr(r["name"]) }
 	imd.beforeCreate = func(c *call, r Record, _ map[string]any) error {
 		for _, o := range c.s.models["ir.model.data"].recs {

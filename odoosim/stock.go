@@ -30,8 +30,8 @@ func (s *store) defineStock() {
 	pt.seed(2, Record{"name": "Delivery Orders", "code": "outgoing", "sequence_code": "OUT", "warehouse_id": 1})
 	retType := 1
 	if v <= 16 {
-		pt.seed(4, Record{"name": "Returns", "code": "incoming", "sequence_code": "RET", "warehouse_id": 1})
-		retType = 4
+		pt.seed(6, Record{"name": "Returns", "code": "incoming", "sequence_code": "RET", "warehouse_id": 1})
+		retType = 6
 	}
 	wh := s.addModel("stock.warehouse", "Warehouse", "Warehouse", "sequence,id",
 		fld("name", "char", "Warehouse").req(),
@@ -115,7 +115,7 @@ func (s *store) defineStock() {
 	if v >= 17 {
 		mlFields = append(mlFields, fld("quantity", "float", "Quantity"), fld("picked", "boolean", "Picked"))
 	} else {
-		mlFields = append(mlFields, fld("qty_done", "float", "Quantity Done"), fld("reserved_uom_qty", "float", "Reserved"))
+		mlFields = append(mlFields, fld("qty_done", "float", "Done"), fld("reserved_uom_qty", "float", "Reserved").req())
 	}
 	s.addModel("stock.move.line", "Product Moves (Stock Move Line)", "StockMoveLine", "id", mlFields...)
 
@@ -309,8 +309,18 @@ func pickingValidate(c *call, m *Model, ids []int, _ map[string]any) (any, error
 			}
 		}
 		if allZero {
-			ctx := om("button_validate_picking_ids", intsToAny(ids), "default_show_transfers", false, "default_pick_ids", []any{[]any{4, ids[0]}})
-			return om("name", "Immediate Transfer?", "type", "ir.actions.act_window", "view_mode", "form", "res_model", "stock.immediate.transfer", "views", []any{[]any{false, "form"}}, "view_id", false, "target", "new", "context", ctx), nil
+			ctx := newOMap()
+			for _, k := range sortedKeys(c.ctx) {
+				ctx.Set(k, c.ctx[k])
+			}
+			ctx.Set("button_validate_picking_ids", intsToAny(ids))
+			ctx.Set("default_show_transfers", false)
+			picks := []any{}
+			for _, id := range ids {
+				picks = append(picks, []any{4, id})
+			}
+			ctx.Set("default_pick_ids", picks)
+			return om("name", "Immediate Transfer?", "type", "ir.actions.act_window", "view_mode", "form", "res_model", "stock.immediate.transfer", "views", []any{[]any{786, "form"}}, "view_id", 786, "target", "new", "context", ctx), nil
 		}
 	}
 	outgoing := false
@@ -324,8 +334,12 @@ func pickingValidate(c *call, m *Model, ids []int, _ map[string]any) (any, error
 		if err != nil {
 			return nil, err
 		}
-		return om("name", "SMS", "type", "ir.actions.act_window", "view_mode", "form", "res_model", "confirm.stock.sms", "views", []any{[]any{1044, "form"}},
-			"view_id", 1044, "target", "new", "res_id", wid, "context", om("button_validate_picking_ids", intsToAny(ids))), nil
+		view := 1044
+		if c.version() <= 16 {
+			view = 957
+		}
+		return om("name", "SMS", "type", "ir.actions.act_window", "view_mode", "form", "res_model", "confirm.stock.sms", "views", []any{[]any{view, "form"}},
+			"view_id", view, "target", "new", "res_id", wid, "context", om("button_validate_picking_ids", intsToAny(ids))), nil
 	}
 	for _, id := range ids {
 		for _, mid := range c.children("stock.move", "picking_id", id) {
@@ -373,7 +387,7 @@ func (c *call) createReturns(wizID, retType int) (any, error) {
 		return nil, mandatoryFault("Transfer", "stock.picking", "Destination Location", "location_dest_id")
 	}
 	prefix := "WH/IN"
-	if retType == 4 {
+	if retType == 6 {
 		prefix = "WH/RET"
 	}
 	name := fmt.Sprintf("%s/%05d", prefix, c.s.nextSeq(prefix))

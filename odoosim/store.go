@@ -140,6 +140,9 @@ func (c *call) mut(m *Model, id int) Record {
 
 func (c *call) set(m *Model, id int, vals Record) {
 	r := c.mut(m, id)
+	if r == nil {
+		return
+	}
 	for k, v := range vals {
 		r[k] = v
 	}
