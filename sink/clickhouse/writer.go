@@ -13,10 +13,11 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
-	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/shopspring/decimal"
 
@@ -339,43 +340,80 @@ func (w *Writer) previous(ctx context.Context, keys []orderKey) (map[orderKey]or
 		}
 	}
 	for chunk := range slices.Chunk(missing, lookupChunk) {
-		set := make([]ch.GroupSet, len(chunk))
-		for i, k := range chunk {
-			set[i] = ch.GroupSet{Value: []any{k.shop, uint64(k.orderID)}}
+		if err := w.lookup(ctx, chunk, states); err != nil {
+			return nil, err
 		}
-		var rows []orderRow
-		if err := w.conn.Select(ctx, &rows,
-			"SELECT "+orderColumns+" FROM orders FINAL WHERE (shop, order_id) IN (?)", set); err != nil {
-			return nil, fmt.Errorf("read previous orders rows: %w", err)
+	}
+	return states, nil
+}
+
+// lookup reads the state of keys from ClickHouse into states, with two queries run
+// side by side.
+//
+// They filter by `shop IN (...) AND order_id IN (...)` rather than by tuples, which
+// 18.16 evaluates about three times slower; the extra rows that the cross product may
+// match (an order id of one shop asked for in another) are dropped here.
+func (w *Writer) lookup(ctx context.Context, keys []orderKey, states map[orderKey]orderState) error {
+	want := make(map[orderKey]bool, len(keys))
+	var shops []any
+	// Order ids are numbers, so they go into the query as they are; shop domains are
+	// bound (quoted by the driver). The client-side binding renders a Go slice as an
+	// array, which IN does not take.
+	ids := make([]byte, 0, 20*len(keys))
+	for i, k := range keys {
+		want[k] = true
+		if !slices.Contains(shops, any(k.shop)) {
+			shops = append(shops, k.shop)
 		}
-		for _, r := range rows {
-			k := orderKey{r.Shop, int64(r.OrderID)}
+		if i > 0 {
+			ids = append(ids, ',')
+		}
+		ids = strconv.AppendUint(ids, uint64(k.orderID), 10)
+	}
+	where := "shop IN (?" + strings.Repeat(", ?", len(shops)-1) + ") AND order_id IN (" + string(ids) + ")"
+
+	var rows []orderRow
+	rowsErr := make(chan error, 1)
+	go func() {
+		rowsErr <- w.conn.Select(ctx, &rows,
+			"SELECT "+orderColumns+" FROM orders FINAL WHERE "+where, shops...)
+	}()
+	// The newest outcome decided the orders row (older ones never do), so its position
+	// is the bar a new outcome has to clear.
+	var newest []struct {
+		Shop    string `ch:"shop"`
+		OrderID uint64 `ch:"order_id"`
+		Pos     uint64 `ch:"pos"`
+	}
+	newestErr := w.conn.Select(ctx, &newest,
+		`SELECT shop, order_id, max(at_ms * 8 + transform(stage, ?, ?, 0)) AS pos
+		FROM sync_events WHERE `+where+` GROUP BY shop, order_id`,
+		append([]any{stageRanks, rankValues()}, shops...)...)
+	if err := <-rowsErr; err != nil {
+		return fmt.Errorf("read previous orders rows: %w", err)
+	}
+	if newestErr != nil {
+		return fmt.Errorf("read newest outcome positions: %w", newestErr)
+	}
+
+	for _, r := range rows {
+		k := orderKey{r.Shop, int64(r.OrderID)}
+		if want[k] {
 			st := states[k]
 			st.row, st.hasRow = r, true
 			states[k] = st
 		}
-		// The newest outcome decided the orders row (older ones never do), so its
-		// position is the bar a new outcome has to clear.
-		var newest []struct {
-			Shop    string `ch:"shop"`
-			OrderID uint64 `ch:"order_id"`
-			Pos     uint64 `ch:"pos"`
-		}
-		if err := w.conn.Select(ctx, &newest,
-			`SELECT shop, order_id, max(at_ms * 8 + transform(stage, ?, ?, 0)) AS pos
-			FROM sync_events WHERE (shop, order_id) IN (?) GROUP BY shop, order_id`,
-			stageRanks, rankValues(), set); err != nil {
-			return nil, fmt.Errorf("read newest outcome positions: %w", err)
-		}
-		for _, n := range newest {
-			k := orderKey{n.Shop, int64(n.OrderID)}
+	}
+	for _, n := range newest {
+		k := orderKey{n.Shop, int64(n.OrderID)}
+		if want[k] {
 			st := states[k]
 			st.decided = position{atMs: int64(n.Pos / 8), rank: int(n.Pos % 8)}
 			st.hasDecided = true
 			states[k] = st
 		}
 	}
-	return states, nil
+	return nil
 }
 
 func rankValues() []int {

@@ -369,3 +369,39 @@ func BenchmarkWrite(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*size)/b.Elapsed().Seconds(), "outcomes/s")
 }
+
+// The look-up filters shops and order ids separately; orders of two shops that share
+// ids stay apart.
+func TestShopsApart(t *testing.T) {
+	db := chtest.New(t)
+	other := "other.myshopify.com"
+	a := synced(outcome("a", 1, schemas.StageSinkOdoo, schemas.StatusSynced, t0))
+	b := outcome("b", 2, schemas.StageProcessor, schemas.StatusFailed, t0)
+	b.Shop = other
+	write(t, newWriter(t, db.Conn), a, b)
+
+	// A fresh writer, so both orders are looked up: (shop, 2) and (other, 1) are new.
+	c := outcome("c", 2, schemas.StageProcessor, schemas.StatusInProgress, t0.Add(time.Second))
+	d := outcome("d", 1, schemas.StageProcessor, schemas.StatusNotSynced, t0.Add(time.Second))
+	d.Shop = other
+	write(t, newWriter(t, db.Conn), c, d)
+
+	var rows []orderRow
+	if err := db.Conn.Select(context.Background(), &rows,
+		"SELECT "+orderColumns+" FROM orders FINAL ORDER BY shop, order_id"); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range rows {
+		got[fmt.Sprintf("%s/%d", r.Shop, r.OrderID)] = fmt.Sprintf("%s %d", r.Status, r.OdooID)
+	}
+	want := map[string]string{
+		shop + "/1":  "synced 42",
+		shop + "/2":  "in_progress 0",
+		other + "/1": "not_synced 0",
+		other + "/2": "failed 0",
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("orders = %v, want %v", got, want)
+	}
+}
