@@ -210,7 +210,9 @@ func TestOrdersTabsStatusSearch(t *testing.T) {
 		o.Email, o.Customer = "Anna.Muller@example.com", "Anna Müller"
 	})
 	mk(2, func(o *testOrder) { o.Status, o.OdooModel, o.OdooID, o.InvoiceID = "synced", "sale.order", 502, 9001 })
-	mk(3, func(o *testOrder) { o.Status, o.OdooModel, o.OdooID, o.OdooName = "synced", "account.move", 777, "INV/2025/0003" })
+	mk(3, func(o *testOrder) {
+		o.Status, o.OdooModel, o.OdooID, o.OdooName = "synced", "account.move", 777, "INV/2025/0003"
+	})
 	mk(4, func(o *testOrder) { o.Status, o.Error = "failed", "boom" })
 	mk(5, func(o *testOrder) { o.Status = "in_progress" })
 	mk(6, func(o *testOrder) { o.Status = "delayed" })
@@ -237,17 +239,17 @@ func TestOrdersTabsStatusSearch(t *testing.T) {
 	check("status=delayed", "6")
 	check("status=not_synced", "7", "8")
 	check("tab=eligible&status=not_synced", "8")
-	check("q=%231", "1")                   // "#1": the order name
-	check("q=anna.muller", "1")            // email, case-insensitive
-	check("q=m%C3%9CLLER", "1")            // customer name, case-insensitive UTF-8
-	check("q=502", "2")                    // Odoo id
-	check("q=9001", "2")                   // invoice id
-	check("q=inv%2F2025", "3")             // Odoo record name
-	check("id_type=odoo&q=777", "3")       //
-	check("id_type=odoo&q=1")             // no Odoo record 1
-	check("id_type=invoice&q=9001", "2")   //
-	check("id_type=odoo&q=web-1", "1")     // Odoo name through id_type odoo
-	check("q=nobody", []string{}...)       //
+	check("q=%231", "1")                                      // "#1": the order name
+	check("q=anna.muller", "1")                               // email, case-insensitive
+	check("q=m%C3%9CLLER", "1")                               // customer name, case-insensitive UTF-8
+	check("q=502", "2")                                       // Odoo id
+	check("q=9001", "2")                                      // invoice id
+	check("q=inv%2F2025", "3")                                // Odoo record name
+	check("id_type=odoo&q=777", "3")                          //
+	check("id_type=odoo&q=1")                                 // no Odoo record 1
+	check("id_type=invoice&q=9001", "2")                      //
+	check("id_type=odoo&q=web-1", "1")                        // Odoo name through id_type odoo
+	check("q=nobody", []string{}...)                          //
 	check("q=%20%20", "1", "2", "3", "4", "5", "6", "7", "8") // blank search is no search
 	e.expectError("GET", "/api/shops/"+shopA+"/orders?id_type=invoice&q=abc", nil, 400, "q")
 }

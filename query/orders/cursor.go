@@ -51,10 +51,10 @@ func decodeCursor(s string, f Filter) (cursor, error) {
 // sortColumn is how one `sort` value orders rows: an SQL expression (empty: the order
 // id alone), how a cursor's text key binds back into SQL, and how a row gives its key.
 type sortColumn struct {
-	expr   string
-	ph     string // placeholder wrapping, for the key's type
-	bind   func(string) (any, error)
-	keyOf  func(r *row) string
+	expr  string
+	ph    string // placeholder wrapping, for the key's type
+	bind  func(string) (any, error)
+	keyOf func(r *row) string
 }
 
 var sortColumns = map[string]sortColumn{
