@@ -17,9 +17,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/shopspring/decimal"
 
+	"github.com/synco-dev/synco/platform/chstore/chtest"
 	"github.com/synco-dev/synco/platform/config"
 	"github.com/synco-dev/synco/query/api"
-	"github.com/synco-dev/synco/query/internal/testch"
 	"github.com/synco-dev/synco/schemas"
 )
 
@@ -87,7 +87,7 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	e := &env{
 		t:        t,
-		ch:       testch.New(t),
+		ch:       chtest.New(t).Conn,
 		settings: &fakeSettings{m: map[string]schemas.ShopSettings{}},
 		requests: &fakeRequester{},
 	}
