@@ -424,7 +424,7 @@ func TestReplayOdoo17(t *testing.T) {
 			37:  "repartition line ids depend on the recorded chart of accounts",
 		},
 		subset: map[int]string{10: "fields_get: only the fields the simulator models"},
-		skip: map[int]string{},
+		skip:   map[int]string{},
 	})
 }
 

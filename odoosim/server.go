@@ -276,7 +276,7 @@ func (s *Server) Records(model string) []map[string]any {
 
 // execute runs model.method inside one transaction. Shared by XML-RPC and
 // JSON-2; the caller encodes the result.
-func (s *Server) execute(model, method string, args []any, kwargs map[string]any, json2 bool) (any, error) {
+func (s *Server) execute(model, method string, args []any, kwargs map[string]any, json2 bool) (res any, err error) {
 	v := s.opts.Version
 	if s.countAndInject(model+"."+method, true) {
 		return nil, serializationFault()
@@ -323,7 +323,14 @@ func (s *Server) execute(model, method string, args []any, kwargs map[string]any
 			return nil, err
 		}
 	}
-	res, err := mt.Fn(c, m, ids, a)
+	// A simulator bug must not leave half a transaction behind.
+	defer func() {
+		if p := recover(); p != nil {
+			c.rollback()
+			res, err = nil, pyErr("builtins.Exception", fmt.Sprintf("Exception: odoosim internal error: %v", p))
+		}
+	}()
+	res, err = mt.Fn(c, m, ids, a)
 	if err != nil {
 		c.rollback()
 		return nil, err

@@ -246,7 +246,7 @@ func (s *store) nextSeq(name string) int {
 	return s.seqs[name]
 }
 
-func (s *store) today() string { return s.now().UTC().Format("2006-01-02") }
+func (s *store) today() string  { return s.now().UTC().Format("2006-01-02") }
 func (s *store) nowStr() string { return s.now().UTC().Format("2006-01-02 15:04:05") }
 
 // ---------------------------------------------------------------- helpers
