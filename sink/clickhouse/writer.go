@@ -106,10 +106,14 @@ func (w *Writer) Write(ctx context.Context, batch []schemas.SyncOutcome) error {
 	for _, k := range keys {
 		before := prev[k]
 		after := fold(before, byOrder[k])
-		next[k] = after
 		if before.hasRow && sameRow(&before.row, &after.row) {
-			continue // a redelivery, or an old outcome that changes nothing
+			// A redelivery, or an old outcome that changes nothing: not written, so
+			// the stored version stays.
+			after.row.Version = before.row.Version
+			next[k] = after
+			continue
 		}
+		next[k] = after
 		rows = append(rows, &after.row)
 	}
 	if err := w.insertOrders(ctx, rows); err != nil {
