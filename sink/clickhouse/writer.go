@@ -81,12 +81,6 @@ func (w *Writer) Write(ctx context.Context, batch []schemas.SyncOutcome) error {
 		return nil
 	}
 
-	// sync_events first: its newest outcome per order is what the orders fold compares
-	// against when the cache misses, so it must never lag behind orders.
-	if err := w.insertEvents(ctx, outs); err != nil {
-		return err
-	}
-
 	byOrder := map[orderKey][]*schemas.SyncOutcome{}
 	var keys []orderKey
 	for i := range outs {
@@ -96,8 +90,15 @@ func (w *Writer) Write(ctx context.Context, batch []schemas.SyncOutcome) error {
 		}
 		byOrder[k] = append(byOrder[k], &outs[i])
 	}
+	// Read the state before this batch's outcomes are in sync_events, so that the fold
+	// sees them as new.
 	prev, err := w.previous(ctx, keys)
 	if err != nil {
+		return err
+	}
+	// sync_events before orders: its newest outcome per order is the bar the fold
+	// compares with when the cache misses, so it must never lag behind orders.
+	if err := w.insertEvents(ctx, outs); err != nil {
 		return err
 	}
 
