@@ -446,52 +446,74 @@ func TestDeletedCachedProductHeals(t *testing.T) {
 	}
 }
 
-// Odoo 19 over JSON-2: tax_ids on sale lines, type instead of detailed_type.
-func TestJSON2SyncerAgainstSimulator19(t *testing.T) {
-	sim := odoosim.New(odoosim.Options{Version: 19, DB: "synco", Login: "admin", Password: "admin", APIKey: "k19"})
-	url, err := sim.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("odoo simulator does not start: %v", err)
-	}
-	defer sim.Close()
-	ctx := context.Background()
-	c, err := Dial(ctx, config.Odoo{URL: url, DB: "synco", Username: "admin", APIKey: "k19", Protocol: "auto"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := c.(*JSON2); !ok {
-		t.Fatalf("auto chose %T on 19 with a key", c)
-	}
-	// The simulator's 19 lacks account.tax.price_include_override (real 18+ has it, and
-	// price_include is computed there): give it the 7.5 % tax so none is created.
-	if _, err := Create(ctx, c, "account.tax", map[string]any{"name": "Sales Tax 7.5%", "amount": 7.5, "amount_type": "percent", "type_tax_use": "sale"}, nil); err != nil {
-		t.Fatal(err)
-	}
-	s := NewSyncer(c)
-	cmd := command(order1001(), schemas.SaleOrderConfirmed, schemas.InvoicePosted)
-	res, err := s.Apply(ctx, cmd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	again, err := s.Apply(ctx, cmd)
-	if err != nil || again.ID != res.ID || again.InvoiceID != res.InvoiceID {
-		t.Fatalf("again %+v %v", again, err)
-	}
-	so := byID(sim.Records("sale.order"))[res.ID]
-	if so["state"] != "sale" {
-		t.Errorf("state %v", so["state"])
-	}
-	lines := byID(sim.Records("sale.order.line"))
-	taxed := 0
-	for _, id := range toIDs(so["order_line"]) {
-		if len(toIDs(lines[id]["tax_ids"])) > 0 {
-			taxed++
-		}
-	}
-	if taxed != 2 {
-		t.Errorf("%d lines with tax_ids, want 2", taxed)
-	}
-	if sim.Calls()["common.authenticate"] != 0 {
-		t.Errorf("JSON-2 logged in over XML-RPC: %v", sim.Calls())
+// Odoo 18 over XML-RPC (type instead of detailed_type), 19 over JSON-2 with an API key
+// and over XML-RPC without one (tax_ids on sale lines).
+func TestNewerVersionsAgainstSimulator(t *testing.T) {
+	for _, c := range []struct {
+		version int
+		key     string
+		want    string // client type
+		taxes   string
+	}{
+		{18, "", "*odoo.XMLRPC", "tax_id"},
+		{19, "k19", "*odoo.JSON2", "tax_ids"},
+		{19, "", "*odoo.XMLRPC", "tax_ids"},
+	} {
+		t.Run(fmt.Sprintf("%d%s", c.version, c.key), func(t *testing.T) {
+			sim := odoosim.New(odoosim.Options{Version: c.version, DB: "synco", Login: "admin", Password: "admin", APIKey: c.key})
+			url, err := sim.Start("127.0.0.1:0")
+			if err != nil {
+				t.Fatalf("odoo simulator does not start: %v", err)
+			}
+			defer sim.Close()
+			ctx := context.Background()
+			cl, err := Dial(ctx, config.Odoo{URL: url, DB: "synco", Username: "admin", Password: "admin", APIKey: c.key, Protocol: "auto"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := fmt.Sprintf("%T", cl); got != c.want {
+				t.Fatalf("auto chose %s, want %s", got, c.want)
+			}
+			// The simulator's 18/19 lack account.tax.price_include_override (real 18+ has
+			// it, price_include is computed there): give it the 7.5 % tax so none is created.
+			if _, err := Create(ctx, cl, "account.tax", map[string]any{"name": "Sales Tax 7.5%", "amount": 7.5, "amount_type": "percent", "type_tax_use": "sale"}, nil); err != nil {
+				t.Fatal(err)
+			}
+			s := NewSyncer(cl)
+			cmd := command(order1001(), schemas.SaleOrderConfirmed, schemas.InvoicePosted)
+			res, err := s.Apply(ctx, cmd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			again, err := NewSyncer(cl).Apply(ctx, cmd)
+			if err != nil || again.ID != res.ID || again.InvoiceID != res.InvoiceID {
+				t.Fatalf("again %+v %v", again, err)
+			}
+			so := byID(sim.Records("sale.order"))[res.ID]
+			if so["state"] != "sale" {
+				t.Errorf("state %v", so["state"])
+			}
+			lines := byID(sim.Records("sale.order.line"))
+			taxed := 0
+			for _, id := range toIDs(so["order_line"]) {
+				if len(toIDs(lines[id][c.taxes])) > 0 {
+					taxed++
+				}
+			}
+			if taxed != 2 {
+				t.Errorf("%d lines with %s, want 2", taxed, c.taxes)
+			}
+			for _, p := range sim.Records("product.product") {
+				if p["default_code"] == ShippingCode && p["type"] != "service" {
+					t.Errorf("shipping product type %v", p["type"])
+				}
+			}
+			if c.key != "" && sim.Calls()["common.authenticate"] != 0 {
+				t.Errorf("JSON-2 logged in over XML-RPC: %v", sim.Calls())
+			}
+			if inv := byID(sim.Records("account.move"))[res.InvoiceID]; inv["state"] != "posted" {
+				t.Errorf("invoice %v", inv["state"])
+			}
+		})
 	}
 }
