@@ -215,10 +215,15 @@ func fold(st orderState, outs []*schemas.SyncOutcome) orderState {
 		}
 		return 0
 	})
-	if !st.hasRow {
-		// sync_events got an earlier attempt of this batch but orders did not: rebuild
-		// the row from the outcomes at hand.
+	switch {
+	case !st.hasRow:
+		// A new order, or sync_events got an earlier attempt of this batch but orders
+		// did not: build the row from the outcomes at hand.
 		st.hasDecided = false
+	case !st.hasDecided:
+		// A row without events (say they were dropped by a retention policy): its
+		// second-precision time is the best bar there is.
+		st.decided, st.hasDecided = position{atMs: unixMs(st.row.UpdatedAt)}, true
 	}
 	prevVersion, hadRow := st.row.Version, st.hasRow
 	r := st.row
