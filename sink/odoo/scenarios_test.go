@@ -122,31 +122,43 @@ func (l *loseAnswer) Call(ctx context.Context, model, method string, args []any,
 // a restarted sink (fresh Syncer, empty caches) then finishes the order and nothing
 // exists twice.
 func TestCrashAfterEachCallIsHarmless(t *testing.T) {
-	for _, v := range []int{16, 17} {
-		for n := int64(1); ; n++ {
-			sim, c := startSim(t, v)
-			before := baseline(sim)
-			cmd := command(order1001(), schemas.SaleOrderConfirmed, schemas.InvoicePosted)
-			lossy := &loseAnswer{Client: c, n: n}
-			_, err := NewSyncer(lossy).Apply(context.Background(), cmd)
-			if lossy.lost == "" {
-				if err != nil {
-					t.Fatalf("%d: %v", v, err)
+	for _, flow := range []struct {
+		name  string
+		so    schemas.SaleOrderState
+		inv   schemas.InvoiceState
+		calls int // calls of an undisturbed run
+		want  world
+	}{
+		{"sale order + posted invoice", schemas.SaleOrderConfirmed, schemas.InvoicePosted, len(fullFlow) + 1,
+			world{saleOrders: 1, partners: 1, products: 5, taxes: 1, invoices: 1, soState: "sale", invState: "posted"}},
+		{"direct posted invoice", schemas.SaleOrderNone, schemas.InvoicePosted, 10,
+			world{saleOrders: 0, partners: 1, products: 5, taxes: 1, invoices: 1, invState: "posted"}},
+	} {
+		for _, v := range []int{16, 17} {
+			for n := int64(1); ; n++ {
+				sim, c := startSim(t, v)
+				before := baseline(sim)
+				cmd := command(order1001(), flow.so, flow.inv)
+				lossy := &loseAnswer{Client: c, n: n}
+				res, err := NewSyncer(lossy).Apply(context.Background(), cmd)
+				if lossy.lost == "" {
+					if err != nil {
+						t.Fatalf("%s %d: %v", flow.name, v, err)
+					}
+					if res.Calls != flow.calls || n != int64(flow.calls)+1 {
+						t.Fatalf("%s %d: %d calls, want %d", flow.name, v, res.Calls, flow.calls)
+					}
+					break
 				}
-				if n < int64(len(fullFlow)) {
-					t.Fatalf("%d: only %d calls", v, n-1)
+				if !IsRetriable(err) {
+					t.Fatalf("%s %d: answer of %s lost: %v is not retriable", flow.name, v, lossy.lost, err)
 				}
-				break
-			}
-			if !IsRetriable(err) {
-				t.Fatalf("%d: answer of %s lost: %v is not retriable", v, lossy.lost, err)
-			}
-			if _, err := NewSyncer(c).Apply(context.Background(), cmd); err != nil {
-				t.Fatalf("%d: after losing %s: %v", v, lossy.lost, err)
-			}
-			want := world{saleOrders: 1, partners: 1, products: 5, taxes: 1, invoices: 1, soState: "sale", invState: "posted"}
-			if got := observe(t, sim, before); got != want {
-				t.Fatalf("%d: after losing the answer of call %d (%s): odoo holds %+v, want %+v", v, n, lossy.lost, got, want)
+				if _, err := NewSyncer(c).Apply(context.Background(), cmd); err != nil {
+					t.Fatalf("%s %d: after losing %s: %v", flow.name, v, lossy.lost, err)
+				}
+				if got := observe(t, sim, before); got != flow.want {
+					t.Fatalf("%s %d: after losing the answer of call %d (%s): odoo holds %+v, want %+v", flow.name, v, n, lossy.lost, got, flow.want)
+				}
 			}
 		}
 	}
