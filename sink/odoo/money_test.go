@@ -12,6 +12,7 @@ func TestDiscountPercent(t *testing.T) {
 	}{
 		{"45.00", 2, "9.00", "10", true},
 		{"24.00", 1, "0", "0", true},
+		{"1.00", 1000, "0.07", "0.007", false},
 		{"10.00", 3, "10.00", "33.333333", true}, // 33.33 % of 30 is 9.999 → 10.00
 		{"19.99", 7, "13.99", "9.997856", true},
 		{"5.00", 1, "6.00", "100", false}, // more than the line: capped
@@ -20,6 +21,9 @@ func TestDiscountPercent(t *testing.T) {
 		got := discountPercent(dec(c.price), c.qty, dec(c.discount))
 		if !got.Equal(dec(c.pct)) {
 			t.Errorf("%s×%d −%s: %s%%, want %s%%", c.price, c.qty, c.discount, got, c.pct)
+		}
+		if discountExact(dec(c.price), c.qty, dec(c.discount)) != c.exact {
+			t.Errorf("%s×%d −%s: exact = %v", c.price, c.qty, c.discount, !c.exact)
 		}
 	}
 	if !discountExact(dec("10.00"), 3, dec("10.00")) {

@@ -529,3 +529,51 @@ func TestNewerVersionsAgainstSimulator(t *testing.T) {
 		})
 	}
 }
+
+// An expired or wrong key on 19 is a permanent "Odoo API key rejected"; a wrong
+// password over XML-RPC is a permanent login failure.
+func TestBadCredentialsAgainstSimulator(t *testing.T) {
+	sim := odoosim.New(odoosim.Options{Version: 19, DB: "synco", Login: "admin", Password: "admin", APIKey: "k19"})
+	url, err := sim.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("odoo simulator does not start: %v", err)
+	}
+	defer sim.Close()
+	ctx := context.Background()
+	cmd := command(order1001(), schemas.SaleOrderDraft, schemas.InvoiceNone)
+	for _, c := range []struct {
+		cfg  config.Odoo
+		want string
+	}{
+		{config.Odoo{URL: url, DB: "synco", Username: "admin", APIKey: "expired", Protocol: "json2"}, "Odoo API key rejected"},
+		{config.Odoo{URL: url, DB: "synco", Username: "admin", Password: "nope", Protocol: "xmlrpc"}, "Odoo login failed for user admin on db synco"},
+	} {
+		cl, err := Dial(ctx, c.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = NewSyncer(cl).Apply(ctx, cmd)
+		var oe *Error
+		if !errors.As(err, &oe) || !oe.Permanent || !strings.HasPrefix(oe.Message, c.want) {
+			t.Errorf("%s: %#v", c.cfg.Protocol, err)
+		}
+	}
+}
+
+// Odoo going away mid-stream is retriable, and the order completes once it is back.
+func TestOdooDownIsRetriable(t *testing.T) {
+	sim, c := startSim(t, 17)
+	ctx := context.Background()
+	s := NewSyncer(c)
+	cmd := command(order1001(), schemas.SaleOrderConfirmed, schemas.InvoiceNone)
+	sim.SetDown(true)
+	_, err := s.Apply(ctx, cmd)
+	if !IsRetriable(err) || IsPermanent(err) {
+		t.Fatalf("down: %v", err)
+	}
+	sim.SetDown(false)
+	res, err := s.Apply(ctx, cmd)
+	if err != nil || byID(sim.Records("sale.order"))[res.ID]["state"] != "sale" {
+		t.Fatalf("back: %+v %v", res, err)
+	}
+}
