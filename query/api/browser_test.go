@@ -1,0 +1,102 @@
+package api_test
+
+import (
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// findChromium returns a headless-capable Chromium, or "".
+func findChromium() string {
+	if p := os.Getenv("CHROMIUM"); p != "" {
+		return p
+	}
+	for _, n := range []string{"chromium", "chromium-browser", "google-chrome", "headless_shell"} {
+		if p, err := exec.LookPath(n); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// TestDashboardInBrowser loads the dashboard in headless Chromium against the real API
+// and checks what a person would see: the orders, status chips, errors, Odoo links.
+// It leaves a screenshot in $SYNCO_ARTIFACTS (or the test's temp dir).
+// Without Chromium it skips, unless SYNCO_REQUIRE_BROWSER=1 (CI sets it) makes it fail.
+func TestDashboardInBrowser(t *testing.T) {
+	chromium := findChromium()
+	if chromium == "" {
+		if os.Getenv("SYNCO_REQUIRE_BROWSER") != "" {
+			t.Fatal("Chromium is not installed (apt-get install chromium), and SYNCO_REQUIRE_BROWSER is set")
+		}
+		t.Skip("Chromium is not installed (apt-get install chromium); set SYNCO_REQUIRE_BROWSER=1 to make this a failure")
+	}
+	e := newEnv(t)
+	synced := order(5531234)
+	synced.Name, synced.Total, synced.Status, synced.OdooModel, synced.OdooID, synced.OdooName = "#1001", "123.45", "synced", "sale.order", 42, "WEB-1001"
+	failed := order(5531235)
+	failed.Name, failed.Status, failed.Error = "#1002", "failed", "Odoo: The partner VAT number is invalid"
+	delayed := order(5531236)
+	delayed.Name, delayed.Status, delayed.Total, delayed.Currency = "#1003", "delayed", "1500", "JPY"
+	skipped := order(5531237)
+	skipped.Name, skipped.Eligible, skipped.Reasons, skipped.FinancialStatus = "#1004", false, []string{`payment status "pending" is not synced`}, "pending"
+	for i, o := range []*testOrder{&synced, &failed, &delayed, &skipped} {
+		o.CreatedAt = baseTime.Add(time.Duration(i) * 37 * time.Minute)
+	}
+	e.insertOrders(synced, failed, delayed, skipped)
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = e.app.Listener(ln) }()
+	t.Cleanup(func() { _ = e.app.ShutdownWithTimeout(5 * time.Second) })
+
+	dir := os.Getenv("SYNCO_ARTIFACTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	shot, _ := filepath.Abs(filepath.Join(dir, "dashboard.png"))
+	url := "http://" + ln.Addr().String() + "/#token=" + adminToken
+	run := func(args ...string) string {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+			"--user-data-dir=" + t.TempDir(), "--window-size=1440,900", "--virtual-time-budget=3000"}
+		out, err := exec.CommandContext(ctx, chromium, append(append(base, args...), url)...).Output()
+		if err != nil {
+			t.Fatalf("chromium: %v", err)
+		}
+		return string(out)
+	}
+	dom := run("--dump-dom")
+	for _, want := range []string{
+		"#1001", "#1002", "#1003", "#1004", // every order
+		"123.45 EUR", "1500 JPY", // totals with their currency's decimals
+		`class="chip synced"`, `class="chip failed"`, `class="chip delayed"`, "ineligible",
+		"Odoo: The partner VAT number is invalid", // the error in the row
+		"WEB-1001", "http://odoo.test:8069/web#id=42", // the Odoo record, linked
+		"https://" + shopA + "/admin/orders/5531234",
+		"4 orders", "failed <b>1</b>", // the count and the jobs
+	} {
+		if !strings.Contains(dom, want) {
+			t.Errorf("dashboard lacks %q", want)
+		}
+	}
+	if strings.Contains(dom, adminToken) {
+		t.Error("the token stays visible in the page")
+	}
+	if t.Failed() {
+		t.Logf("DOM:\n%s", dom)
+	}
+	run("--screenshot=" + shot)
+	if fi, err := os.Stat(shot); err != nil || fi.Size() < 10_000 {
+		t.Errorf("no screenshot at %s: %v", shot, err)
+	}
+	t.Logf("screenshot: %s", shot)
+}
