@@ -31,6 +31,7 @@ import (
 //	  find order, sale.order.create
 //	draft sale order, repeat customer, known products, cold caches           5
 //	the same command again (order exists, nothing to do)                     1
+//	  (2 when an invoice is wanted: the invoice's state is read)
 //	confirmed sale order                                                     +1 action_confirm
 //	cancelled sale order                                                     +1 action_cancel
 //	invoice from the order: wizard create, create_invoices, (+1 invoice_ids read
