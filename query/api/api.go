@@ -1,6 +1,45 @@
 // Package api is the query service's HTTP API (CONTRACT.md, "Query HTTP") and the
 // dashboard, over ClickHouse; it writes to Kafka only through SettingsStore and
 // SyncRequester.
+//
+// Where the contract leaves room, the API does this:
+//
+//   - Auth: `Authorization: Bearer <token>`, compared in constant time against every
+//     configured token; missing or wrong is 401 with WWW-Authenticate. A shop that is
+//     not configured or not visible to the token is 404 (the same answer for both).
+//   - GET /api/shops answers {"shops": [{"domain": "…"}]}.
+//   - Order table tabs: synced = status synced; not_synced = any other status (not
+//     in Odoo yet, including in progress, delayed and failed); eligible = the rules
+//     say sync it (any status); sale_order = odoo_model sale.order; invoice = has an
+//     invoice (invoice_id, or the record is an account.move).
+//   - q without id_type matches order name, email, customer name and Odoo record name
+//     (case-insensitive substrings) and, when numeric, the Odoo id, invoice id or
+//     Shopify order id. id_type=odoo: the Odoo id (or, if not a number, the Odoo name);
+//     id_type=invoice: the invoice id (a number, else 400).
+//   - sort=order sorts by Shopify order id (which grows with the order number, and
+//     sorts numerically unlike "#999"/"#1000"); customer is case-insensitive; ties are
+//     broken by order id. Default sort=date; default dir desc, asc for customer.
+//   - Cursors are opaque keyset positions bound to their sort and dir (another sort
+//     with an old cursor is 400 on `cursor`). next_cursor / prev_cursor are null when
+//     there is no such page. total counts every row matching the filters.
+//   - view=<id>: the saved view's filters apply, and explicit parameters override them
+//     one by one; an unknown view is 400 on `view`.
+//   - GET /orders/{id} is the order object plus "history": its sync_events, oldest
+//     first (at is RFC3339 UTC with milliseconds).
+//   - POST /sync answers 202 {"queued": N, "request_id": "…"}; order ids may be
+//     numbers or strings, duplicates count once; all_eligible counts eligible orders
+//     whose status is not synced. The request goes out even when N is 0: ingest
+//     decides from Shopify, ClickHouse may lag. A publish failure is 503.
+//   - /jobs: waiting = eligible and not_synced; active = in_progress; delayed;
+//     failed.
+//   - PUT /settings and /settings/preview read the body like the config file does:
+//     onto the defaults (a field left out takes its default value), unknown fields
+//     400, then rules.Validate (400 naming each field). PUT answers the stored
+//     settings. Preview compares with the eligibility stored for each order now.
+//   - Views: POST {"name", "filters"} → 201; PATCH changes name and/or replaces the
+//     filters; DELETE → 204; duplicate → 201 "<name> (copy)". Filters are validated
+//     like the order table's parameters (400 on `filters.<field>`).
+//   - Errors are {"error": "…", "fields": {…}}, fields only when a field is to blame.
 package api
 
 import (
