@@ -76,14 +76,14 @@ func (f *fakeRequester) all() []schemas.SyncRequest {
 }
 
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	ch       driver.Conn
 	app      *fiber.App
 	settings *fakeSettings
 	requests *fakeRequester
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	e := &env{
 		t:        t,

@@ -55,6 +55,9 @@ type sortColumn struct {
 	ph    string // placeholder wrapping, for the key's type
 	bind  func(string) (any, error)
 	keyOf func(r *row) string
+	// order, when set, replaces expr in ORDER BY with expressions that sort the same
+	// way but faster.
+	order []string
 }
 
 var sortColumns = map[string]sortColumn{
@@ -86,5 +89,9 @@ var sortColumns = map[string]sortColumn{
 			return d.StringFixed(4), nil
 		},
 		keyOf: func(r *row) string { return r.Total.String() },
+		// 18.16 sorts Decimal columns ~50x slower than integers: order by the integer
+		// part, then the signed fraction in ten-thousandths (the column's scale), which
+		// is exactly the decimal order and cannot overflow.
+		order: []string{"toInt64(total)", "toInt16((total - toInt64(total)) * 10000)"},
 	},
 }
