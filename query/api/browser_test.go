@@ -49,6 +49,12 @@ func TestDashboardInBrowser(t *testing.T) {
 		o.CreatedAt = baseTime.Add(time.Duration(i) * 37 * time.Minute)
 	}
 	e.insertOrders(synced, failed, delayed, skipped)
+	t0 := baseTime.Add(3 * time.Hour)
+	e.insertEvents(
+		testEvent{OutcomeID: "o1", OrderID: failed.ID, Stage: "processor", At: t0, Status: "in_progress"},
+		testEvent{OutcomeID: "o2", OrderID: failed.ID, Stage: "sink.odoo", At: t0.Add(time.Second), Status: "delayed", Error: "Odoo timed out", Attempt: 1},
+		testEvent{OutcomeID: "o3", OrderID: failed.ID, Stage: "sink.odoo", At: t0.Add(time.Minute), Status: "failed", Error: failed.Error, Attempt: 2},
+	)
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -63,7 +69,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	shot, _ := filepath.Abs(filepath.Join(dir, "dashboard.png"))
 	url := "http://" + ln.Addr().String() + "/#token=" + adminToken
-	run := func(args ...string) string {
+	run := func(url string, args ...string) string {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
 		base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
@@ -74,7 +80,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		}
 		return string(out)
 	}
-	dom := run("--dump-dom")
+	dom := run(url, "--dump-dom")
 	for _, want := range []string{
 		"#1001", "#1002", "#1003", "#1004", // every order
 		"123.45 EUR", "1500 JPY", // totals with their currency's decimals
@@ -94,9 +100,21 @@ func TestDashboardInBrowser(t *testing.T) {
 	if t.Failed() {
 		t.Logf("DOM:\n%s", dom)
 	}
-	run("--screenshot=" + shot)
+	run(url, "--screenshot="+shot)
 	if fi, err := os.Stat(shot); err != nil || fi.Size() < 10_000 {
 		t.Errorf("no screenshot at %s: %v", shot, err)
 	}
 	t.Logf("screenshot: %s", shot)
+
+	// A link to one order opens its drawer with the sync history.
+	orderURL := url + "&order=5531235"
+	dom = run(orderURL, "--dump-dom")
+	for _, want := range []string{`id="drawer" aria-label="Order details" class="open"`, "Sync history", "Odoo timed out", "attempt 2", "Sync this order"} {
+		if !strings.Contains(dom, want) {
+			t.Errorf("order drawer lacks %q", want)
+		}
+	}
+	detail := strings.TrimSuffix(shot, ".png") + "-order.png"
+	run(orderURL, "--screenshot="+detail)
+	t.Logf("screenshot: %s", detail)
 }
