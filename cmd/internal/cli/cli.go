@@ -1,0 +1,293 @@
+// Package cli is the synco command line: subcommands, the global --config flag and
+// exit codes (0 ok, 1 runtime failure, 2 bad usage or bad config).
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/synco-dev/synco/cmd/internal/app"
+	"github.com/synco-dev/synco/cmd/internal/demo"
+	"github.com/synco-dev/synco/odoosim"
+	"github.com/synco-dev/synco/platform/config"
+	"github.com/synco-dev/synco/platform/kafka"
+	"github.com/synco-dev/synco/platform/logging"
+)
+
+// Version is set at build time (-ldflags "-X .../cli.Version=...").
+var Version = "dev"
+
+const usage = `synco keeps Odoo in step with Shopify.
+
+Usage: synco [--config FILE] <command> [flags]
+
+Commands:
+  all                  ingest, processor, both sinks and query in one process
+  ingest               the webhook endpoint
+  processor            the rules
+  sink odoo            applies commands to Odoo
+  sink clickhouse      streams outcomes into ClickHouse
+  query                the API and the dashboard
+  topics               creates or checks the topics
+  backfill --shop D --from DATE [--to DATE]
+  replay --shop D [--from DATE] [--to DATE]
+  odoo-sim [--addr A] [--version 16|17|18|19]
+  version
+
+--config FILE (env SYNCO_CONFIG, default ./synco.yaml). Without a config file
+synco runs the demo store on embedded Kafka and the bundled Odoo simulator.
+`
+
+// exitError carries an exit code.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+
+func usageErr(format string, a ...any) error {
+	return &exitError{2, fmt.Errorf(format, a...)}
+}
+
+// Main runs synco with args and returns the exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	err := run(args, stdout, stderr)
+	if err == nil {
+		return 0
+	}
+	code := 1
+	var ee *exitError
+	var ce *config.Error
+	var ces config.Errors
+	switch {
+	case errors.As(err, &ee):
+		code = ee.code
+	case errors.As(err, &ce), errors.As(err, &ces):
+		code = 2
+	}
+	fmt.Fprintln(stderr, "synco:", err)
+	if code == 2 && !errors.As(err, &ce) && !errors.As(err, &ces) {
+		fmt.Fprint(stderr, "\n"+usage)
+	}
+	return code
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	global := flag.NewFlagSet("synco", flag.ContinueOnError)
+	global.SetOutput(io.Discard)
+	defaultPath, explicit := os.LookupEnv("SYNCO_CONFIG")
+	if !explicit {
+		defaultPath = "synco.yaml"
+	}
+	cfgPath := global.String("config", defaultPath, "config file")
+	if err := global.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, usage)
+			return nil
+		}
+		return usageErr("%v", err)
+	}
+	global.Visit(func(f *flag.Flag) {
+		if f.Name == "config" {
+			explicit = true
+		}
+	})
+	rest := global.Args()
+	if len(rest) == 0 {
+		return usageErr("no command given")
+	}
+	cmd, rest := rest[0], rest[1:]
+	if cmd == "sink" {
+		if len(rest) == 0 || (rest[0] != "odoo" && rest[0] != "clickhouse") {
+			return usageErr("sink needs odoo or clickhouse")
+		}
+		cmd, rest = "sink "+rest[0], rest[1:]
+	}
+	switch cmd {
+	case "version":
+		return printVersion(stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	case "odoo-sim":
+		return runSim(rest, stderr)
+	case "all", "ingest", "processor", "sink odoo", "sink clickhouse", "query", "topics", "backfill", "replay":
+	default:
+		return usageErr("unknown command %q", cmd)
+	}
+
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	demoFlag := fs.Bool("demo", false, "post signed sample orders to ingest (all only)")
+	simAddr := fs.String("odoo-sim-addr", "127.0.0.1:18069", "where the bundled Odoo simulator listens")
+	shop := fs.String("shop", "", "shop domain (backfill, replay)")
+	from := fs.String("from", "", "first date YYYY-MM-DD (backfill, replay)")
+	to := fs.String("to", "", "last date YYYY-MM-DD (backfill, replay)")
+	if err := fs.Parse(rest); err != nil {
+		return usageErr("%s: %v", cmd, err)
+	}
+	if fs.NArg() > 0 {
+		return usageErr("%s: unexpected arguments %v", cmd, fs.Args())
+	}
+
+	cfg, usingDemo, err := loadConfig(*cfgPath, explicit)
+	if err != nil {
+		return err
+	}
+	log := logging.New(stderr, cfg.Log)
+
+	switch cmd {
+	case "backfill", "replay":
+		if *shop == "" {
+			return usageErr("%s needs --shop", cmd)
+		}
+		if cmd == "backfill" && *from == "" {
+			return usageErr("backfill needs --from")
+		}
+		for _, d := range []string{*from, *to} {
+			if d != "" {
+				if _, err := time.Parse(time.DateOnly, d); err != nil {
+					return usageErr("%s: %q is not a date YYYY-MM-DD", cmd, d)
+				}
+			}
+		}
+		if _, ok := cfg.Shop(*shop); !ok {
+			return usageErr("%s: shop %q is not in the config", cmd, *shop)
+		}
+		return fmt.Errorf("%s: not yet implemented in this version", cmd)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	if cmd == "topics" {
+		return runTopics(ctx, cfg, log, stdout)
+	}
+
+	rt, err := app.Boot(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	sim := app.SimulatorFor(cfg, *simAddr)
+	if sim != nil {
+		defer sim.Close()
+	}
+	var stages []app.Stage
+	switch cmd {
+	case "all":
+		stages = []app.Stage{rt.ClickHouseSink(), rt.Processor(), rt.OdooSink(sim, nil), rt.Query(nil), rt.Ingest(nil)}
+		if *demoFlag || usingDemo {
+			stages = append(stages, app.Stage{Name: "demo", Run: func(ctx context.Context) error {
+				return demo.Generate(ctx, demo.Options{IngestURL: "http://" + cfg.Ingest.Addr, Shop: cfg.Shops[0], Log: log.With("stage", "demo")})
+			}})
+		}
+		printWelcome(stdout, cfg, usingDemo)
+	case "ingest":
+		stages = []app.Stage{rt.Ingest(nil)}
+	case "processor":
+		stages = []app.Stage{rt.Processor()}
+	case "sink odoo":
+		stages = []app.Stage{rt.OdooSink(sim, nil)}
+	case "sink clickhouse":
+		stages = []app.Stage{rt.ClickHouseSink()}
+	case "query":
+		stages = []app.Stage{rt.Query(nil)}
+	}
+	return app.RunStages(ctx, rt, stages...)
+}
+
+// loadConfig reads the config file; without one (and none named explicitly) it
+// returns the demo configuration.
+func loadConfig(path string, explicit bool) (*config.Config, bool, error) {
+	if _, err := os.Stat(path); err != nil && !explicit {
+		cfg, err := demo.Config(os.LookupEnv)
+		return cfg, true, err
+	}
+	cfg, err := config.Load(path, true, nil)
+	return cfg, false, err
+}
+
+func printWelcome(w io.Writer, cfg *config.Config, usingDemo bool) {
+	fmt.Fprintf(w, "\nSynco is running.\n  dashboard: http://%s/\n  webhooks:  http://%s/webhooks/shopify\n", cfg.Query.Addr, cfg.Ingest.Addr)
+	if usingDemo && len(cfg.APITokens) > 0 {
+		fmt.Fprintf(w, "  dev API token: %s\n  try: curl -H 'Authorization: Bearer %s' http://%s/api/shops/%s/orders\n",
+			cfg.APITokens[0].Token, cfg.APITokens[0].Token, cfg.Query.Addr, cfg.Shops[0].Domain)
+		fmt.Fprintln(w, "  demo store: "+cfg.Shops[0].Domain+" (sample orders are posted every few seconds; Odoo is the bundled simulator)")
+	}
+	fmt.Fprintln(w)
+}
+
+func printVersion(w io.Writer) error {
+	fmt.Fprintf(w, "synco %s\n", Version)
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		fmt.Fprintf(w, "go %s\n", bi.GoVersion)
+		for _, s := range bi.Settings {
+			if strings.HasPrefix(s.Key, "vcs.") || s.Key == "GOOS" || s.Key == "GOARCH" {
+				fmt.Fprintf(w, "%s %s\n", s.Key, s.Value)
+			}
+		}
+	}
+	return nil
+}
+
+func runTopics(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer) error {
+	brokers, closeKafka, err := kafka.Brokers(cfg.Kafka, cfg.DataDir, log)
+	if err != nil {
+		return err
+	}
+	defer closeKafka()
+	cl, err := kgo.NewClient(kafka.ClientOpts(brokers, "synco-topics", log)...)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	created, err := kafka.EnsureTopics(ctx, cl, cfg.Kafka.Partitions, cfg.Kafka.ReplicationFactor)
+	for _, t := range created {
+		fmt.Fprintf(stdout, "created %s\n", t)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d topics ok (%d partitions)\n", len(kafka.Topics()), cfg.Kafka.Partitions)
+	return nil
+}
+
+func runSim(args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("odoo-sim", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	addr := fs.String("addr", "127.0.0.1:8069", "listen address")
+	version := fs.Int("version", 17, "Odoo version to answer as: 16, 17, 18 or 19")
+	if err := fs.Parse(args); err != nil {
+		return usageErr("odoo-sim: %v", err)
+	}
+	switch *version {
+	case 16, 17, 18, 19:
+	default:
+		return usageErr("odoo-sim: --version %d is not 16, 17, 18 or 19", *version)
+	}
+	srv := odoosim.New(odoosim.Options{Version: *version})
+	url, err := srv.Start(*addr)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	fmt.Fprintf(stderr, "odoo simulator (Odoo %d) at %s — db synco, login admin, password admin\n", *version, url)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	return nil
+}
