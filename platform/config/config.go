@@ -30,7 +30,7 @@ type Config struct {
 	Log        Log        `yaml:"log"`
 	DataDir    string     `yaml:"data_dir"` // embedded Kafka and local ClickHouse keep their data here
 	APITokens  []APIToken `yaml:"api_tokens"`
-	Shops      []Shop     `yaml:"shops"`
+	Shops      []Shop     `yaml:"-"` // read through Parse, which also reads each shop's settings
 }
 
 type Kafka struct {

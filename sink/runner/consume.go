@@ -26,7 +26,12 @@ func consume(ctx context.Context, opts []kgo.Opt, group string, topics []string,
 	if err != nil {
 		return fmt.Errorf("%s consumer: %w", group, err)
 	}
-	defer cl.Close()
+	// With BlockRebalanceOnPoll, Close (which leaves the group) waits for
+	// AllowRebalance: allow it first or shutdown hangs.
+	defer func() {
+		cl.AllowRebalance()
+		cl.Close()
+	}()
 	for {
 		fetches := cl.PollRecords(ctx, 1000)
 		if ctx.Err() != nil || fetches.IsClientClosed() {

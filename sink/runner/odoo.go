@@ -277,4 +277,3 @@ func sleep(ctx context.Context, d time.Duration) bool {
 		return false
 	}
 }
-
