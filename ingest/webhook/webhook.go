@@ -197,7 +197,9 @@ type recent struct {
 	next int
 }
 
-func newRecent(n int) *recent { return &recent{keys: make(map[string]struct{}, n), ring: make([]string, n)} }
+func newRecent(n int) *recent {
+	return &recent{keys: make(map[string]struct{}, n), ring: make([]string, n)}
+}
 
 func (r *recent) has(k string) bool {
 	r.mu.Lock()
