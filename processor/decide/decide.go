@@ -75,9 +75,9 @@ func Event(prev *schemas.OrderState, ev *schemas.OrderEvent, settings *schemas.S
 		Shop:      ev.Shop, OrderID: ev.OrderID, Version: version, Seq: next.Seq,
 		IssuedAt:  out.At,
 		SaleOrder: d.SaleOrder, Invoice: d.Invoice,
-		OdooName:  rules.OdooName(settings, &snapshot),
-		Settings:  *settings,
-		Order:     snapshot,
+		OdooName: rules.OdooName(settings, &snapshot),
+		Settings: *settings,
+		Order:    snapshot,
 	}
 	return res
 }

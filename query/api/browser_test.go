@@ -27,14 +27,11 @@ func findChromium() string {
 // TestDashboardInBrowser loads the dashboard in headless Chromium against the real API
 // and checks what a person would see: the orders, status chips, errors, Odoo links.
 // It leaves a screenshot in $SYNCO_ARTIFACTS (or the test's temp dir).
-// Without Chromium it skips, unless SYNCO_REQUIRE_BROWSER=1 (CI sets it) makes it fail.
+// Without Chromium it fails and says what to install (`make test` installs it).
 func TestDashboardInBrowser(t *testing.T) {
 	chromium := findChromium()
 	if chromium == "" {
-		if os.Getenv("SYNCO_REQUIRE_BROWSER") != "" {
-			t.Fatal("Chromium is not installed (apt-get install chromium), and SYNCO_REQUIRE_BROWSER is set")
-		}
-		t.Skip("Chromium is not installed (apt-get install chromium); set SYNCO_REQUIRE_BROWSER=1 to make this a failure")
+		t.Fatal("Chromium is not installed: run `apt-get install chromium` (make test does it)")
 	}
 	e := newEnv(t)
 	synced := order(5531234)
