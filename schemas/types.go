@@ -249,9 +249,12 @@ type OrderSync struct {
 	Attempt   int32          `avro:"attempt"`
 	SaleOrder SaleOrderState `avro:"sale_order"`
 	Invoice   InvoiceState   `avro:"invoice"`
-	OdooName  string         `avro:"odoo_name"`
-	Settings  ShopSettings   `avro:"settings"`
-	Order     Order          `avro:"order"`
+	// Eligible is false for an order kept in step after it left the filters.
+	Eligible          bool         `avro:"eligible"`
+	IneligibleReasons []string     `avro:"ineligible_reasons"`
+	OdooName          string       `avro:"odoo_name"`
+	Settings          ShopSettings `avro:"settings"`
+	Order             Order        `avro:"order"`
 }
 
 // Outcome statuses, as the order table shows them.

@@ -75,6 +75,7 @@ func Event(prev *schemas.OrderState, ev *schemas.OrderEvent, settings *schemas.S
 		Shop:      ev.Shop, OrderID: ev.OrderID, Version: version, Seq: next.Seq,
 		IssuedAt:  out.At,
 		SaleOrder: d.SaleOrder, Invoice: d.Invoice,
+		Eligible: d.Eligible, IneligibleReasons: d.Reasons,
 		OdooName: rules.OdooName(settings, &snapshot),
 		Settings: *settings,
 		Order:    snapshot,

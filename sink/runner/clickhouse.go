@@ -44,5 +44,13 @@ func RunClickHouse(ctx context.Context, d ClickHouseDeps) error {
 			return nil
 		}
 		return d.Writer.Write(ctx, batch)
-	})
+	}, resetter(d.Writer))
+}
+
+// resetter returns the writer's cache reset, if it keeps one.
+func resetter(w OutcomeWriter) func() {
+	if r, ok := w.(interface{ ResetCache() }); ok {
+		return r.ResetCache
+	}
+	return nil
 }

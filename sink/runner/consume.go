@@ -14,7 +14,13 @@ import (
 
 // consume polls topics in group and hands every batch to handle, retrying a failed
 // batch (with backoff) until it succeeds, then commits its offsets.
-func consume(ctx context.Context, opts []kgo.Opt, group string, topics []string, log *slog.Logger, handle func(context.Context, kgo.Fetches) error) error {
+// onRebalance, when set, runs whenever partitions are assigned, revoked or lost
+// (caches keyed by what another instance may now write must be dropped).
+func consume(ctx context.Context, opts []kgo.Opt, group string, topics []string, log *slog.Logger, handle func(context.Context, kgo.Fetches) error, onRebalance func()) error {
+	if onRebalance != nil {
+		hook := func(context.Context, *kgo.Client, map[string][]int32) { onRebalance() }
+		opts = append(opts, kgo.OnPartitionsAssigned(hook), kgo.OnPartitionsRevoked(hook), kgo.OnPartitionsLost(hook))
+	}
 	cl, err := kgo.NewClient(append(opts,
 		kgo.ConsumerGroup(group),
 		kgo.ConsumeTopics(topics...),

@@ -82,7 +82,7 @@ func RunOdoo(ctx context.Context, d OdooDeps) error {
 	s := &odooSink{d: d, sems: map[string]chan struct{}{}, applied: map[string][2]int64{}}
 	errc := make(chan error, 2)
 	go func() {
-		errc <- consume(ctx, d.ClientOpts, OdooGroup, []string{schemas.TopicCommands}, d.Log, s.handleBatch)
+		errc <- consume(ctx, d.ClientOpts, OdooGroup, []string{schemas.TopicCommands}, d.Log, s.handleBatch, nil)
 	}()
 	go func() { errc <- s.runRetries(ctx) }()
 	return errors.Join(<-errc, <-errc)
@@ -127,7 +127,10 @@ func (s *odooSink) handle(ctx context.Context, r *kgo.Record) error {
 	}
 	out := schemas.OutcomeFor(&cmd.Order, cmd.Shop, schemas.StageSinkOdoo)
 	out.Version, out.Attempt = cmd.Version, cmd.Attempt
-	out.Eligible = true
+	out.Eligible, out.IneligibleReasons = cmd.Eligible, cmd.IneligibleReasons
+	if out.IneligibleReasons == nil {
+		out.IneligibleReasons = []string{}
+	}
 	start := s.d.Now()
 	applied, err := s.apply(ctx, &cmd)
 	out.At = s.d.Now().UTC().Truncate(time.Millisecond)

@@ -32,13 +32,15 @@ type Runtime struct {
 	Settings *settings.Store
 	// Publisher is an idempotent acks=all producer shared by the stages.
 	Publisher *kafka.Publisher
-	closers   []func()
+	// SimulatorAddr is where the bundled Odoo simulator listens for shops that name no Odoo.
+	SimulatorAddr string
+	closers       []func()
 }
 
 // Boot resolves Kafka and the registry, creates missing topics, registers schemas and
 // materialises the settings.
 func Boot(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Runtime, error) {
-	rt := &Runtime{Cfg: cfg, Log: log, Metrics: metrics.New()}
+	rt := &Runtime{Cfg: cfg, Log: log, Metrics: metrics.New(), SimulatorAddr: DefaultSimulatorAddr}
 	ok := false
 	defer func() {
 		if !ok {
@@ -112,3 +114,6 @@ func (rt *Runtime) Close() {
 	}
 	rt.closers = nil
 }
+
+// DefaultSimulatorAddr is where `synco all` starts the bundled Odoo simulator.
+const DefaultSimulatorAddr = "127.0.0.1:18069"

@@ -109,7 +109,8 @@ func (rt *Runtime) Query(ln net.Listener) Stage {
 			shops = append(shops, s.Domain)
 		}
 		a := api.New(api.Deps{CH: conn, Tokens: rt.Cfg.APITokens, Shops: shops, Settings: rt.Settings,
-			Requests: requester{rt}, Logger: rt.Log.With("stage", "query"), Metrics: rt.Metrics.Handler()})
+			Requests: requester{rt}, Logger: rt.Log.With("stage", "query"), Metrics: rt.Metrics.Handler(),
+			OdooURL: rt.odooURL})
 		errc := make(chan error, 1)
 		go func() { errc <- a.Listener(ln) }()
 		rt.Log.Info("query listening", "addr", ln.Addr().String())
@@ -132,6 +133,18 @@ func (rt *Runtime) openClickHouse(ctx context.Context) (driver.Conn, error) {
 		return nil, err
 	}
 	return conn, nil
+}
+
+// odooURL is the base URL of a shop's Odoo for links in the order table.
+func (rt *Runtime) odooURL(shop string) string {
+	sc, ok := rt.Cfg.Shop(shop)
+	if !ok {
+		return ""
+	}
+	if sc.Odoo.Simulated() {
+		return "http://" + rt.SimulatorAddr
+	}
+	return sc.Odoo.URL
 }
 
 // requester publishes manual and bulk sync requests for ingest to answer.

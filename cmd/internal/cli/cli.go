@@ -132,7 +132,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	demoFlag := fs.Bool("demo", false, "post signed sample orders to ingest (all only)")
-	simAddr := fs.String("odoo-sim-addr", "127.0.0.1:18069", "where the bundled Odoo simulator listens")
+	simAddr := fs.String("odoo-sim-addr", app.DefaultSimulatorAddr, "where the bundled Odoo simulator listens")
 	shop := fs.String("shop", "", "shop domain (backfill, replay)")
 	from := fs.String("from", "", "first date YYYY-MM-DD (backfill, replay)")
 	to := fs.String("to", "", "last date YYYY-MM-DD (backfill, replay)")
@@ -182,6 +182,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer rt.Close()
+	rt.SimulatorAddr = *simAddr
 	sim := app.SimulatorFor(cfg, *simAddr)
 	if sim != nil {
 		defer sim.Close()
