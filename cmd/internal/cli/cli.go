@@ -88,9 +88,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 func run(args []string, stdout, stderr io.Writer) error {
 	global := flag.NewFlagSet("synco", flag.ContinueOnError)
 	global.SetOutput(io.Discard)
-	defaultPath, explicit := os.LookupEnv("SYNCO_CONFIG")
-	if !explicit {
-		defaultPath = "synco.yaml"
+	defaultPath, explicit := os.Getenv("SYNCO_CONFIG"), true
+	if defaultPath == "" {
+		defaultPath, explicit = "synco.yaml", false
 	}
 	cfgPath := global.String("config", defaultPath, "config file")
 	if err := global.Parse(args); err != nil {

@@ -1,0 +1,57 @@
+package cli
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runMain(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	var out, errb bytes.Buffer
+	code := Main(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("shops: [{domain: nope.example.com, webhook_secret: x}]\n"), 0o644)
+	missingVar := filepath.Join(dir, "var.yaml")
+	os.WriteFile(missingVar, []byte("shops: [{domain: a.myshopify.com, webhook_secret: ${SYNCO_TEST_UNSET_SECRET}}]\n"), 0o644)
+	for name, c := range map[string]struct {
+		args []string
+		code int
+		want string
+	}{
+		"version":             {[]string{"version"}, 0, "synco"},
+		"help":                {[]string{"help"}, 0, "Usage"},
+		"no command":          {nil, 2, "no command"},
+		"unknown command":     {[]string{"frobnicate"}, 2, "unknown command"},
+		"sink without kind":   {[]string{"sink"}, 2, "odoo or clickhouse"},
+		"unknown flag":        {[]string{"query", "--nope"}, 2, "nope"},
+		"config file missing": {[]string{"--config", filepath.Join(dir, "none.yaml"), "query"}, 2, "none.yaml"},
+		"bad config":          {[]string{"--config", bad, "query"}, 2, "shops[0].domain"},
+		"missing env var":     {[]string{"--config", missingVar, "query"}, 2, "SYNCO_TEST_UNSET_SECRET"},
+		"backfill no shop":    {[]string{"backfill", "--from", "2026-01-01"}, 2, "--shop"},
+		"backfill bad date":   {[]string{"backfill", "--shop", "demo.myshopify.com", "--from", "yesterday"}, 2, "YYYY-MM-DD"},
+		"backfill not yet":    {[]string{"backfill", "--shop", "demo.myshopify.com", "--from", "2026-01-01"}, 1, "not yet"},
+		"sim bad version":     {[]string{"odoo-sim", "--version", "15"}, 2, "15"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Chdir(dir) // no synco.yaml here: the demo config applies
+			code, out, errs := runMain(t, map[string]string{"SYNCO_CONFIG": ""}, c.args...)
+			if code != c.code {
+				t.Errorf("exit %d, want %d (stderr %q)", code, c.code, errs)
+			}
+			if !strings.Contains(out+errs, c.want) {
+				t.Errorf("output does not say %q: %q %q", c.want, out, errs)
+			}
+		})
+	}
+}
