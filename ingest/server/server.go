@@ -27,6 +27,13 @@ type Deps struct {
 
 type kafkaPublisher struct{ p *kafka.Publisher }
 
+// OrderPublisher publishes order events keyed by order on shopify.orders.
+func OrderPublisher(p *kafka.Publisher) interface {
+	PublishOrder(ctx context.Context, ev *schemas.OrderEvent) error
+} {
+	return kafkaPublisher{p}
+}
+
 func (k kafkaPublisher) PublishOrder(ctx context.Context, ev *schemas.OrderEvent) error {
 	return k.p.Publish(ctx, schemas.TopicOrders, schemas.OrderKey(ev.Shop, ev.OrderID), ev)
 }

@@ -28,12 +28,16 @@ func Event(prev *schemas.OrderState, ev *schemas.OrderEvent, settings *schemas.S
 	if prev != nil && slices.Contains(prev.RecentEventIDs, ev.EventID) && !ev.Force {
 		return Result{Drop: "duplicate event " + ev.EventID}
 	}
-	if ev.Order.UpdatedAt.IsZero() {
-		// refunds/create, orders/edited, orders/delete name the order but carry no
-		// snapshot: the orders/updated that Shopify sends with them brings it.
-		return Result{Drop: ev.Topic + " carries no order snapshot"}
-	}
 	snapshot := ev.Order
+	if snapshot.UpdatedAt.IsZero() {
+		if !ev.Force || prev == nil {
+			// refunds/create, orders/edited, orders/delete name the order but carry no
+			// snapshot: the orders/updated that Shopify sends with them brings it.
+			return Result{Drop: ev.Topic + " carries no order snapshot"}
+		}
+		// A manual re-sync by id re-applies the latest snapshot we hold.
+		snapshot = prev.Order
+	}
 	version := snapshot.UpdatedAt.UnixMilli()
 	if prev != nil {
 		switch {

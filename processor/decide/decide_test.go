@@ -99,3 +99,16 @@ func TestReferenceOnlyEventsWait(t *testing.T) {
 		t.Fatal("refund without snapshot applied")
 	}
 }
+
+func TestManualResyncByIDReappliesStoredSnapshot(t *testing.T) {
+	s := schemas.DefaultSettings("s.myshopify.com")
+	st, _ := apply(t, nil, ev("e1", t0, "paid"), &s)
+	manual := &schemas.OrderEvent{EventID: "m1", Shop: "s.myshopify.com", OrderID: 7, Topic: "manual", Force: true}
+	_, r := apply(t, st, manual, &s)
+	if r.Drop != "" || r.Command == nil || r.Command.Seq != 2 || r.Command.Order.Name != "#1007" {
+		t.Fatalf("manual re-sync: %+v", r)
+	}
+	if r := Event(nil, manual, &s, t0); r.Drop == "" {
+		t.Error("manual re-sync of an unknown order applied without a snapshot")
+	}
+}

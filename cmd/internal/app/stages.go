@@ -12,6 +12,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/synco-dev/synco/ingest/requests"
 	"github.com/synco-dev/synco/ingest/server"
 	"github.com/synco-dev/synco/odoosim"
 	"github.com/synco-dev/synco/platform/chstore"
@@ -46,6 +47,14 @@ func (rt *Runtime) Ingest(ln net.Listener) Stage {
 			}
 		}
 		return server.Serve(ctx, ln, server.Deps{Config: rt.Cfg, Publisher: rt.Publisher, Metrics: rt.Metrics, Log: rt.Log.With("stage", "ingest")})
+	}}
+}
+
+// Requests answers manual sync requests from the query API.
+func (rt *Runtime) Requests() Stage {
+	return Stage{"requests", func(ctx context.Context) error {
+		return requests.Run(ctx, requests.Deps{ClientOpts: rt.ClientOpts("requests"), Serde: rt.Serde,
+			Publisher: server.OrderPublisher(rt.Publisher), Log: rt.Log.With("stage", "ingest.requests")})
 	}}
 }
 

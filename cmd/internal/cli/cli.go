@@ -190,7 +190,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	var stages []app.Stage
 	switch cmd {
 	case "all":
-		stages = []app.Stage{rt.ClickHouseSink(), rt.Processor(), rt.OdooSink(sim, nil), rt.Query(nil), rt.Ingest(nil)}
+		stages = []app.Stage{rt.ClickHouseSink(), rt.Processor(), rt.OdooSink(sim, nil), rt.Query(nil), rt.Ingest(nil), rt.Requests()}
 		if *demoFlag || usingDemo {
 			stages = append(stages, app.Stage{Name: "demo", Run: func(ctx context.Context) error {
 				return demo.Generate(ctx, demo.Options{IngestURL: "http://" + cfg.Ingest.Addr, Shop: cfg.Shops[0], Log: log.With("stage", "demo")})
@@ -198,7 +198,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		printWelcome(stdout, cfg, usingDemo)
 	case "ingest":
-		stages = []app.Stage{rt.Ingest(nil)}
+		stages = []app.Stage{rt.Ingest(nil), rt.Requests()}
 	case "processor":
 		stages = []app.Stage{rt.Processor()}
 	case "sink odoo":
