@@ -93,6 +93,8 @@ func Generate(ctx context.Context, o Options) error {
 	}
 	rng := rand.New(rand.NewPCG(o.Seed, uint64(time.Now().UnixNano())))
 	base := time.Now().Unix() * 1000
+	// Order numbers continue across runs (ClickHouse keeps earlier demo orders).
+	first := 1001 + 10*int(time.Now().Unix()%100000)
 	// Give ingest a moment to listen when started in the same process.
 	if !sleep(ctx, time.Second) {
 		return nil
@@ -102,7 +104,7 @@ func Generate(ctx context.Context, o Options) error {
 			return nil
 		}
 		id := base + int64(n)
-		body, err := Order(id, 1001+n, rng, time.Now().UTC())
+		body, err := Order(id, first+n, rng, time.Now().UTC())
 		if err != nil {
 			return err
 		}
