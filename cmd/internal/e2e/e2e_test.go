@@ -15,9 +15,8 @@ import (
 
 	"github.com/synco-dev/synco/ingest/shopify"
 	"github.com/synco-dev/synco/platform/kafka"
-	"github.com/synco-dev/synco/schemas"
-
 	"github.com/synco-dev/synco/query/orders"
+	"github.com/synco-dev/synco/schemas"
 	"github.com/synco-dev/synco/sink/odoo"
 )
 
@@ -266,55 +265,75 @@ func TestRestartAfterIngestAcknowledged(t *testing.T) {
 	}
 }
 
-// TestOdooSinkCrashBetweenCreateAndCommit: the process dies after Odoo created the sale
-// order and before the sink confirmed it and committed the command's offset. After the
-// restart the command is delivered again; the sink finds the order by its reference,
-// confirms it, and Odoo still holds one sale order.
+// TestOdooSinkCrashBetweenCreateAndCommit: the process dies while the Odoo sink is
+// between Odoo's sale.order.create and the commit of the command's offset, in two
+// ways: (1) Odoo created the order and the sink dies before confirming it; (2) the
+// sink dies while its create is on the wire, and Odoo commits the order afterwards
+// (the answer is lost). After the restart the command is delivered again; the sink
+// finds the order by its reference, confirms it, and Odoo still holds one sale order.
 func TestOdooSinkCrashBetweenCreateAndCommit(t *testing.T) {
-	h := newHarness(t, "create: confirmed_sale_order\norder_prefix: \"WEB-\"")
-	held := h.gate.hold("sale.order", "action_confirm", 1, false)
-	p := h.start(allStages...)
-	o := loadOrder(t, "orders_create.json")
-	id := o.id(t)
-	h.webhook("orders/create", "wh-1", rawOrder(t, "orders_create.json"))
-	select {
-	case <-held.arrived:
-	case <-time.After(waitFor):
-		t.Fatal("the sink never asked Odoo to confirm the order")
-	}
-	if sos := h.odoo.Records("sale.order"); len(sos) != 1 || sos[0]["state"] != "draft" {
-		t.Fatalf("odoo before the crash: %v, want one draft sale order", sos)
-	}
-	p.stop() // the crash: every stage of the process ends while Odoo is mid-way
-	held.let()
+	for _, tc := range []struct {
+		name          string
+		method        string // the call held while the process dies
+		reachesOdoo   bool   // whether the held call is applied by Odoo after the crash
+		draftAtCrash  int    // sale orders in Odoo when the process dies
+		confirmsTotal int    // action_confirm calls that reach Odoo in all
+	}{
+		{name: "before confirm", method: "action_confirm", reachesOdoo: false, draftAtCrash: 1, confirmsTotal: 1},
+		{name: "create answer lost", method: "create", reachesOdoo: true, draftAtCrash: 0, confirmsTotal: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, "create: confirmed_sale_order\norder_prefix: \"WEB-\"")
+			held := h.gate.hold("sale.order", tc.method, 1, tc.reachesOdoo)
+			p := h.start(allStages...)
+			o := loadOrder(t, "orders_create.json")
+			id := o.id(t)
+			h.webhook("orders/create", "wh-1", rawOrder(t, "orders_create.json"))
+			select {
+			case <-held.arrived:
+			case <-time.After(waitFor):
+				t.Fatalf("the sink never called sale.order.%s", tc.method)
+			}
+			if n := len(h.odoo.Records("sale.order")); n != tc.draftAtCrash {
+				t.Fatalf("odoo holds %d sale orders when the process dies, want %d", n, tc.draftAtCrash)
+			}
+			p.stop() // the crash: every stage of the process ends while Odoo is mid-way
+			held.let()
+			if sos := h.odoo.Records("sale.order"); len(sos) != 1 || sos[0]["state"] != "draft" {
+				t.Fatalf("odoo after the crash: %v, want one draft sale order", sos)
+			}
 
-	adm := kadm.NewClient(h.admin)
-	committed, err := adm.FetchOffsets(context.Background(), "synco-sink-odoo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmds := h.readTopic(schemas.TopicCommands)
-	if len(cmds) != 1 {
-		t.Fatalf("odoo.commands holds %d commands, want 1", len(cmds))
-	}
-	if c, ok := committed.Lookup(schemas.TopicCommands, cmds[0].Partition); ok && c.At > cmds[0].Offset {
-		t.Fatalf("the sink committed the command (offset %d) although it crashed before finishing it", c.At)
-	}
+			cmds := h.readTopic(schemas.TopicCommands)
+			if len(cmds) != 1 {
+				t.Fatalf("odoo.commands holds %d commands, want 1", len(cmds))
+			}
+			committed, err := kadm.NewClient(h.admin).FetchOffsets(context.Background(), "synco-sink-odoo")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c, ok := committed.Lookup(schemas.TopicCommands, cmds[0].Partition); ok && c.At > cmds[0].Offset {
+				t.Fatalf("the sink committed the command (offset %d) although it died before finishing it", c.At)
+			}
 
-	h.start(allStages...)
-	row := h.waitOrder(id, "synced", status("synced"))
-	sos := h.odoo.Records("sale.order")
-	if len(sos) != 1 {
-		t.Fatalf("odoo holds %d sale orders after the restart, want 1", len(sos))
-	}
-	checkSaleOrder(t, h, sos[0], o, "WEB-9999", "sale")
-	if row.OdooID == nil || int64(*row.OdooID) != toInt64(sos[0]["id"]) {
-		t.Errorf("API odoo_id %v, odoo's sale order %v", row.OdooID, sos[0]["id"])
-	}
-	calls := h.odoo.Calls()
-	if calls["sale.order.create"] != 1 || calls["sale.order.action_confirm"] != 1 {
-		t.Errorf("odoo calls: create %d, action_confirm %d; want 1 each (the held confirm never reached Odoo)",
-			calls["sale.order.create"], calls["sale.order.action_confirm"])
+			h.start(allStages...)
+			row := h.waitOrder(id, "synced", status("synced"))
+			sos := h.odoo.Records("sale.order")
+			if len(sos) != 1 {
+				t.Fatalf("odoo holds %d sale orders after the restart, want 1", len(sos))
+			}
+			checkSaleOrder(t, h, sos[0], o, "WEB-9999", "sale")
+			if row.OdooID == nil || int64(*row.OdooID) != toInt64(sos[0]["id"]) {
+				t.Errorf("API odoo_id %v, odoo's sale order %v", row.OdooID, sos[0]["id"])
+			}
+			calls := h.odoo.Calls()
+			if calls["sale.order.create"] != 1 || calls["sale.order.action_confirm"] != tc.confirmsTotal {
+				t.Errorf("odoo calls: create %d, action_confirm %d; want 1, %d",
+					calls["sale.order.create"], calls["sale.order.action_confirm"], tc.confirmsTotal)
+			}
+			if n := len(h.recordsWhere("res.partner", "email", "jon@example.com")); n != 1 {
+				t.Errorf("%d partners with the customer's email, want 1", n)
+			}
+		})
 	}
 }
 

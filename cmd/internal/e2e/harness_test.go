@@ -160,7 +160,7 @@ api_tokens:
 shops:
   - domain: %s
     webhook_secret: %q
-    odoo: {url: %q, db: synco, username: admin, password: admin, protocol: xmlrpc}
+    odoo: {url: %q, db: synco, username: admin, password: admin}
 %s`, h.kafka.Addr, h.srURL, chc.Addr, chc.Database, chc.Username, chc.Password, h.t.TempDir(),
 		apiToken, shopDomain, secret, h.odooURL, settingsBlock)
 	cfg, err := config.Parse([]byte(yaml), func(string) (string, bool) { return "", false })
@@ -234,16 +234,16 @@ func (h *harness) start(stages ...string) *pipeline {
 	h.running = append(h.running, p)
 	h.mu.Unlock()
 	h.t.Cleanup(p.stop)
-	if slices(stages, stIngest) {
+	if contains(stages, stIngest) {
 		h.waitHTTP(h.ingestURL + "/healthz")
 	}
-	if slices(stages, stQuery) {
+	if contains(stages, stQuery) {
 		h.waitHTTP(h.queryURL + "/healthz")
 	}
 	return p
 }
 
-func slices(list []string, s string) bool {
+func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
 			return true
