@@ -200,6 +200,9 @@ func (p *Processor) restore(ctx context.Context, part int32) (map[string]*schema
 	cl, err := kgo.NewClient(append(p.d.ClientOpts,
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{schemas.TopicProcessorState: {part: kgo.NewOffset().AtStart()}}),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		// Transaction markers occupy offsets (the last one is the changelog's end):
+		// seeing them tells the loop below it has read the partition.
+		kgo.KeepControlRecords(),
 	)...)
 	if err != nil {
 		return nil, err
@@ -215,8 +218,7 @@ func (p *Processor) restore(ctx context.Context, part int32) (map[string]*schema
 	}
 	last, quiet := int64(-1), 0
 	for last+1 < end.Offset && quiet < 3 {
-		// Transaction markers occupy offsets but are never returned, so a quiet poll
-		// after the last record also means the partition is read.
+		// A quiet poll is only a fallback: the markers bring last up to the end.
 		pctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
 		fs := cl.PollFetches(pctx)
 		cancel()
@@ -230,6 +232,9 @@ func (p *Processor) restore(ctx context.Context, part int32) (map[string]*schema
 		quiet = 0
 		fs.EachRecord(func(r *kgo.Record) {
 			last = r.Offset
+			if r.Attrs.IsControl() {
+				return
+			}
 			if r.Value == nil {
 				delete(states, string(r.Key))
 				return
