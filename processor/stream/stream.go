@@ -217,8 +217,9 @@ func (p *Processor) restore(ctx context.Context, part int32) (map[string]*schema
 		return states, nil
 	}
 	last, quiet := int64(-1), 0
-	for last+1 < end.Offset && quiet < 3 {
-		// A quiet poll is only a fallback: the markers bring last up to the end.
+	for last+1 < end.Offset && quiet < 20 {
+		// The markers bring last up to the end; ten quiet seconds are only a fallback
+		// (a gap at the end), long enough that a slow broker does not cut a restore short.
 		pctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
 		fs := cl.PollFetches(pctx)
 		cancel()
