@@ -111,6 +111,9 @@ func ClientOpts(brokers []string, clientID string, log *slog.Logger) []kgo.Opt {
 		kgo.ClientID(clientID),
 		kgo.WithLogger(kgoLogger{log}),
 		kgo.RetryTimeout(30 * time.Second),
+		// Short long-polls: a partition picked up after a rebalance starts flowing
+		// within a second instead of the 5 s default.
+		kgo.FetchMaxWait(time.Second),
 	}
 }
 
