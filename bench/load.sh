@@ -9,6 +9,7 @@
 #
 # The summary is also written to bench/out/load-<UTC time>.txt, synco's log to
 # bench/out/synco-<UTC time>.log. Loopback only; ports 8080, 8090 and 19092 must be free.
+# SYNCO_BIN=path uses that synco binary instead of building the working tree.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -40,7 +41,11 @@ for port in 8080 8090 19092; do
 done
 
 echo "== build"
-(cd "$ROOT/cmd" && go build -o "$WORK/synco" ./synco)
+if [[ -n "${SYNCO_BIN:-}" ]]; then
+	cp "$SYNCO_BIN" "$WORK/synco" # compare another build, e.g. one from a git worktree
+else
+	(cd "$ROOT/cmd" && go build -o "$WORK/synco" ./synco)
+fi
 (cd "$ROOT/bench" && go build -o "$WORK/load" ./load)
 
 echo "== clickhouse"
@@ -75,7 +80,7 @@ echo "== load"
 {
 	echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 	echo "host: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo), $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "go: $(go version | cut -d' ' -f3-)   commit: $(git -C "$ROOT" rev-parse --short HEAD)"
+	echo "go: $(go version | cut -d' ' -f3-)   commit: $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes in the tree')"
 	echo "load flags: ${*:--n 2000 -concurrency 16}"
 	start_cpu=$(awk '{print $14+$15}' "/proc/$SYNCO_PID/stat")
 	t0=$(date +%s.%N)
