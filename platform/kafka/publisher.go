@@ -2,7 +2,9 @@ package kafka
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -33,3 +35,41 @@ func (p *Publisher) Publish(ctx context.Context, topic string, key []byte, v any
 
 // Client is the underlying client (for closing and flushing).
 func (p *Publisher) Client() *kgo.Client { return p.cl }
+
+// Batch produces without waiting per record; Wait flushes and reports the first
+// failure. Use it where many results are committed together (a sink's poll batch):
+// one round trip per batch instead of one per record.
+type Batch struct {
+	p   *Publisher
+	mu  sync.Mutex
+	err error
+}
+
+// Batch starts a batch on this publisher.
+func (p *Publisher) Batch() *Batch { return &Batch{p: p} }
+
+// Publish encodes v and hands it to the producer.
+func (b *Batch) Publish(ctx context.Context, topic string, key []byte, v any, headers ...kgo.RecordHeader) error {
+	val, err := b.p.serde.Encode(topic, v)
+	if err != nil {
+		return err
+	}
+	b.p.cl.Produce(ctx, &kgo.Record{Topic: topic, Key: key, Value: val, Headers: headers}, func(_ *kgo.Record, err error) {
+		if err != nil {
+			b.mu.Lock()
+			b.err = errors.Join(b.err, fmt.Errorf("produce to %s: %w", topic, err))
+			b.mu.Unlock()
+		}
+	})
+	return nil
+}
+
+// Wait returns once Kafka acknowledged everything published so far (or failed).
+func (b *Batch) Wait(ctx context.Context) error {
+	if err := b.p.cl.Flush(ctx); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.err
+}

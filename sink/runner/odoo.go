@@ -59,6 +59,9 @@ const retryAtHeader = "synco-retry-at"
 // DefaultRetryDelays are the waits before each retry topic's attempt.
 var DefaultRetryDelays = []time.Duration{time.Minute, 10 * time.Minute, time.Hour}
 
+// maxApplied bounds the orders remembered by the superseded-command guard.
+const maxApplied = 200_000
+
 type odooSink struct {
 	d    OdooDeps
 	mu   sync.Mutex
@@ -93,12 +96,13 @@ func (s *odooSink) handleBatch(ctx context.Context, fs kgo.Fetches) error {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var errs error
+	results := s.d.Publisher.Batch()
 	fs.EachPartition(func(p kgo.FetchTopicPartition) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for _, r := range p.Records {
-				if err := s.handle(ctx, r); err != nil {
+				if err := s.handle(ctx, r, results); err != nil {
 					mu.Lock()
 					errs = errors.Join(errs, err)
 					mu.Unlock()
@@ -108,16 +112,17 @@ func (s *odooSink) handleBatch(ctx context.Context, fs kgo.Fetches) error {
 		}()
 	})
 	wg.Wait()
-	return errs
+	// Offsets are committed after this: every result must be in Kafka first.
+	return errors.Join(errs, results.Wait(ctx))
 }
 
 // handle applies one command and routes the result. Its error means Kafka did not
 // take the result (the batch is then retried): Odoo failures are routed, not returned.
-func (s *odooSink) handle(ctx context.Context, r *kgo.Record) error {
+func (s *odooSink) handle(ctx context.Context, r *kgo.Record, results *kafka.Batch) error {
 	var cmd schemas.OrderSync
 	if err := s.d.Serde.Decode(ctx, r.Topic, r.Value, &cmd); err != nil {
 		s.d.Log.Error("unreadable command kept in the dead-letter topic", "topic", r.Topic, "offset", r.Offset, "err", err)
-		return s.d.Publisher.Publish(ctx, schemas.TopicCommandsDLQ, r.Key, &schemas.DeadLetter{
+		return results.Publish(ctx, schemas.TopicCommandsDLQ, r.Key, &schemas.DeadLetter{
 			Key: string(r.Key), OriginTopic: r.Topic, Stage: "sink.odoo", Reason: err.Error(), At: s.d.Now().UTC(), Payload: r.Value})
 	}
 	key := string(r.Key)
@@ -151,20 +156,20 @@ func (s *odooSink) handle(ctx context.Context, r *kgo.Record) error {
 		next := cmd
 		next.Attempt++
 		topic := schemas.RetryTopics[cmd.Attempt]
-		if perr := s.d.Publisher.Publish(ctx, topic, r.Key, &next, kgo.RecordHeader{Key: retryAtHeader, Value: []byte(due.Format(time.RFC3339Nano))}); perr != nil {
+		if perr := results.Publish(ctx, topic, r.Key, &next, kgo.RecordHeader{Key: retryAtHeader, Value: []byte(due.Format(time.RFC3339Nano))}); perr != nil {
 			return perr
 		}
 		log.Warn("odoo failed; retry scheduled", "err", err, "retry_at", due, "topic", topic)
 	default:
 		out.Status, out.Error = schemas.StatusFailed, err.Error()
-		if perr := s.d.Publisher.Publish(ctx, schemas.TopicCommandsDLQ, r.Key, &schemas.DeadLetter{
+		if perr := results.Publish(ctx, schemas.TopicCommandsDLQ, r.Key, &schemas.DeadLetter{
 			Shop: cmd.Shop, Key: key, OriginTopic: r.Topic, Stage: "sink.odoo", Reason: err.Error(), At: out.At,
 			Attempt: cmd.Attempt, Payload: r.Value}); perr != nil {
 			return perr
 		}
 		log.Error("odoo sync failed", "err", err)
 	}
-	return s.d.Publisher.Publish(ctx, schemas.TopicOutcomes, r.Key, &out)
+	return results.Publish(ctx, schemas.TopicOutcomes, r.Key, &out)
 }
 
 func (s *odooSink) apply(ctx context.Context, cmd *schemas.OrderSync) (Applied, error) {
@@ -207,6 +212,14 @@ func (s *odooSink) markApplied(key string, cmd *schemas.OrderSync) {
 	defer s.mu.Unlock()
 	a, ok := s.applied[key]
 	if !ok || cmd.Version > a[0] || cmd.Version == a[0] && cmd.Seq > a[1] {
+		if !ok && len(s.applied) >= maxApplied {
+			// Bounded memory: forget an arbitrary order. The guard only matters for
+			// retries still in flight, which are recent.
+			for k := range s.applied {
+				delete(s.applied, k)
+				break
+			}
+		}
 		s.applied[key] = [2]int64{cmd.Version, cmd.Seq}
 	}
 }
@@ -240,7 +253,11 @@ func (s *odooSink) runRetries(ctx context.Context) error {
 					if !s.waitDue(ctx, r) {
 						return
 					}
-					for s.handle(ctx, r) != nil {
+					for {
+						b := s.d.Publisher.Batch()
+						if s.handle(ctx, r, b) == nil && b.Wait(ctx) == nil {
+							break
+						}
 						if !sleep(ctx, time.Second) {
 							return
 						}
