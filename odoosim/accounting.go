@@ -41,7 +41,8 @@ func (s *store) defineAccounting() {
 		fld("amount_type", "selection", "Tax Computation").sel("group", "fixed", "percent", "division").def("percent").req(),
 		fld("amount", "float", "Amount").req().def(0.0),
 		fld("type_tax_use", "selection", "Tax Type").sel("sale", "purchase", "none").def("sale").req(),
-		fld("price_include", "boolean", "Included in Price").def(false),
+		priceInclude(v),
+		fld("price_include_override", "selection", "Included in Price").sel("tax_included", "tax_excluded").ver(18, 0),
 		fld("include_base_amount", "boolean", "Affect Base of Subsequent Taxes").def(false),
 		fld("active", "boolean", "Active").def(true),
 		fld("sequence", "integer", "Sequence").def(1),
@@ -530,4 +531,13 @@ func moveButtonCancel(c *call, m *Model, ids []int, _ map[string]any) (any, erro
 		c.set(m, id, Record{"state": "cancel"})
 	}
 	return false, nil
+}
+
+// priceInclude: stored up to 17; from 18 computed from price_include_override (the
+// company default, tax excluded here, applies when it is empty).
+func priceInclude(v int) *fb {
+	if v >= 18 {
+		return fld("price_include", "boolean", "Included in Price").comp(func(c *call, r Record) any { return taxIncluded(r) })
+	}
+	return fld("price_include", "boolean", "Included in Price").def(false)
 }

@@ -33,7 +33,7 @@ func (c *call) lineAmounts(priceUnit, qty, discount float64, taxIDs []int) (deci
 		if typ == "" {
 			typ = "percent"
 		}
-		taxes = append(taxes, tx{dec(asFloat(t["amount"])), typ, truthy(t["price_include"])})
+		taxes = append(taxes, tx{dec(asFloat(t["amount"])), typ, taxIncluded(t)})
 	}
 	subtotal := round2(base)
 	tax := decimal.Zero
@@ -86,4 +86,13 @@ func (c *call) rateOf(currencyID int) float64 {
 		}
 	}
 	return best
+}
+
+// taxIncluded reads a tax's price-included flag on every version (stored up to 17,
+// price_include_override from 18).
+func taxIncluded(t Record) bool {
+	if o, ok := t["price_include_override"]; ok && o != nil && o != false {
+		return o == "tax_included"
+	}
+	return truthy(t["price_include"])
 }

@@ -134,6 +134,19 @@ func (s *store) defineProducts() {
 	// Products keep an internal "priority" for ordering like Odoo (all 0).
 	tmpl.order, prod.order = "name", "default_code, name, id"
 
+	// sale.order.line and account.move.line reference products with ondelete
+	// 'restrict': PostgreSQL refuses the delete and Odoo reports it as below.
+	prod.beforeUnlink = func(c *call, r Record) error {
+		for _, ref := range []struct{ model, label, constraint string }{
+			{"sale.order.line", "Sales Order Line", "sale_order_line_product_id_fkey"},
+			{"account.move.line", "Journal Item", "account_move_line_product_id_fkey"},
+		} {
+			if len(c.children(ref.model, "product_id", asInt(r["id"]))) > 0 {
+				return userError(fmt.Sprintf("The operation cannot be completed: another model requires the record being deleted. If possible, archive it instead.\n\nModel: %s (%s)\nConstraint: %s\n", ref.label, ref.model, ref.constraint))
+			}
+		}
+		return nil
+	}
 	prod.beforeCreate = func(c *call, r Record, vals map[string]any) error {
 		c.syncProductType(r, vals)
 		return nil

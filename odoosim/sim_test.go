@@ -277,3 +277,42 @@ func TestJSON2(t *testing.T) {
 	}
 	resp.Body.Close()
 }
+
+// Real Odoo refuses to delete a product an order line uses (ondelete restrict).
+func TestUnlinkProductInUseIsRefused(t *testing.T) {
+	_, url := start(t, Options{})
+	pid, _ := rpc(t, url, "product.product", "create", []any{map[string]any{"name": "Mug", "default_code": "MUG"}}, nil)
+	partner, _ := rpc(t, url, "res.partner", "create", []any{map[string]any{"name": "Ada"}}, nil)
+	if _, f := rpc(t, url, "sale.order", "create", []any{map[string]any{"partner_id": partner, "order_line": []any{
+		[]any{0, 0, map[string]any{"product_id": pid, "product_uom_qty": 1.0, "price_unit": 5.0}}}}}, nil); f != nil {
+		t.Fatalf("order: %+v", f)
+	}
+	_, f := rpc(t, url, "product.product", "unlink", []any{[]any{pid}}, nil)
+	if f == nil || f.Code != 2 || !strings.Contains(f.String, "another model requires the record being deleted") {
+		t.Fatalf("unlink of a product in use: %+v", f)
+	}
+	free, _ := rpc(t, url, "product.product", "create", []any{map[string]any{"name": "Unused"}}, nil)
+	if _, f := rpc(t, url, "product.product", "unlink", []any{[]any{free}}, nil); f != nil {
+		t.Fatalf("unlink of an unused product faulted: %+v", f)
+	}
+}
+
+// 18 moved "included in price" to price_include_override; 17 does not know it.
+func TestTaxPriceIncludeByVersion(t *testing.T) {
+	_, u17 := start(t, Options{Version: 17})
+	if _, f := rpc(t, u17, "account.tax", "create", []any{map[string]any{"name": "VAT 20%", "amount": 20.0, "price_include_override": "tax_included"}}, nil); f == nil || f.Code != 1 {
+		t.Fatalf("17 accepted price_include_override: %+v", f)
+	}
+	_, u18 := start(t, Options{Version: 18})
+	id, f := rpc(t, u18, "account.tax", "create", []any{map[string]any{"name": "VAT 20%", "amount": 20.0, "price_include_override": "tax_included"}}, nil)
+	if f != nil {
+		t.Fatalf("18 create: %+v", f)
+	}
+	got, f := rpc(t, u18, "account.tax", "read", []any{[]any{id}, []any{"price_include"}}, nil)
+	if f != nil {
+		t.Fatal(f)
+	}
+	if recs, _ := got.([]any); len(recs) != 1 || recs[0].(map[string]any)["price_include"] != true {
+		t.Fatalf("18 price_include not computed from the override: %v", got)
+	}
+}
