@@ -5,7 +5,6 @@ go 1.26.8
 require (
 	github.com/hamba/avro/v2 v2.31.0
 	github.com/shopspring/decimal v1.6.0
-	github.com/twmb/franz-go/pkg/sr v1.8.0
 )
 
 require (

@@ -8,7 +8,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/synco-dev/synco/schemas/serde"
+	"github.com/synco-dev/synco/platform/serde"
 )
 
 // Publisher produces Avro values and waits for Kafka's acknowledgement (acks=all).

@@ -13,8 +13,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/synco-dev/synco/platform/serde"
 	"github.com/synco-dev/synco/schemas"
-	"github.com/synco-dev/synco/schemas/serde"
 )
 
 // Store is safe for concurrent use.

@@ -13,8 +13,8 @@ import (
 	"github.com/twmb/franz-go/pkg/sr/srfake"
 
 	"github.com/synco-dev/synco/platform/kafka"
+	"github.com/synco-dev/synco/platform/serde"
 	"github.com/synco-dev/synco/schemas"
-	"github.com/synco-dev/synco/schemas/serde"
 )
 
 func TestStoreMaterialisesAndFollows(t *testing.T) {

@@ -14,11 +14,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/synco-dev/synco/platform/serde"
 	"github.com/synco-dev/synco/platform/settings"
 	"github.com/synco-dev/synco/processor/decide"
 	"github.com/synco-dev/synco/processor/store"
 	"github.com/synco-dev/synco/schemas"
-	"github.com/synco-dev/synco/schemas/serde"
 )
 
 // Group is the processor's consumer group.

@@ -6,8 +6,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/synco-dev/synco/platform/serde"
 	"github.com/synco-dev/synco/schemas"
-	"github.com/synco-dev/synco/schemas/serde"
 )
 
 // OutcomeWriter stores a batch of outcomes; it returns once they are durable.

@@ -11,8 +11,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/synco-dev/synco/platform/kafka"
+	"github.com/synco-dev/synco/platform/serde"
 	"github.com/synco-dev/synco/schemas"
-	"github.com/synco-dev/synco/schemas/serde"
 )
 
 // Applied is what Odoo holds for an order after a command was applied.

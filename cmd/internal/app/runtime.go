@@ -16,9 +16,9 @@ import (
 	"github.com/synco-dev/synco/platform/kafka"
 	"github.com/synco-dev/synco/platform/metrics"
 	"github.com/synco-dev/synco/platform/registry"
+	"github.com/synco-dev/synco/platform/serde"
 	"github.com/synco-dev/synco/platform/settings"
 	"github.com/synco-dev/synco/schemas"
-	"github.com/synco-dev/synco/schemas/serde"
 )
 
 // Runtime is what every stage shares in one process.

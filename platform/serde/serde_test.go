@@ -11,8 +11,8 @@ import (
 	"github.com/twmb/franz-go/pkg/sr"
 	"github.com/twmb/franz-go/pkg/sr/srfake"
 
+	"github.com/synco-dev/synco/platform/serde"
 	"github.com/synco-dev/synco/schemas"
-	"github.com/synco-dev/synco/schemas/serde"
 )
 
 func newSerde(t *testing.T) (*serde.Serde, *sr.Client) {
