@@ -3,7 +3,7 @@
 #
 #   bash bench/run.sh                 all benchmarks, -count=6 -benchmem
 #   BENCH_COUNT=10 bash bench/run.sh  more samples
-#   bash bench/run.sh sink query      only these groups (ingest processor schemas sink query)
+#   bash bench/run.sh sink query      only these groups (ingest processor serde sink query)
 #
 # Raw results go to bench/out/<group>.txt; a previous bench/out/<group>.txt is moved to
 # bench/out/prev/ first, and benchstat then compares the two (old vs new). The
@@ -24,7 +24,7 @@ mkdir -p "$OUT/prev"
 GROUPS_ALL=(
 	"ingest|ingest|./webhook/|.|0.5s"
 	"processor|processor|./decide/|.|0.5s"
-	"schemas|schemas|./serde/|.|0.5s"
+	"serde|platform|./serde/|.|0.5s"
 	"sink|sink|./odoo/|BenchmarkSyncerApply|100x"
 	"sink-clickhouse|sink|./clickhouse/|BenchmarkWrite|20x"
 	"query|query|./api/|BenchmarkOrderTable|20x"
