@@ -5,8 +5,10 @@
 package odoo
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -135,4 +137,36 @@ func passwordOrKey(cfg config.Odoo) string {
 		return cfg.Password
 	}
 	return cfg.APIKey
+}
+
+// post sends one call's body under the in-flight limit and the call timeout, and
+// returns the HTTP status and body. Its error is a transport failure, classified.
+func post(ctx context.Context, o *options, lim limiter, url string, headers map[string]string, body []byte, model, method string) (int, []byte, error) {
+	if err := lim.acquire(ctx); err != nil {
+		return 0, nil, classifyTransport(model, method, err)
+	}
+	defer lim.release()
+	if o.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.timeout)
+		defer cancel()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, permanent(model, method, nil, "", err.Error())
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("User-Agent", o.userAgent)
+	resp, err := o.http.Do(req)
+	if err != nil {
+		return 0, nil, classifyTransport(model, method, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, nil, classifyTransport(model, method, err)
+	}
+	return resp.StatusCode, data, nil
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 )
@@ -43,36 +42,16 @@ func (c *JSON2) Call(ctx context.Context, model, method string, args []any, kwar
 	if err != nil {
 		return nil, permanent(model, method, nil, "", err.Error())
 	}
-	if err := c.lim.acquire(ctx); err != nil {
-		return nil, classifyTransport(model, method, err)
-	}
-	defer c.lim.release()
-	if c.o.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.o.timeout)
-		defer cancel()
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url+"/json/2/"+model+"/"+method, bytes.NewReader(raw))
-	if err != nil {
-		return nil, permanent(model, method, nil, "", err.Error())
-	}
-	req.Header.Set("Authorization", "bearer "+c.key)
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	req.Header.Set("User-Agent", c.o.userAgent)
+	headers := map[string]string{"Authorization": "bearer " + c.key, "Content-Type": "application/json; charset=utf-8"}
 	if c.db != "" {
-		req.Header.Set("X-Odoo-Database", c.db)
+		headers["X-Odoo-Database"] = c.db
 	}
-	resp, err := c.o.http.Do(req)
+	status, data, err := post(ctx, &c.o, c.lim, c.url+"/json/2/"+model+"/"+method, headers, raw, model, method)
 	if err != nil {
-		return nil, classifyTransport(model, method, err)
+		return nil, err
 	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, classifyTransport(model, method, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, classifyJSON2(model, method, resp.StatusCode, data)
+	if status != http.StatusOK {
+		return nil, classifyJSON2(model, method, status, data)
 	}
 	v, err := decodeJSON(data)
 	if err != nil {

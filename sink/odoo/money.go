@@ -12,6 +12,18 @@ func odooFloat(d decimal.Decimal) float64 {
 	return f
 }
 
+// fromOdooNumber reads a number Odoo answered (a double or an int on the wire) as a
+// decimal; the way back from odooFloat.
+func fromOdooNumber(v any) decimal.Decimal {
+	switch n := v.(type) {
+	case float64:
+		return decimal.NewFromFloat(n)
+	case int64:
+		return decimal.NewFromInt(n)
+	}
+	return decimal.Zero
+}
+
 var hundred = decimal.NewFromInt(100)
 
 // discountPercent is Odoo's line discount (percent) that takes totalDiscount off

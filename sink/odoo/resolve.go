@@ -410,11 +410,7 @@ func (r *run) loadTaxes(ctx context.Context) error {
 	defer r.s.mu.Unlock()
 	r.s.taxes = map[taxKey]int64{}
 	for _, t := range found {
-		amount, _ := t["amount"].(float64)
-		if n, ok := t["amount"].(int64); ok {
-			amount = float64(n)
-		}
-		k := taxKey{decimal.NewFromFloat(amount).Round(4).String(), t.Bool("price_include")}
+		k := taxKey{fromOdooNumber(t["amount"]).Round(4).String(), t.Bool("price_include")}
 		if _, dup := r.s.taxes[k]; !dup {
 			r.s.taxes[k] = t.ID()
 		}

@@ -214,11 +214,7 @@ func (r *run) saleOrder(ctx context.Context) (Result, error) {
 }
 
 func (r *run) createSaleOrder(ctx context.Context) (Record, error) {
-	partner, err := r.partner(ctx)
-	if err != nil {
-		return nil, err
-	}
-	lines, err := r.lines(ctx)
+	partner, lines, err := r.partnerAndLines(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -397,11 +393,7 @@ func (r *run) directInvoice(ctx context.Context) (Result, error) {
 }
 
 func (r *run) createInvoice(ctx context.Context) (Record, error) {
-	partner, err := r.partner(ctx)
-	if err != nil {
-		return nil, err
-	}
-	lines, err := r.lines(ctx)
+	partner, lines, err := r.partnerAndLines(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -515,4 +507,15 @@ func (k *keyedMutex) lock(keys ...string) func() {
 		}
 		k.mu.Unlock()
 	}
+}
+
+// partnerAndLines resolves what every new sale order or invoice needs: the customer
+// and the lines (products and taxes found or created).
+func (r *run) partnerAndLines(ctx context.Context) (int64, []line, error) {
+	partner, err := r.partner(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	lines, err := r.lines(ctx)
+	return partner, lines, err
 }

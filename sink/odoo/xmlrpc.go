@@ -1,10 +1,8 @@
 package odoo
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -126,32 +124,12 @@ func (c *XMLRPC) rpc(ctx context.Context, service, model, method string, params 
 	if err != nil {
 		return nil, permanent(model, method, nil, "", err.Error())
 	}
-	if err := c.lim.acquire(ctx); err != nil {
-		return nil, classifyTransport(model, method, err)
-	}
-	defer c.lim.release()
-	if c.o.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.o.timeout)
-		defer cancel()
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url+"/xmlrpc/2/"+service, bytes.NewReader(body))
+	status, raw, err := post(ctx, &c.o, c.lim, c.url+"/xmlrpc/2/"+service, map[string]string{"Content-Type": "text/xml"}, body, model, method)
 	if err != nil {
-		return nil, permanent(model, method, nil, "", err.Error())
+		return nil, err
 	}
-	req.Header.Set("Content-Type", "text/xml")
-	req.Header.Set("User-Agent", c.o.userAgent)
-	resp, err := c.o.http.Do(req)
-	if err != nil {
-		return nil, classifyTransport(model, method, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, classifyTransport(model, method, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, classifyHTTP(model, method, resp.StatusCode, string(raw))
+	if status != http.StatusOK {
+		return nil, classifyHTTP(model, method, status, string(raw))
 	}
 	v, fault, err := decodeResponse(raw)
 	if err != nil {
