@@ -59,9 +59,6 @@ func StartEmbedded(addr, dataDir string) (*Embedded, error) {
 	return &Embedded{cluster: c, Addr: c.ListenAddrs()[0]}, nil
 }
 
-// Cluster exposes kfake for tests that inject faults.
-func (e *Embedded) Cluster() *kfake.Cluster { return e.cluster }
-
 // Close stops the cluster, flushing its data.
 func (e *Embedded) Close() { e.cluster.Close() }
 

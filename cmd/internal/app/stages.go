@@ -31,13 +31,8 @@ type Stage struct {
 	Run  func(ctx context.Context) error
 }
 
-// Listeners lets tests bind the HTTP stages to ports they choose (":0").
-type Listeners struct {
-	Ingest net.Listener
-	Query  net.Listener
-}
-
-// Ingest serves the webhook endpoint.
+// Ingest serves the webhook endpoint on ln, or on the configured address when ln is
+// nil (tests pass listeners on ":0").
 func (rt *Runtime) Ingest(ln net.Listener) Stage {
 	return Stage{"ingest", func(ctx context.Context) error {
 		if ln == nil {
@@ -76,7 +71,6 @@ func (rt *Runtime) Processor() Stage {
 func (rt *Runtime) OdooSink(sim *Simulator, retryDelays []time.Duration) Stage {
 	return Stage{"sink odoo", func(ctx context.Context) error {
 		targets := &targets{rt: rt, sim: sim, byShop: map[string]runner.Target{}}
-		defer targets.close()
 		return runner.RunOdoo(ctx, runner.OdooDeps{
 			ClientOpts: rt.ClientOpts("sink-odoo"), Serde: rt.Serde, Publisher: rt.Publisher,
 			Target: targets.get, Retriable: odoo.IsRetriable, RetryDelays: retryDelays,
@@ -208,8 +202,6 @@ func (t *targets) get(shop string) (runner.Target, error) {
 	t.byShop[shop] = tg
 	return tg, nil
 }
-
-func (t *targets) close() {}
 
 // applier adapts the Odoo syncer to the runner.
 type applier struct{ s *odoo.Syncer }
