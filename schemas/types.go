@@ -41,6 +41,34 @@ type Order struct {
 	ShippingAddress     *Address        `avro:"shipping_address" json:"shipping_address"`
 	LineItems           []LineItem      `avro:"line_items" json:"line_items"`
 	ShippingLines       []ShippingLine  `avro:"shipping_lines" json:"shipping_lines"`
+
+	// The same amounts in the buyer's currency (PresentmentCurrency).
+	TotalPricePresentment     decimal.Decimal `avro:"total_price_presentment" json:"total_price_presentment"`
+	SubtotalPricePresentment  decimal.Decimal `avro:"subtotal_price_presentment" json:"subtotal_price_presentment"`
+	TotalTaxPresentment       decimal.Decimal `avro:"total_tax_presentment" json:"total_tax_presentment"`
+	TotalDiscountsPresentment decimal.Decimal `avro:"total_discounts_presentment" json:"total_discounts_presentment"`
+	TotalShippingPresentment  decimal.Decimal `avro:"total_shipping_presentment" json:"total_shipping_presentment"`
+	// Totals after edits and refunds.
+	CurrentTotalPrice                decimal.Decimal `avro:"current_total_price" json:"current_total_price"`
+	CurrentTotalPricePresentment     decimal.Decimal `avro:"current_total_price_presentment" json:"current_total_price_presentment"`
+	CurrentSubtotalPrice             decimal.Decimal `avro:"current_subtotal_price" json:"current_subtotal_price"`
+	CurrentSubtotalPricePresentment  decimal.Decimal `avro:"current_subtotal_price_presentment" json:"current_subtotal_price_presentment"`
+	CurrentTotalTax                  decimal.Decimal `avro:"current_total_tax" json:"current_total_tax"`
+	CurrentTotalTaxPresentment       decimal.Decimal `avro:"current_total_tax_presentment" json:"current_total_tax_presentment"`
+	CurrentTotalDiscounts            decimal.Decimal `avro:"current_total_discounts" json:"current_total_discounts"`
+	CurrentTotalDiscountsPresentment decimal.Decimal `avro:"current_total_discounts_presentment" json:"current_total_discounts_presentment"`
+	TotalOutstanding                 decimal.Decimal `avro:"total_outstanding" json:"total_outstanding"`
+	TotalTipReceived                 decimal.Decimal `avro:"total_tip_received" json:"total_tip_received"`
+	TotalDuties                      decimal.Decimal `avro:"total_duties" json:"total_duties"`
+	TotalDutiesPresentment           decimal.Decimal `avro:"total_duties_presentment" json:"total_duties_presentment"`
+	TotalAdditionalFees              decimal.Decimal `avro:"total_additional_fees" json:"total_additional_fees"`
+	TotalAdditionalFeesPresentment   decimal.Decimal `avro:"total_additional_fees_presentment" json:"total_additional_fees_presentment"`
+	TaxExempt                        bool            `avro:"tax_exempt" json:"tax_exempt"`
+	TaxLines                         []TaxLine       `avro:"tax_lines" json:"tax_lines"`
+	ClosedAt                         *time.Time      `avro:"closed_at" json:"closed_at"`
+	// Transactions are what the Admin API says (webhook order bodies carry none).
+	Transactions []Transaction `avro:"transactions" json:"transactions"`
+	Refunds      []Refund      `avro:"refunds" json:"refunds"`
 }
 
 // CustomerName is the name a person would recognise the buyer by.
@@ -89,6 +117,10 @@ type Address struct {
 	ProvinceCode string `avro:"province_code" json:"province_code"`
 	CountryCode  string `avro:"country_code" json:"country_code"`
 	Phone        string `avro:"phone" json:"phone"`
+	FirstName    string `avro:"first_name" json:"first_name"`
+	LastName     string `avro:"last_name" json:"last_name"`
+	Province     string `avro:"province" json:"province"`
+	Country      string `avro:"country" json:"country"`
 }
 
 type LineItem struct {
@@ -104,12 +136,29 @@ type LineItem struct {
 	Taxable          bool            `avro:"taxable" json:"taxable"`
 	RequiresShipping bool            `avro:"requires_shipping" json:"requires_shipping"`
 	TaxLines         []TaxLine       `avro:"tax_lines" json:"tax_lines"`
+	// CurrentQuantity is the quantity after edits and refunds; nil when the snapshot
+	// did not say (use Quantity then).
+	CurrentQuantity          *int32          `avro:"current_quantity" json:"current_quantity"`
+	PricePresentment         decimal.Decimal `avro:"price_presentment" json:"price_presentment"`
+	TotalDiscountPresentment decimal.Decimal `avro:"total_discount_presentment" json:"total_discount_presentment"`
+	GiftCard                 bool            `avro:"gift_card" json:"gift_card"`
+	Name                     string          `avro:"name" json:"name"`
+}
+
+// Qty is the line's quantity now: current_quantity when the snapshot has it.
+func (l *LineItem) Qty() int32 {
+	if l.CurrentQuantity != nil {
+		return *l.CurrentQuantity
+	}
+	return l.Quantity
 }
 
 type TaxLine struct {
-	Title string          `avro:"title" json:"title"`
-	Rate  decimal.Decimal `avro:"rate" json:"rate"`
-	Price decimal.Decimal `avro:"price" json:"price"`
+	Title            string          `avro:"title" json:"title"`
+	Rate             decimal.Decimal `avro:"rate" json:"rate"`
+	Price            decimal.Decimal `avro:"price" json:"price"`
+	PricePresentment decimal.Decimal `avro:"price_presentment" json:"price_presentment"`
+	ChannelLiable    bool            `avro:"channel_liable" json:"channel_liable"`
 }
 
 type ShippingLine struct {
@@ -119,13 +168,76 @@ type ShippingLine struct {
 	Price           decimal.Decimal `avro:"price" json:"price"`
 	DiscountedPrice decimal.Decimal `avro:"discounted_price" json:"discounted_price"`
 	TaxLines        []TaxLine       `avro:"tax_lines" json:"tax_lines"`
+
+	PricePresentment           decimal.Decimal `avro:"price_presentment" json:"price_presentment"`
+	DiscountedPricePresentment decimal.Decimal `avro:"discounted_price_presentment" json:"discounted_price_presentment"`
+	IsRemoved                  bool            `avro:"is_removed" json:"is_removed"`
+}
+
+// Transaction is one payment transaction of an order.
+type Transaction struct {
+	ID                int64           `avro:"id" json:"id"`
+	ParentID          int64           `avro:"parent_id" json:"parent_id"`
+	Kind              string          `avro:"kind" json:"kind"`     // sale, capture, authorization, void, refund, ...
+	Status            string          `avro:"status" json:"status"` // success, pending, failure, error, ...
+	Gateway           string          `avro:"gateway" json:"gateway"`
+	Amount            decimal.Decimal `avro:"amount" json:"amount"` // shop money
+	AmountPresentment decimal.Decimal `avro:"amount_presentment" json:"amount_presentment"`
+	Currency          string          `avro:"currency" json:"currency"` // of AmountPresentment
+	ProcessedAt       *time.Time      `avro:"processed_at" json:"processed_at"`
+	Test              bool            `avro:"test" json:"test"`
+}
+
+// Refund is one Shopify refund of an order.
+type Refund struct {
+	ID                  int64                `avro:"id" json:"id"`
+	CreatedAt           *time.Time           `avro:"created_at" json:"created_at"`
+	ProcessedAt         *time.Time           `avro:"processed_at" json:"processed_at"`
+	Note                string               `avro:"note" json:"note"`
+	Restock             bool                 `avro:"restock" json:"restock"`
+	RefundLineItems     []RefundLineItem     `avro:"refund_line_items" json:"refund_line_items"`
+	RefundShippingLines []RefundShippingLine `avro:"refund_shipping_lines" json:"refund_shipping_lines"`
+	OrderAdjustments    []OrderAdjustment    `avro:"order_adjustments" json:"order_adjustments"`
+	Transactions        []Transaction        `avro:"transactions" json:"transactions"`
+}
+
+type RefundLineItem struct {
+	ID                  int64           `avro:"id" json:"id"`
+	LineItemID          int64           `avro:"line_item_id" json:"line_item_id"`
+	Quantity            int32           `avro:"quantity" json:"quantity"`
+	RestockType         string          `avro:"restock_type" json:"restock_type"` // no_restock, cancel, return, legacy_restock
+	Subtotal            decimal.Decimal `avro:"subtotal" json:"subtotal"`
+	SubtotalPresentment decimal.Decimal `avro:"subtotal_presentment" json:"subtotal_presentment"`
+	TotalTax            decimal.Decimal `avro:"total_tax" json:"total_tax"`
+	TotalTaxPresentment decimal.Decimal `avro:"total_tax_presentment" json:"total_tax_presentment"`
+}
+
+type RefundShippingLine struct {
+	ID                int64           `avro:"id" json:"id"`
+	ShippingLineID    int64           `avro:"shipping_line_id" json:"shipping_line_id"`
+	Amount            decimal.Decimal `avro:"amount" json:"amount"` // before tax
+	AmountPresentment decimal.Decimal `avro:"amount_presentment" json:"amount_presentment"`
+	Tax               decimal.Decimal `avro:"tax" json:"tax"`
+	TaxPresentment    decimal.Decimal `avro:"tax_presentment" json:"tax_presentment"`
+}
+
+type OrderAdjustment struct {
+	ID                   int64           `avro:"id" json:"id"`
+	Kind                 string          `avro:"kind" json:"kind"` // shipping_refund, refund_discrepancy
+	Reason               string          `avro:"reason" json:"reason"`
+	Amount               decimal.Decimal `avro:"amount" json:"amount"` // signed as Shopify sends it
+	AmountPresentment    decimal.Decimal `avro:"amount_presentment" json:"amount_presentment"`
+	TaxAmount            decimal.Decimal `avro:"tax_amount" json:"tax_amount"`
+	TaxAmountPresentment decimal.Decimal `avro:"tax_amount_presentment" json:"tax_amount_presentment"`
 }
 
 // Origins of an OrderEvent.
 const (
-	OriginWebhook  = "webhook"
-	OriginBackfill = "backfill"
-	OriginManual   = "manual"
+	OriginWebhook   = "webhook"
+	OriginBackfill  = "backfill"
+	OriginManual    = "manual"
+	OriginReconcile = "reconcile"
+	OriginReplay    = "replay"
 )
 
 // OrderEvent is one thing Shopify told us about an order.
@@ -301,6 +413,13 @@ type SyncOutcome struct {
 	Attempt           int32           `avro:"attempt"`
 	RPCCalls          int32           `avro:"rpc_calls"`
 	LatencyMs         int64           `avro:"latency_ms"`
+	// Warnings are differences a person should know about (rounding, totals, what
+	// Odoo would not change); never nil.
+	Warnings       []string        `avro:"warnings"`
+	InvoiceState   string          `avro:"invoice_state"`
+	PaymentState   string          `avro:"payment_state"`
+	RefundedAmount decimal.Decimal `avro:"refunded_amount"`
+	Cancelled      bool            `avro:"cancelled"`
 }
 
 // OutcomeFor fills an outcome's order summary from a snapshot.
@@ -320,6 +439,7 @@ func OutcomeFor(o *Order, shop, stage string) SyncOutcome {
 		FulfillmentStatus: o.FulfillmentStatus,
 		Source:            o.SourceName,
 		IneligibleReasons: []string{},
+		Warnings:          []string{},
 	}
 }
 
