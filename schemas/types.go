@@ -420,6 +420,9 @@ type SyncOutcome struct {
 	PaymentState   string          `avro:"payment_state"`
 	RefundedAmount decimal.Decimal `avro:"refunded_amount"`
 	Cancelled      bool            `avro:"cancelled"`
+	// PaymentGateways are the order's payment_gateway_names (the settings screen
+	// offers the gateways Synco has seen).
+	PaymentGateways []string `avro:"payment_gateways"`
 }
 
 // OutcomeFor fills an outcome's order summary from a snapshot.
@@ -440,6 +443,7 @@ func OutcomeFor(o *Order, shop, stage string) SyncOutcome {
 		Source:            o.SourceName,
 		IneligibleReasons: []string{},
 		Warnings:          []string{},
+		PaymentGateways:   append([]string{}, o.PaymentGatewayNames...),
 	}
 }
 
