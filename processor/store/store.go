@@ -1,101 +1,587 @@
-// Package store is the processor's local state: the latest OrderState of every order
-// on the partitions this instance owns, rebuilt from the changelog on assignment.
-// Changes made while a transaction is open can be rolled back when it aborts, so
-// memory never runs ahead of what Kafka committed.
+// Package store is the processor's local state: per partition, the latest changelog
+// value of every order key, kept on disk in Pebble together with the changelog offset
+// the data reflects (the goka / Kafka Streams pattern). The changelog topic stays the
+// source of truth: a partition's store is caught up from its tail on assignment and
+// rebuilt from the whole changelog when it is missing, corrupt or from another topic.
+//
+// Changes made while a Kafka transaction is open live in a Pebble batch that reads
+// see; Commit applies it with the new offset once Kafka committed, Rollback discards
+// it, so the store never runs ahead of what Kafka committed. Memory is bounded by the
+// options (block cache shared by every partition, memtables per partition), not by
+// the number of orders.
 package store
 
 import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
+	"time"
 
-	"github.com/synco-dev/synco/schemas"
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/vfs"
 )
+
+// Defaults for Options left zero.
+const (
+	DefaultCacheBytes    = 64 << 20
+	DefaultMemTableBytes = 4 << 20
+	DefaultLockWait      = 10 * time.Second
+)
+
+// ErrNotLoaded is returned for a partition that is not open in this store.
+var ErrNotLoaded = errors.New("partition not loaded")
+
+// Options configure a Store.
+type Options struct {
+	// Dir holds one database per partition, in Dir/<partition>.
+	Dir string
+	// CacheBytes bounds the block cache that every partition shares.
+	CacheBytes int64
+	// MemTableBytes is each partition's write buffer; a partition holds at most two
+	// (one filling, one being flushed), so memory is about CacheBytes + partitions ×
+	// 2 × MemTableBytes.
+	MemTableBytes int64
+	// LockWait is how long Load waits for another process to release a partition's
+	// directory (a rebalance between two processes on one machine) before it uses a
+	// private directory that is rebuilt from the changelog and removed on Drop.
+	LockWait time.Duration
+	Log      *slog.Logger
+}
+
+// Checkpoint says what a partition's data reflects.
+type Checkpoint struct {
+	TopicID [16]byte // the changelog topic the data came from (Kafka's topic id)
+	Next    int64    // changelog offset after the last record applied
+}
+
+// Change is one changelog record: Value nil deletes the key (a tombstone).
+type Change struct {
+	Key, Value []byte
+}
 
 // Store is safe for concurrent use.
 type Store struct {
+	opts  Options
+	cache *pebble.Cache
+
 	mu    sync.Mutex
-	parts map[int32]map[string]*schemas.OrderState
-	undo  map[undoKey]*schemas.OrderState // value before the open transaction; nil: absent
+	parts map[int32]*partition
+	key   []byte // scratch for prefixed keys, under mu
 }
 
-type undoKey struct {
-	part int32
-	key  string
+type partition struct {
+	db      *pebble.DB
+	lock    *pebble.Lock
+	dir     string
+	private bool          // a fallback directory of this process, removed on drop
+	tx      *pebble.Batch // the open transaction's changes (indexed); nil: none
+	cp      Checkpoint
 }
 
-// New returns an empty store.
-func New() *Store {
-	return &Store{parts: map[int32]map[string]*schemas.OrderState{}, undo: map[undoKey]*schemas.OrderState{}}
-}
+// Keys: data under 'd'+key, the checkpoint under "m", so no record key can collide.
+var metaKey = []byte("m")
 
-// Get returns the state of key on partition part, or nil.
-func (s *Store) Get(part int32, key string) *schemas.OrderState {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.parts[part][key]
-}
+const (
+	dataPrefix    = 'd'
+	metaVersion   = 1
+	privateSuffix = ".private-"
+)
 
-// Put sets key's state inside the open transaction.
-func (s *Store) Put(part int32, key string, st schemas.OrderState) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m := s.parts[part]
-	if m == nil {
-		m = map[string]*schemas.OrderState{}
-		s.parts[part] = m
+// Open prepares a store under opts.Dir. Private directories left by processes that
+// are gone are removed.
+func Open(opts Options) (*Store, error) {
+	if opts.Dir == "" {
+		return nil, errors.New("store: no directory")
 	}
-	k := undoKey{part, key}
-	if _, saved := s.undo[k]; !saved {
-		s.undo[k] = m[key]
+	if opts.CacheBytes <= 0 {
+		opts.CacheBytes = DefaultCacheBytes
 	}
-	m[key] = &st
+	if opts.MemTableBytes <= 0 {
+		opts.MemTableBytes = DefaultMemTableBytes
+	}
+	if opts.LockWait <= 0 {
+		opts.LockWait = DefaultLockWait
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("store directory: %w", err)
+	}
+	s := &Store{opts: opts, cache: pebble.NewCache(opts.CacheBytes), parts: map[int32]*partition{}}
+	s.removeAbandoned()
+	return s, nil
 }
 
-// Commit forgets the undo log: the transaction's changes are durable in Kafka.
-func (s *Store) Commit() {
+func (s *Store) removeAbandoned() {
+	entries, err := os.ReadDir(s.opts.Dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !e.IsDir() || !strings.Contains(e.Name(), privateSuffix) {
+			continue
+		}
+		dir := filepath.Join(s.opts.Dir, e.Name())
+		l, err := pebble.LockDirectory(dir, vfs.Default)
+		if err != nil {
+			continue // its process still runs
+		}
+		l.Close()
+		if err := os.RemoveAll(dir); err == nil {
+			s.opts.Log.Info("processor store: removed an abandoned private directory", "dir", dir)
+		}
+	}
+}
+
+// Close closes every partition (flushing what they hold) and releases the cache.
+func (s *Store) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	clear(s.undo)
+	for part, p := range s.parts {
+		s.closePartition(part, p)
+	}
+	if s.cache != nil {
+		s.cache.Unref()
+		s.cache = nil
+	}
 }
 
-// Rollback restores what the open transaction changed, on partitions still owned.
+// Load opens partition part (if it is not open yet) and returns its checkpoint. A
+// database that cannot be opened (corrupt, or written by an unknown format) is
+// removed and started empty: the zero checkpoint, read the changelog from its start.
+func (s *Store) Load(part int32) (Checkpoint, error) {
+	s.mu.Lock()
+	if p, ok := s.parts[part]; ok {
+		defer s.mu.Unlock()
+		return p.cp, nil
+	}
+	s.mu.Unlock()
+	// Opening may wait for another process's lock: not under mu, so the loop's
+	// other partitions (and Drop) are not held up.
+	p, err := s.open(part)
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.parts[part]; ok { // a concurrent Load won
+		s.closePartition(-1, p)
+		return old.cp, nil
+	}
+	s.parts[part] = p
+	return p.cp, nil
+}
+
+func (s *Store) open(part int32) (*partition, error) {
+	dir := filepath.Join(s.opts.Dir, strconv.Itoa(int(part)))
+	lock, err := s.lockDir(dir)
+	private := false
+	if err != nil {
+		s.opts.Log.Warn("processor store: partition directory is held by another process; using a private one rebuilt from the changelog",
+			"partition", part, "dir", dir, "err", err)
+		dir = fmt.Sprintf("%s%s%d-%d", dir, privateSuffix, os.Getpid(), time.Now().UnixNano())
+		private = true
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("store partition %d: %w", part, err)
+		}
+		if lock, err = pebble.LockDirectory(dir, vfs.Default); err != nil {
+			return nil, fmt.Errorf("store partition %d: lock %s: %w", part, dir, err)
+		}
+	}
+	p := &partition{dir: dir, lock: lock, private: private}
+	p.db, err = pebble.Open(dir, s.pebbleOptions(lock))
+	if err == nil {
+		p.cp, err = readCheckpoint(p.db)
+		if err != nil {
+			p.db.Close()
+		}
+	}
+	if err != nil {
+		s.opts.Log.Error("processor store: partition database unreadable; rebuilding it from the changelog", "partition", part, "dir", dir, "err", err)
+		if p.db, err = s.recreate(dir, lock); err != nil {
+			lock.Close()
+			return nil, fmt.Errorf("store partition %d: %w", part, err)
+		}
+		p.cp = Checkpoint{}
+	}
+	return p, nil
+}
+
+// lockDir takes the directory's lock, waiting up to LockWait for another holder.
+func (s *Store) lockDir(dir string) (*pebble.Lock, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(s.opts.LockWait)
+	for {
+		l, err := pebble.LockDirectory(dir, vfs.Default)
+		if err == nil || time.Now().After(deadline) {
+			return l, err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// recreate empties dir (keeping the held lock file) and opens a fresh database there.
+func (s *Store) recreate(dir string, lock *pebble.Lock) (*pebble.DB, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		if e.Name() == "LOCK" {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return nil, err
+		}
+	}
+	return pebble.Open(dir, s.pebbleOptions(lock))
+}
+
+func (s *Store) pebbleOptions(lock *pebble.Lock) *pebble.Options {
+	o := &pebble.Options{
+		Cache:                       s.cache,
+		Lock:                        lock,
+		MemTableSize:                uint64(s.opts.MemTableBytes),
+		MemTableStopWritesThreshold: 2,
+		// The changelog is the log: data and checkpoint are written in one batch, and
+		// a memtable lost in a crash is only a longer tail to read back. Drop and
+		// Close flush.
+		DisableWAL:         true,
+		MaxOpenFiles:       256,
+		FormatMajorVersion: pebble.FormatNewest,
+		Logger:             pebbleLogger{s.opts.Log},
+	}
+	for i := range o.Levels {
+		// A new order misses every level; the filter answers without reading blocks.
+		o.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+	}
+	return o
+}
+
+func readCheckpoint(db *pebble.DB) (Checkpoint, error) {
+	v, closer, err := db.Get(metaKey)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return Checkpoint{}, nil
+	}
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	defer closer.Close()
+	if len(v) != 1+16+8 || v[0] != metaVersion {
+		return Checkpoint{}, fmt.Errorf("checkpoint of unknown format (%d bytes)", len(v))
+	}
+	var cp Checkpoint
+	copy(cp.TopicID[:], v[1:17])
+	cp.Next = int64(binary.BigEndian.Uint64(v[17:]))
+	return cp, nil
+}
+
+func (cp Checkpoint) encode() []byte {
+	b := make([]byte, 1+16+8)
+	b[0] = metaVersion
+	copy(b[1:17], cp.TopicID[:])
+	binary.BigEndian.PutUint64(b[17:], uint64(cp.Next))
+	return b
+}
+
+// Reset empties partition part and sets its checkpoint (the changelog is read again
+// from the start, or the store held another topic's data).
+func (s *Store) Reset(part int32, cp Checkpoint) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.parts[part]
+	if !ok {
+		return fmt.Errorf("reset partition %d: %w", part, ErrNotLoaded)
+	}
+	s.discard(p)
+	if err := p.db.Close(); err != nil {
+		s.opts.Log.Warn("processor store: close before reset", "partition", part, "err", err)
+	}
+	db, err := s.recreate(p.dir, p.lock)
+	if err != nil {
+		p.lock.Close()
+		delete(s.parts, part)
+		return fmt.Errorf("reset partition %d: %w", part, err)
+	}
+	p.db, p.cp = db, Checkpoint{}
+	if err := db.Set(metaKey, cp.encode(), pebble.NoSync); err != nil {
+		return fmt.Errorf("reset partition %d: %w", part, err)
+	}
+	p.cp = cp
+	return nil
+}
+
+// Restore applies changelog records read back from Kafka, with the checkpoint they
+// bring the partition to, in one atomic write (outside any transaction).
+func (s *Store) Restore(part int32, changes []Change, cp Checkpoint) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.parts[part]
+	if !ok {
+		return fmt.Errorf("restore partition %d: %w", part, ErrNotLoaded)
+	}
+	b := p.db.NewBatch()
+	defer b.Close()
+	for _, c := range changes {
+		k := s.dataKey(c.Key)
+		var err error
+		if c.Value == nil {
+			err = b.Delete(k, nil)
+		} else {
+			err = b.Set(k, c.Value, nil)
+		}
+		if err != nil {
+			return fmt.Errorf("restore partition %d: %w", part, err)
+		}
+	}
+	if err := b.Set(metaKey, cp.encode(), nil); err != nil {
+		return fmt.Errorf("restore partition %d: %w", part, err)
+	}
+	if err := b.Commit(pebble.NoSync); err != nil {
+		return fmt.Errorf("restore partition %d: %w", part, err)
+	}
+	p.cp = cp
+	return nil
+}
+
+func (s *Store) dataKey(key []byte) []byte {
+	s.key = append(append(s.key[:0], dataPrefix), key...)
+	return s.key
+}
+
+// Get returns key's value on partition part as the open transaction sees it (a
+// copy), or nil when the key is absent or the partition not loaded.
+func (s *Store) Get(part int32, key []byte) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.parts[part]
+	if !ok {
+		return nil, nil
+	}
+	var (
+		v      []byte
+		closer interface{ Close() error }
+		err    error
+	)
+	if p.tx != nil {
+		v, closer, err = p.tx.Get(s.dataKey(key))
+	} else {
+		v, closer, err = p.db.Get(s.dataKey(key))
+	}
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store get partition %d: %w", part, err)
+	}
+	out := append([]byte(nil), v...)
+	closer.Close()
+	return out, nil
+}
+
+// Put sets key's value inside the open transaction. A partition not loaded (revoked
+// while the transaction ran: it will abort) is ignored.
+func (s *Store) Put(part int32, key, value []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.parts[part]
+	if !ok {
+		return nil
+	}
+	if p.tx == nil {
+		p.tx = p.db.NewIndexedBatch()
+	}
+	if err := p.tx.Set(s.dataKey(key), value, nil); err != nil {
+		return fmt.Errorf("store put partition %d: %w", part, err)
+	}
+	return nil
+}
+
+// Commit applies each partition's open transaction, with next[part] (the changelog
+// offset after the records the transaction wrote) as its new checkpoint: Kafka has
+// committed them. A partition whose write fails is closed and forgotten, and its
+// number is in the error (*CommitError): the caller loads and restores it again,
+// from the checkpoint it still has on disk.
+func (s *Store) Commit(next map[int32]int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var failed CommitError
+	for part, p := range s.parts {
+		n, moved := next[part]
+		if p.tx == nil && !moved {
+			continue
+		}
+		if p.tx == nil {
+			p.tx = p.db.NewIndexedBatch()
+		}
+		cp := p.cp
+		if moved && n > cp.Next {
+			cp.Next = n
+		}
+		err := p.tx.Set(metaKey, cp.encode(), nil)
+		if err == nil {
+			err = p.tx.Commit(pebble.NoSync)
+		}
+		p.tx.Close()
+		p.tx = nil
+		if err != nil {
+			failed.Parts = append(failed.Parts, part)
+			failed.Errs = append(failed.Errs, err)
+			s.closePartition(part, p)
+			continue
+		}
+		p.cp = cp
+	}
+	if len(failed.Parts) > 0 {
+		return &failed
+	}
+	return nil
+}
+
+// CommitError names the partitions whose transaction could not be applied.
+type CommitError struct {
+	Parts []int32
+	Errs  []error
+}
+
+func (e *CommitError) Error() string {
+	return fmt.Sprintf("store commit failed on partitions %v: %v", e.Parts, errors.Join(e.Errs...))
+}
+
+// Rollback discards what the open transaction changed.
 func (s *Store) Rollback() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for k, old := range s.undo {
-		m, owned := s.parts[k.part]
-		if !owned {
-			continue
-		}
-		if old == nil {
-			delete(m, k.key)
-		} else {
-			m[k.key] = old
-		}
+	for _, p := range s.parts {
+		s.discard(p)
 	}
-	clear(s.undo)
 }
 
-// Load replaces a partition's state (after reading its changelog).
-func (s *Store) Load(part int32, states map[string]*schemas.OrderState) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.parts[part] = states
+func (s *Store) discard(p *partition) {
+	if p.tx != nil {
+		p.tx.Close()
+		p.tx = nil
+	}
 }
 
-// Drop forgets a partition this instance no longer owns.
+// Drop closes a partition this instance no longer owns, discarding its open
+// transaction. Its data stays on disk for a later assignment (a private directory is
+// removed).
 func (s *Store) Drop(part int32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.parts, part)
+	if p, ok := s.parts[part]; ok {
+		s.closePartition(part, p)
+	}
 }
 
-// Len counts the orders held, for metrics and tests.
-func (s *Store) Len() int {
+// closePartition flushes (the WAL is off) and closes p, under mu. part < 0: p was
+// never in the map.
+func (s *Store) closePartition(part int32, p *partition) {
+	s.discard(p)
+	if err := p.db.Flush(); err != nil {
+		s.opts.Log.Warn("processor store: flush on close", "partition", part, "err", err)
+	}
+	if err := p.db.Close(); err != nil {
+		s.opts.Log.Warn("processor store: close", "partition", part, "err", err)
+	}
+	p.lock.Close()
+	if p.private {
+		os.RemoveAll(p.dir)
+	}
+	if part >= 0 {
+		delete(s.parts, part)
+	}
+}
+
+// Loaded reports whether partition part is open.
+func (s *Store) Loaded(part int32) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := 0
-	for _, m := range s.parts {
-		n += len(m)
+	_, ok := s.parts[part]
+	return ok
+}
+
+// Checkpoint returns partition part's checkpoint as last committed.
+func (s *Store) Checkpoint(part int32) (Checkpoint, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.parts[part]
+	if !ok {
+		return Checkpoint{}, false
 	}
-	return n
+	return p.cp, true
+}
+
+// Each calls f with every committed key and value of partition part, in key order
+// (for tests and tools; values are only valid during the call).
+func (s *Store) Each(part int32, f func(key, value []byte) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.parts[part]
+	if !ok {
+		return fmt.Errorf("each partition %d: %w", part, ErrNotLoaded)
+	}
+	it, err := p.db.NewIter(&pebble.IterOptions{LowerBound: []byte{dataPrefix}, UpperBound: []byte{dataPrefix + 1}})
+	if err != nil {
+		return err
+	}
+	for it.First(); it.Valid(); it.Next() {
+		if err := f(it.Key()[1:], it.Value()); err != nil {
+			it.Close()
+			return err
+		}
+	}
+	return it.Close()
+}
+
+// Stats is what the store holds in memory and on disk, for metrics and benchmarks.
+type Stats struct {
+	Partitions    int
+	CacheBytes    int64 // block cache in use (shared)
+	MemTableBytes uint64
+	DiskBytes     uint64
+}
+
+// Stats sums every open partition.
+func (s *Store) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := Stats{Partitions: len(s.parts)}
+	for _, p := range s.parts {
+		m := p.db.Metrics()
+		st.MemTableBytes += m.MemTable.Size
+		st.DiskBytes += m.DiskSpaceUsage()
+	}
+	if s.cache != nil {
+		st.CacheBytes = s.cache.Size()
+	}
+	return st
+}
+
+// pebbleLogger sends Pebble's messages to slog: its informational chatter at debug.
+type pebbleLogger struct{ log *slog.Logger }
+
+func (l pebbleLogger) Infof(format string, args ...any) {
+	l.log.Debug("pebble: " + fmt.Sprintf(format, args...))
+}
+
+func (l pebbleLogger) Errorf(format string, args ...any) {
+	l.log.Error("pebble: " + fmt.Sprintf(format, args...))
+}
+
+func (l pebbleLogger) Fatalf(format string, args ...any) {
+	msg := "pebble: " + fmt.Sprintf(format, args...)
+	l.log.Error(msg)
+	panic(msg) // Pebble expects Fatalf not to return
 }

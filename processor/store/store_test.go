@@ -1,38 +1,235 @@
 package store
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
-
-	"github.com/synco-dev/synco/schemas"
+	"time"
 )
 
-func TestRollbackRestoresAndCommitKeeps(t *testing.T) {
-	s := New()
-	s.Load(0, map[string]*schemas.OrderState{"a": {Version: 1}})
-	s.Put(0, "a", schemas.OrderState{Version: 2})
-	s.Put(0, "b", schemas.OrderState{Version: 5})
-	s.Put(0, "a", schemas.OrderState{Version: 3})
-	s.Rollback()
-	if got := s.Get(0, "a"); got == nil || got.Version != 1 {
-		t.Errorf("a after rollback: %+v", got)
+func open(t *testing.T, dir string) *Store {
+	t.Helper()
+	s, err := Open(Options{Dir: dir, LockWait: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if got := s.Get(0, "b"); got != nil {
-		t.Errorf("b after rollback: %+v", got)
+	t.Cleanup(s.Close)
+	return s
+}
+
+func load(t *testing.T, s *Store, part int32) Checkpoint {
+	t.Helper()
+	cp, err := s.Load(part)
+	if err != nil {
+		t.Fatalf("load %d: %v", part, err)
 	}
-	s.Put(0, "a", schemas.OrderState{Version: 4})
-	s.Commit()
+	return cp
+}
+
+func get(t *testing.T, s *Store, part int32, key string) string {
+	t.Helper()
+	v, err := s.Get(part, []byte(key))
+	if err != nil {
+		t.Fatalf("get %d/%s: %v", part, key, err)
+	}
+	if v == nil {
+		return "<absent>"
+	}
+	return string(v)
+}
+
+func put(t *testing.T, s *Store, part int32, key, val string) {
+	t.Helper()
+	if err := s.Put(part, []byte(key), []byte(val)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var topicA = [16]byte{1, 2, 3}
+
+func TestRollbackDiscardsAndCommitKeeps(t *testing.T) {
+	s := open(t, t.TempDir())
+	load(t, s, 0)
+	if err := s.Restore(0, []Change{{Key: []byte("a"), Value: []byte("v1")}}, Checkpoint{TopicID: topicA, Next: 3}); err != nil {
+		t.Fatal(err)
+	}
+	put(t, s, 0, "a", "v2")
+	put(t, s, 0, "b", "v5")
+	put(t, s, 0, "a", "v3")
+	if got := get(t, s, 0, "a"); got != "v3" {
+		t.Errorf("the open transaction reads its own write: a = %s", got)
+	}
 	s.Rollback()
-	if got := s.Get(0, "a"); got == nil || got.Version != 4 {
-		t.Errorf("a after commit: %+v", got)
+	if got := get(t, s, 0, "a"); got != "v1" {
+		t.Errorf("a after rollback: %s", got)
+	}
+	if got := get(t, s, 0, "b"); got != "<absent>" {
+		t.Errorf("b after rollback: %s", got)
+	}
+	put(t, s, 0, "a", "v4")
+	if err := s.Commit(map[int32]int64{0: 10}); err != nil {
+		t.Fatal(err)
+	}
+	s.Rollback()
+	if got := get(t, s, 0, "a"); got != "v4" {
+		t.Errorf("a after commit: %s", got)
+	}
+	if cp, _ := s.Checkpoint(0); cp.Next != 10 || cp.TopicID != topicA {
+		t.Errorf("checkpoint after commit: %+v", cp)
+	}
+}
+
+func TestCommitMovesOnlyForward(t *testing.T) {
+	s := open(t, t.TempDir())
+	load(t, s, 1)
+	if err := s.Commit(map[int32]int64{1: 7}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(map[int32]int64{1: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if cp, _ := s.Checkpoint(1); cp.Next != 7 {
+		t.Errorf("checkpoint: %+v, want 7", cp)
 	}
 }
 
 func TestRollbackSkipsDroppedPartitions(t *testing.T) {
-	s := New()
-	s.Put(3, "x", schemas.OrderState{Version: 1})
+	s := open(t, t.TempDir())
+	load(t, s, 3)
+	put(t, s, 3, "x", "1")
 	s.Drop(3)
 	s.Rollback()
-	if s.Len() != 0 {
-		t.Fatalf("rollback resurrected a dropped partition: %d", s.Len())
+	if err := s.Commit(map[int32]int64{3: 9}); err != nil {
+		t.Fatal(err)
+	}
+	if s.Loaded(3) {
+		t.Fatal("commit reloaded a dropped partition")
+	}
+	if cp := load(t, s, 3); cp.Next != 0 {
+		t.Errorf("uncommitted change moved the checkpoint: %+v", cp)
+	}
+	if got := get(t, s, 3, "x"); got != "<absent>" {
+		t.Errorf("uncommitted change of a dropped partition kept: %s", got)
+	}
+}
+
+func TestDataAndCheckpointSurviveReopen(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	load(t, s, 2)
+	if err := s.Restore(2, []Change{{Key: []byte("k"), Value: []byte("old")}, {Key: []byte("gone"), Value: []byte("x")}}, Checkpoint{TopicID: topicA, Next: 40}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Restore(2, []Change{{Key: []byte("gone")}}, Checkpoint{TopicID: topicA, Next: 41}); err != nil {
+		t.Fatal(err)
+	}
+	put(t, s, 2, "k", "new")
+	if err := s.Commit(map[int32]int64{2: 44}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s2 := open(t, dir)
+	if cp := load(t, s2, 2); cp != (Checkpoint{TopicID: topicA, Next: 44}) {
+		t.Errorf("checkpoint after reopen: %+v", cp)
+	}
+	if got := get(t, s2, 2, "k"); got != "new" {
+		t.Errorf("k after reopen: %s", got)
+	}
+	if got := get(t, s2, 2, "gone"); got != "<absent>" {
+		t.Errorf("a tombstone was not applied: %s", got)
+	}
+	n := 0
+	if err := s2.Each(2, func(k, v []byte) error { n++; return nil }); err != nil || n != 1 {
+		t.Errorf("Each: %d keys, %v", n, err)
+	}
+}
+
+func TestCorruptPartitionStartsEmpty(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	load(t, s, 0)
+	if err := s.Restore(0, []Change{{Key: []byte("k"), Value: []byte("v")}}, Checkpoint{TopicID: topicA, Next: 5}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	files, _ := filepath.Glob(filepath.Join(dir, "0", "MANIFEST-*"))
+	if len(files) == 0 {
+		t.Fatal("no MANIFEST written")
+	}
+	for _, f := range files {
+		if err := os.WriteFile(f, []byte("garbage, not a manifest"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s2 := open(t, dir)
+	if cp := load(t, s2, 0); cp != (Checkpoint{}) {
+		t.Errorf("a corrupt partition kept its checkpoint: %+v", cp)
+	}
+	if got := get(t, s2, 0, "k"); got != "<absent>" {
+		t.Errorf("a corrupt partition kept data: %s", got)
+	}
+}
+
+func TestPartitionHeldByAnotherStoreGetsPrivateDirectory(t *testing.T) {
+	dir := t.TempDir()
+	a, b := open(t, dir), open(t, dir)
+	load(t, a, 0)
+	if err := a.Restore(0, []Change{{Key: []byte("k"), Value: []byte("a's")}}, Checkpoint{TopicID: topicA, Next: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if cp := load(t, b, 0); cp != (Checkpoint{}) {
+		t.Errorf("the second store shares the first's data: %+v", cp)
+	}
+	if got := get(t, b, 0, "k"); got != "<absent>" {
+		t.Errorf("private directory is not empty: %s", got)
+	}
+	private, _ := filepath.Glob(filepath.Join(dir, "0"+privateSuffix+"*"))
+	if len(private) != 1 {
+		t.Fatalf("private directories: %v", private)
+	}
+	b.Drop(0)
+	if _, err := os.Stat(private[0]); !os.IsNotExist(err) {
+		t.Errorf("private directory not removed on drop: %v", err)
+	}
+	if got := get(t, a, 0, "k"); got != "a's" {
+		t.Errorf("the first store's data: %s", got)
+	}
+}
+
+func TestAbandonedPrivateDirectoryIsRemoved(t *testing.T) {
+	dir := t.TempDir()
+	stale := filepath.Join(dir, "4"+privateSuffix+"999-1")
+	if err := os.MkdirAll(stale, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	open(t, dir)
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("abandoned private directory kept: %v", err)
+	}
+}
+
+func TestResetEmptiesAndSetsCheckpoint(t *testing.T) {
+	s := open(t, t.TempDir())
+	load(t, s, 0)
+	if err := s.Restore(0, []Change{{Key: []byte("k"), Value: []byte("v")}}, Checkpoint{TopicID: topicA, Next: 5}); err != nil {
+		t.Fatal(err)
+	}
+	put(t, s, 0, "open", "tx")
+	other := [16]byte{9}
+	if err := s.Reset(0, Checkpoint{TopicID: other}); err != nil {
+		t.Fatal(err)
+	}
+	if cp, _ := s.Checkpoint(0); cp != (Checkpoint{TopicID: other}) {
+		t.Errorf("checkpoint after reset: %+v", cp)
+	}
+	for _, k := range []string{"k", "open"} {
+		if got := get(t, s, 0, k); got != "<absent>" {
+			t.Errorf("%s after reset: %s", k, got)
+		}
+	}
+	if err := s.Reset(7, Checkpoint{}); err == nil || !strings.Contains(err.Error(), "not loaded") {
+		t.Errorf("reset of an unloaded partition: %v", err)
 	}
 }

@@ -1,6 +1,8 @@
 // Package stream runs the processor on Kafka: it consumes order events in a consumer
 // group and, in one Kafka transaction per batch, produces the Odoo commands, the
 // outcomes and the state changelog and commits the input offsets (exactly once).
+// The state of the partitions it owns is in a local store (processor/store) caught up
+// from the changelog on assignment (restore.go).
 package stream
 
 import (
@@ -8,10 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/synco-dev/synco/platform/serde"
@@ -32,12 +36,26 @@ type Deps struct {
 	Settings      *settings.Store
 	Log           *slog.Logger
 	Now           func() time.Time
+
+	// StateDir holds the local store: one Pebble database per partition in
+	// StateDir/synco-processor/<partition>, kept across restarts so that a restart
+	// reads only the changelog's tail. Empty: a temporary directory removed when Run
+	// returns (every start then restores the whole changelog).
+	StateDir string
+	// CacheBytes bounds the store's block cache, shared by its partitions
+	// (0: store.DefaultCacheBytes, 64 MiB).
+	CacheBytes int64
+	// MemTableBytes is each partition's write buffer; a partition holds at most two
+	// (0: store.DefaultMemTableBytes, 4 MiB).
+	MemTableBytes int64
 }
 
 // Processor is one running instance.
 type Processor struct {
 	d     Deps
 	store *store.Store
+	// restored counts the changelog records restores applied (tests, benchmarks).
+	restored atomic.Int64
 }
 
 // New returns a processor; Run starts it.
@@ -45,11 +63,46 @@ func New(d Deps) *Processor {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	return &Processor{d: d, store: store.New()}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Processor{d: d}
+}
+
+// openStore opens the local store; the returned func closes it (and removes a
+// temporary directory).
+func (p *Processor) openStore() (func(), error) {
+	dir, cleanup := p.d.StateDir, func() {}
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "synco-processor-state-")
+		if err != nil {
+			return nil, fmt.Errorf("processor state directory: %w", err)
+		}
+		p.d.Log.Info("processor state in a temporary directory (no state dir configured): every start restores the whole changelog", "dir", tmp)
+		dir, cleanup = tmp, func() { os.RemoveAll(tmp) }
+	}
+	st, err := store.Open(store.Options{Dir: filepath.Join(dir, Group), CacheBytes: p.d.CacheBytes,
+		MemTableBytes: p.d.MemTableBytes, Log: p.d.Log})
+	if err != nil {
+		cleanup()
+		return nil, fmt.Errorf("processor state: %w", err)
+	}
+	p.store = st
+	return func() {
+		st.Close()
+		cleanup()
+	}, nil
 }
 
 // Run processes until ctx ends or a fatal error.
 func (p *Processor) Run(ctx context.Context) error {
+	closeStore, err := p.openStore()
+	if err != nil {
+		return err
+	}
+	// Registered first, so it runs after the session's Close, whose revoke callback
+	// still uses the store.
+	defer closeStore()
 	sess, err := kgo.NewGroupTransactSession(append(p.d.ClientOpts,
 		kgo.ConsumerGroup(Group),
 		kgo.ConsumeTopics(schemas.TopicOrders),
@@ -81,11 +134,13 @@ func (p *Processor) Run(ctx context.Context) error {
 				return nil
 			}
 			p.d.Log.Error("processor batch not committed; it will be processed again", "err", err)
+			p.repair(ctx, err)
 			time.Sleep(200 * time.Millisecond)
 		}
 	}
 }
 
+// batch processes one poll's records in one transaction.
 func (p *Processor) batch(ctx context.Context, sess *kgo.GroupTransactSession, fetches kgo.Fetches) error {
 	if err := sess.Begin(); err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
@@ -93,31 +148,35 @@ func (p *Processor) batch(ctx context.Context, sess *kgo.GroupTransactSession, f
 	var (
 		mu      sync.Mutex
 		prodErr error
+		next    = map[int32]int64{} // changelog partition -> offset after our last record
 	)
-	promise := func(_ *kgo.Record, err error) {
+	promise := func(r *kgo.Record, err error) {
+		mu.Lock()
+		defer mu.Unlock()
 		if err != nil {
-			mu.Lock()
 			prodErr = errors.Join(prodErr, err)
-			mu.Unlock()
-		}
-	}
-	produce := func(topic string, key []byte, v any) error {
-		val, err := p.d.Serde.Encode(topic, v)
-		if err != nil {
-			return err
-		}
-		sess.Produce(ctx, &kgo.Record{Topic: topic, Key: key, Value: val}, promise)
-		return nil
-	}
-	var encErr error
-	fetches.EachRecord(func(r *kgo.Record) {
-		if encErr != nil {
 			return
 		}
-		encErr = p.record(ctx, r, produce)
+		if r.Topic == schemas.TopicProcessorState && r.Offset+1 > next[r.Partition] {
+			next[r.Partition] = r.Offset + 1
+		}
+	}
+	produce := func(topic string, key, val []byte) {
+		sess.Produce(ctx, &kgo.Record{Topic: topic, Key: key, Value: val}, promise)
+	}
+	var recErr error
+	fetches.EachRecord(func(r *kgo.Record) {
+		if recErr != nil {
+			return
+		}
+		recErr = p.record(ctx, r, produce)
 	})
+	// Every record must be acknowledged before deciding: End(TryCommit) would flush
+	// and commit even when some records then fail (a changelog or command lost while
+	// the input offsets move on).
+	flushErr := sess.Client().Flush(ctx)
 	mu.Lock()
-	failed := errors.Join(encErr, prodErr)
+	failed := errors.Join(recErr, prodErr, flushErr)
 	mu.Unlock()
 	end := kgo.TryCommit
 	if failed != nil {
@@ -134,57 +193,131 @@ func (p *Processor) batch(ctx context.Context, sess *kgo.GroupTransactSession, f
 		}
 		return failed
 	}
-	p.store.Commit()
+	// Kafka committed: the store may now hold what the changelog holds.
+	if err := p.store.Commit(next); err != nil {
+		var ce *store.CommitError
+		if errors.As(err, &ce) {
+			p.d.Log.Error("processor store write failed after Kafka committed; restoring those partitions from the changelog", "partitions", ce.Parts, "err", err)
+			if err := p.restore(ctx, ce.Parts); err != nil {
+				p.d.Log.Error("processor state not restored", "partitions", ce.Parts, "err", err)
+			}
+			return nil
+		}
+		return err
+	}
 	return nil
 }
 
-func (p *Processor) record(ctx context.Context, r *kgo.Record, produce func(string, []byte, any) error) error {
+// storeError is a store read that failed for a partition: after the batch's abort,
+// repair rebuilds that partition from the whole changelog.
+type storeError struct {
+	part int32
+	err  error
+}
+
+func (e *storeError) Error() string {
+	return fmt.Sprintf("processor state of partition %d: %v", e.part, e.err)
+}
+func (e *storeError) Unwrap() error { return e.err }
+
+func (p *Processor) repair(ctx context.Context, err error) {
+	var se *storeError
+	if !errors.As(err, &se) {
+		return
+	}
+	p.d.Log.Error("processor state unreadable; rebuilding the partition from the changelog", "partition", se.part, "err", se.err)
+	if err := p.store.Reset(se.part, store.Checkpoint{}); err != nil {
+		p.d.Log.Error("processor state reset failed", "partition", se.part, "err", err)
+		return
+	}
+	if err := p.restore(ctx, []int32{se.part}); err != nil {
+		p.d.Log.Error("processor state not restored", "partition", se.part, "err", err)
+	}
+}
+
+func (p *Processor) record(ctx context.Context, r *kgo.Record, produce func(topic string, key, val []byte)) error {
 	var ev schemas.OrderEvent
 	if err := p.d.Serde.Decode(ctx, schemas.TopicOrders, r.Value, &ev); err != nil {
 		p.d.Log.Error("unreadable order event kept in the dead-letter topic", "key", string(r.Key), "partition", r.Partition, "offset", r.Offset, "err", err)
-		return produce(schemas.TopicOrdersDLQ, r.Key, &schemas.DeadLetter{
+		val, err := p.d.Serde.Encode(schemas.TopicOrdersDLQ, &schemas.DeadLetter{
 			Key: string(r.Key), OriginTopic: schemas.TopicOrders, Stage: "processor", Reason: err.Error(),
 			At: p.d.Now().UTC(), Headers: map[string]string{"offset": fmt.Sprint(r.Offset), "partition": fmt.Sprint(r.Partition)}, Payload: r.Value,
 		})
+		if err != nil {
+			return err
+		}
+		produce(schemas.TopicOrdersDLQ, r.Key, val)
+		return nil
 	}
-	key := string(r.Key)
+	prev, err := p.state(ctx, r.Partition, r.Key)
+	if err != nil {
+		return err
+	}
 	st := p.d.Settings.Effective(ev.Shop)
-	res := decide.Event(p.store.Get(r.Partition, key), &ev, &st, p.d.Now())
+	res := decide.Event(prev, &ev, &st, p.d.Now())
 	if res.Drop != "" {
 		p.d.Log.Debug("order event changes nothing", "shop", ev.Shop, "order", ev.OrderID, "topic", ev.Topic, "why", res.Drop)
 		return nil
 	}
-	p.store.Put(r.Partition, key, res.State)
-	// Same key and partition count as the input, so the changelog record lands on the
-	// input's partition number: what assigned() reads back.
-	if err := produce(schemas.TopicProcessorState, r.Key, &res.State); err != nil {
+	state, err := p.d.Serde.Encode(schemas.TopicProcessorState, &res.State)
+	if err != nil {
 		return err
 	}
+	var command []byte
 	if res.Command != nil {
-		if err := produce(schemas.TopicCommands, r.Key, res.Command); err != nil {
+		if command, err = p.d.Serde.Encode(schemas.TopicCommands, res.Command); err != nil {
 			return err
 		}
 	}
-	if err := produce(schemas.TopicOutcomes, r.Key, res.Outcome); err != nil {
+	outcome, err := p.d.Serde.Encode(schemas.TopicOutcomes, res.Outcome)
+	if err != nil {
 		return err
 	}
+	if err := p.store.Put(r.Partition, r.Key, state); err != nil {
+		return &storeError{r.Partition, err}
+	}
+	// Same key and partition count as the input, so the changelog record lands on the
+	// input's partition number: what restore reads back. The store keeps the same bytes.
+	produce(schemas.TopicProcessorState, r.Key, state)
+	if command != nil {
+		produce(schemas.TopicCommands, r.Key, command)
+	}
+	produce(schemas.TopicOutcomes, r.Key, outcome)
 	p.d.Log.Info("order decided", "shop", ev.Shop, "order", ev.OrderID, "name", ev.Order.Name, "topic", ev.Topic,
 		"eligible", res.Outcome.Eligible, "status", res.Outcome.Status, "version", res.State.Version, "seq", res.State.Seq)
 	return nil
 }
 
-// assigned rebuilds the state of newly owned partitions from the changelog.
+// state reads an order's state from the store (nil: unknown). An unreadable value is
+// logged and treated as unknown, as restore used to skip unreadable changelog records:
+// the order is then decided afresh (harmless: the sink is level-triggered).
+func (p *Processor) state(ctx context.Context, part int32, key []byte) (*schemas.OrderState, error) {
+	b, err := p.store.Get(part, key)
+	if err != nil {
+		return nil, &storeError{part, err}
+	}
+	if b == nil {
+		return nil, nil
+	}
+	var st schemas.OrderState
+	if err := p.d.Serde.Decode(ctx, schemas.TopicProcessorState, b, &st); err != nil {
+		p.d.Log.Error("unreadable processor state treated as unknown", "partition", part, "key", string(key), "err", err)
+		return nil, nil
+	}
+	return &st, nil
+}
+
+// assigned catches the store up with the changelog for newly owned partitions.
 func (p *Processor) assigned(ctx context.Context, _ *kgo.Client, parts map[string][]int32) {
-	for _, part := range parts[schemas.TopicOrders] {
-		states, err := p.restore(ctx, part)
-		if err != nil {
-			// Without its state a partition would re-emit every order; that is
-			// harmless (the sink is level-triggered) but wasteful, so say so loudly.
-			p.d.Log.Error("processor state not restored; starting the partition empty", "partition", part, "err", err)
-			states = map[string]*schemas.OrderState{}
-		}
-		p.store.Load(part, states)
-		p.d.Log.Info("processor partition assigned", "partition", part, "orders", len(states))
+	owned := parts[schemas.TopicOrders]
+	if len(owned) == 0 {
+		return
+	}
+	if err := p.restore(ctx, owned); err != nil {
+		// What the store holds is consistent up to its checkpoint; a partition behind
+		// the changelog may re-emit orders, harmless (the sink is level-triggered) but
+		// wasteful, so say so loudly.
+		p.d.Log.Error("processor state not fully restored; continuing with what the store holds", "partitions", owned, "err", err)
 	}
 }
 
@@ -192,61 +325,4 @@ func (p *Processor) dropped(_ context.Context, _ *kgo.Client, parts map[string][
 	for _, part := range parts[schemas.TopicOrders] {
 		p.store.Drop(part)
 	}
-}
-
-// restore reads one changelog partition up to its last stable offset.
-func (p *Processor) restore(ctx context.Context, part int32) (map[string]*schemas.OrderState, error) {
-	states := map[string]*schemas.OrderState{}
-	cl, err := kgo.NewClient(append(p.d.ClientOpts,
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{schemas.TopicProcessorState: {part: kgo.NewOffset().AtStart()}}),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-		// Transaction markers occupy offsets (the last one is the changelog's end):
-		// seeing them tells the loop below it has read the partition.
-		kgo.KeepControlRecords(),
-	)...)
-	if err != nil {
-		return nil, err
-	}
-	defer cl.Close()
-	ends, err := kadm.NewClient(cl).ListCommittedOffsets(ctx, schemas.TopicProcessorState)
-	if err != nil {
-		return nil, fmt.Errorf("changelog end offsets: %w", err)
-	}
-	end, ok := ends.Lookup(schemas.TopicProcessorState, part)
-	if !ok || end.Offset <= 0 {
-		return states, nil
-	}
-	last, quiet := int64(-1), 0
-	for last+1 < end.Offset && quiet < 20 {
-		// The markers bring last up to the end; ten quiet seconds are only a fallback
-		// (a gap at the end), long enough that a slow broker does not cut a restore short.
-		pctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
-		fs := cl.PollFetches(pctx)
-		cancel()
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if fs.NumRecords() == 0 {
-			quiet++
-			continue
-		}
-		quiet = 0
-		fs.EachRecord(func(r *kgo.Record) {
-			last = r.Offset
-			if r.Attrs.IsControl() {
-				return
-			}
-			if r.Value == nil {
-				delete(states, string(r.Key))
-				return
-			}
-			var st schemas.OrderState
-			if err := p.d.Serde.Decode(ctx, schemas.TopicProcessorState, r.Value, &st); err != nil {
-				p.d.Log.Error("unreadable changelog record skipped", "partition", part, "offset", r.Offset, "err", err)
-				return
-			}
-			states[string(r.Key)] = &st
-		})
-	}
-	return states, nil
 }
