@@ -6,6 +6,7 @@ package serde
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -29,6 +30,16 @@ type Serde struct {
 	ids     map[string]int      // topic -> registered schema id
 	readers map[int]avro.Schema // schema id -> writer schema as registered
 	resolve map[resolveKey]avro.Schema
+	heads   map[int]recordHead // schema id -> the record without its last field
+
+	writers sync.Pool // *avro.Writer
+}
+
+// recordHead is a record schema without its last field, and that field's type.
+type recordHead struct {
+	head avro.Schema
+	last avro.Schema
+	fp   [32]byte // of last
 }
 
 type resolveKey struct {
@@ -38,7 +49,9 @@ type resolveKey struct {
 
 // New registers the schema of every topic in topics and returns a Serde for them.
 func New(ctx context.Context, cl *sr.Client, set *schemas.Set, topics ...string) (*Serde, error) {
-	s := &Serde{cl: cl, set: set, ids: map[string]int{}, readers: map[int]avro.Schema{}, resolve: map[resolveKey]avro.Schema{}}
+	s := &Serde{cl: cl, set: set, ids: map[string]int{}, readers: map[int]avro.Schema{}, resolve: map[resolveKey]avro.Schema{},
+		heads: map[int]recordHead{}}
+	s.writers.New = func() any { return avro.NewWriter(nil, 4096) }
 	for _, t := range topics {
 		if err := s.Register(ctx, t); err != nil {
 			return nil, err
@@ -70,25 +83,122 @@ func (s *Serde) Register(ctx context.Context, topic string) error {
 
 // Encode writes v (a schemas type) in topic's schema.
 func (s *Serde) Encode(topic string, v any) ([]byte, error) {
-	s.mu.RLock()
-	id, ok := s.ids[topic]
-	var sc avro.Schema
-	if ok {
-		sc = s.readers[id]
-	}
-	s.mu.RUnlock()
-	if !ok {
-		return nil, fmt.Errorf("encode for %s: topic not registered", topic)
-	}
-	body, err := avro.Marshal(sc, v)
-	if err != nil {
-		return nil, fmt.Errorf("encode %T for %s: %w", v, topic, err)
-	}
-	out, err := s.hdr.AppendEncode(make([]byte, 0, len(body)+5), id, nil)
+	id, sc, err := s.writerSchema(topic)
 	if err != nil {
 		return nil, err
 	}
-	return append(out, body...), nil
+	return s.encode(id, sc, v, nil)
+}
+
+func (s *Serde) writerSchema(topic string) (int, avro.Schema, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	id, ok := s.ids[topic]
+	if !ok {
+		return 0, nil, fmt.Errorf("encode for %s: topic not registered", topic)
+	}
+	return id, s.readers[id], nil
+}
+
+// encode writes the header, v in schema sc, then tail, into one new slice (a pooled
+// writer: one allocation and one copy per value).
+func (s *Serde) encode(id int, sc avro.Schema, v any, tail []byte) ([]byte, error) {
+	w := s.writers.Get().(*avro.Writer)
+	defer s.writers.Put(w)
+	w.Reset(nil)
+	var hdr [5]byte
+	binary.BigEndian.PutUint32(hdr[1:], uint32(id))
+	w.Write(hdr[:])
+	w.WriteVal(sc, v)
+	if w.Error != nil {
+		err := w.Error
+		w.Error = nil
+		return nil, fmt.Errorf("encode %T (schema id %d): %w", v, id, err)
+	}
+	b := w.Buffer()
+	out := make([]byte, len(b)+len(tail))
+	copy(out[copy(out, b):], tail)
+	return out, nil
+}
+
+// Tail is a record's last field encoded once, to be shared by several records that
+// end with the same type (an order snapshot in the state and in the command): Avro
+// writes a record's fields one after the other, so a record is its head's encoding
+// followed by its last field's.
+type Tail struct {
+	fp [32]byte
+	b  []byte
+}
+
+// EncodeTail encodes v as the last field of topic's record.
+func (s *Serde) EncodeTail(topic string, v any) (Tail, error) {
+	h, err := s.head(topic)
+	if err != nil {
+		return Tail{}, err
+	}
+	b, err := avro.Marshal(h.last, v)
+	if err != nil {
+		return Tail{}, fmt.Errorf("encode %T as the last field of %s: %w", v, topic, err)
+	}
+	return Tail{fp: h.fp, b: b}, nil
+}
+
+// EncodeWithTail writes v (a schemas type) in topic's schema, its last field taken
+// from tail (v's own is not read): byte for byte what Encode gives when tail holds v's
+// last field.
+func (s *Serde) EncodeWithTail(topic string, v any, tail Tail) ([]byte, error) {
+	h, err := s.head(topic)
+	if err != nil {
+		return nil, err
+	}
+	if tail.fp != h.fp {
+		return nil, fmt.Errorf("encode for %s: the tail is not of its last field's type", topic)
+	}
+	id, _, err := s.writerSchema(topic)
+	if err != nil {
+		return nil, err
+	}
+	return s.encode(id, h.head, v, tail.b)
+}
+
+// head returns topic's record schema without its last field (made once per schema).
+func (s *Serde) head(topic string) (recordHead, error) {
+	id, sc, err := s.writerSchema(topic)
+	if err != nil {
+		return recordHead{}, err
+	}
+	s.mu.RLock()
+	h, ok := s.heads[id]
+	s.mu.RUnlock()
+	if ok {
+		return h, nil
+	}
+	rs, ok := sc.(*avro.RecordSchema)
+	if !ok || len(rs.Fields()) < 2 {
+		return recordHead{}, fmt.Errorf("encode for %s: not a record of two fields or more", topic)
+	}
+	fields := rs.Fields()
+	var head []*avro.Field
+	for _, f := range fields[:len(fields)-1] {
+		nf, err := avro.NewField(f.Name(), f.Type())
+		if err != nil {
+			return recordHead{}, fmt.Errorf("head of %s: %w", topic, err)
+		}
+		head = append(head, nf)
+	}
+	hs, err := avro.NewRecordSchema(rs.Name()+"Head", rs.Namespace(), head)
+	if err != nil {
+		return recordHead{}, fmt.Errorf("head of %s: %w", topic, err)
+	}
+	last := fields[len(fields)-1].Type()
+	if ref, ok := last.(*avro.RefSchema); ok {
+		last = ref.Schema()
+	}
+	h = recordHead{head: hs, last: last, fp: last.Fingerprint()}
+	s.mu.Lock()
+	s.heads[id] = h
+	s.mu.Unlock()
+	return h, nil
 }
 
 // Decode reads a value of topic into v, resolving from the writer's schema.

@@ -111,3 +111,55 @@ func TestDecodeOlderWriterSchema(t *testing.T) {
 		t.Errorf("got %+v", out)
 	}
 }
+
+// The state and the command carry the same order snapshot as their last field: encoded
+// once as a tail, each record is byte for byte what a whole encoding gives.
+func TestEncodeWithTailEqualsEncode(t *testing.T) {
+	s, _ := newSerde(t)
+	ctx := context.Background()
+	for _, topic := range []string{schemas.TopicProcessorState, schemas.TopicCommands} {
+		if err := s.Register(ctx, topic); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := time.Date(2026, 11, 26, 10, 0, 0, 123e6, time.UTC)
+	order := schemas.Order{ID: 820982911946154508, Name: "#1001", CreatedAt: at, UpdatedAt: at, Currency: "EUR",
+		TotalPrice: decimal.RequireFromString("103.49"), Customer: &schemas.Customer{ID: 7, Email: "a@example.com"},
+		LineItems: []schemas.LineItem{{ID: 1, SKU: "SKU-1", Quantity: 2, Price: decimal.RequireFromString("19.90")}}}
+	state := schemas.OrderState{Shop: "s", OrderID: order.ID, Version: at.UnixMilli(), Seq: 3, RecentEventIDs: []string{"e3", "e2"},
+		Commanded: true, Order: order}
+	cmd := schemas.OrderSync{CommandID: "c", Shop: "s", OrderID: order.ID, Version: at.UnixMilli(), Seq: 3, IssuedAt: at,
+		SaleOrder: schemas.SaleOrderDraft, Invoice: schemas.InvoiceNone, Eligible: true, OdooName: "1001", Settings: schemas.DefaultSettings("s"), Order: order}
+	tail, err := s.EncodeTail(schemas.TopicProcessorState, &order)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		topic string
+		v     any
+	}{{schemas.TopicProcessorState, &state}, {schemas.TopicCommands, &cmd}} {
+		whole, err := s.Encode(c.topic, c.v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		withTail, err := s.EncodeWithTail(c.topic, c.v, tail)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(whole) != string(withTail) {
+			t.Errorf("%s: head+tail differs from the whole encoding (%d vs %d bytes)", c.topic, len(withTail), len(whole))
+		}
+	}
+	var back schemas.OrderState
+	b, _ := s.EncodeWithTail(schemas.TopicProcessorState, &state, tail)
+	if err := s.Decode(ctx, schemas.TopicProcessorState, b, &back); err != nil || back.Seq != 3 || !back.Order.TotalPrice.Equal(order.TotalPrice) {
+		t.Errorf("decoded %+v, %v", back, err)
+	}
+	otherTail, err := s.EncodeTail(schemas.TopicOrders, []byte("raw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.EncodeWithTail(schemas.TopicProcessorState, &state, otherTail); err == nil {
+		t.Error("a tail of another type was accepted")
+	}
+}

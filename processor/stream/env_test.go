@@ -64,6 +64,12 @@ func (l *lockedBuffer) String() string {
 
 func newEnv(tb testing.TB, parts int32, logLevel slog.Level) *env {
 	tb.Helper()
+	return newEnvWith(tb, parts, logLevel, nil)
+}
+
+// newEnvWith uses the brokers given, or starts kfake in process when there are none.
+func newEnvWith(tb testing.TB, parts int32, logLevel slog.Level, brokers []string) *env {
+	tb.Helper()
 	ctx := context.Background()
 	e := &env{tb: tb, logs: &lockedBuffer{}, parts: parts}
 	e.log = slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: logLevel}))
@@ -76,12 +82,16 @@ func newEnv(tb testing.TB, parts int32, logLevel slog.Level) *env {
 			tb.Logf("logs (tail):\n%s", s)
 		}
 	})
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.DefaultNumPartitions(int(parts)))
-	if err != nil {
-		tb.Fatalf("kfake: %v", err)
+	e.brokers = brokers
+	if brokers == nil {
+		c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.DefaultNumPartitions(int(parts)))
+		if err != nil {
+			tb.Fatalf("kfake: %v", err)
+		}
+		tb.Cleanup(c.Close)
+		e.cluster, e.brokers = c, c.ListenAddrs()
 	}
-	tb.Cleanup(c.Close)
-	e.cluster, e.brokers = c, c.ListenAddrs()
+	var err error
 	e.prod, err = kgo.NewClient(append(e.clientOpts("test-producer"), kafka.ProducerOpts()...)...)
 	if err != nil {
 		tb.Fatal(err)

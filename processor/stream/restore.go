@@ -14,6 +14,17 @@ import (
 	"github.com/synco-dev/synco/schemas"
 )
 
+// restoreChunkBytes bounds one write of restored records into the store.
+const restoreChunkBytes = 512 << 10
+
+// Fetch sizes bound what a client holds: a few fetches, decompressed (several times
+// the bytes fetched). The loop's are small, as a transaction is at most one poll; a
+// restore reads in larger fetches for speed while little else runs.
+const (
+	loopFetchBytes    = 2 << 20
+	restoreFetchBytes = 8 << 20
+)
+
 // restore brings the store's partitions parts up to the changelog's last stable
 // offset: from each partition's checkpoint when the store holds this changelog's
 // data, from the start when it is empty, held another topic's data or is ahead of the
@@ -60,33 +71,47 @@ func (p *Processor) restore(ctx context.Context, parts []int32) error {
 		}
 		lo, _ := starts.Lookup(topic, part)
 		hi, _ := ends.Lookup(topic, part)
-		kept := cp.Next > 0 || cp.TopicID != [16]byte{}
-		if kept && (cp.TopicID != id || cp.Next > hi.Offset || cp.Next < lo.Offset) {
+		kept := cp != (store.Checkpoint{}) // data is always written with its checkpoint
+		switch {
+		case kept && (cp.TopicID != id || cp.Next > hi.Offset || cp.Next < lo.Offset):
 			p.d.Log.Warn("processor state does not match the changelog; rebuilding the partition from the changelog",
 				"partition", part, "store_next", cp.Next, "changelog_start", lo.Offset, "changelog_end", hi.Offset, "same_topic", cp.TopicID == id)
-			cp = store.Checkpoint{}
-		}
-		if cp.Next == 0 {
-			if err := p.store.Reset(part, store.Checkpoint{TopicID: id, Next: lo.Offset}); err != nil {
+			cp = store.Checkpoint{TopicID: id, Next: lo.Offset}
+			if err := p.store.Reset(part, cp); err != nil {
 				errs = append(errs, err)
 				continue
 			}
-			cp.Next = lo.Offset
+		case !kept: // an empty store: it only needs to say which changelog it follows
+			cp = store.Checkpoint{TopicID: id, Next: lo.Offset}
+			if err := p.store.Restore(part, nil, cp); err != nil {
+				errs = append(errs, err)
+				continue
+			}
 		}
 		from[part], end[part] = cp.Next, hi.Offset
 	}
 
 	read := map[int32]int{}
+	var changes []store.Change
 	err = readChangelog(ctx, p.d.ClientOpts, topic, from, end, p.d.Log, func(part int32, recs []*kgo.Record) error {
-		changes := make([]store.Change, 0, len(recs))
-		for _, r := range recs {
+		// Written in chunks smaller than half a memtable: Pebble keeps a larger batch
+		// whole in memory until it is flushed.
+		changes, size := changes[:0], 0
+		for i, r := range recs {
 			if !r.Attrs.IsControl() {
 				changes = append(changes, store.Change{Key: r.Key, Value: r.Value})
+				size += len(r.Key) + len(r.Value)
+			}
+			if i == len(recs)-1 || size >= restoreChunkBytes {
+				if err := p.store.Restore(part, changes, store.Checkpoint{TopicID: id, Next: r.Offset + 1}); err != nil {
+					return err
+				}
+				read[part] += len(changes)
+				p.restored.Add(int64(len(changes)))
+				changes, size = changes[:0], 0
 			}
 		}
-		read[part] += len(changes)
-		p.restored.Add(int64(len(changes)))
-		return p.store.Restore(part, changes, store.Checkpoint{TopicID: id, Next: recs[len(recs)-1].Offset + 1})
+		return nil
 	})
 	if err != nil {
 		errs = append(errs, err)
@@ -115,6 +140,7 @@ func readChangelog(ctx context.Context, opts []kgo.Opt, topic string, from, end 
 	}
 	cl, err := kgo.NewClient(append(opts,
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: offsets}),
+		kgo.FetchMaxBytes(restoreFetchBytes),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		// Transaction markers occupy offsets (the last one is the changelog's end):
 		// seeing them tells the loop below it has read the partition.

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,6 +28,11 @@ import (
 
 // Group is the processor's consumer group.
 const Group = "synco-processor"
+
+// maxTxnRecords bounds the events of one transaction: its store batch (a state per
+// event, ~1-2 KB) and buffered records stay a few MB, while the per-transaction
+// round trips stay small next to the work.
+const maxTxnRecords = 4096
 
 // Deps is what the processor needs; main wires it.
 type Deps struct {
@@ -54,8 +60,10 @@ type Deps struct {
 type Processor struct {
 	d     Deps
 	store *store.Store
-	// restored counts the changelog records restores applied (tests, benchmarks).
-	restored atomic.Int64
+	// restored counts the changelog records restores applied, assignments the
+	// assignments handled (tests, benchmarks).
+	restored    atomic.Int64
+	assignments atomic.Int64
 }
 
 // New returns a processor; Run starts it.
@@ -110,6 +118,7 @@ func (p *Processor) Run(ctx context.Context) error {
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.RequireStableFetchOffsets(),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchMaxBytes(loopFetchBytes),
 		kgo.OnPartitionsAssigned(p.assigned),
 		kgo.OnPartitionsRevoked(p.dropped),
 		kgo.OnPartitionsLost(p.dropped),
@@ -119,7 +128,7 @@ func (p *Processor) Run(ctx context.Context) error {
 	}
 	defer sess.Close()
 	for {
-		fetches := sess.PollFetches(ctx)
+		fetches := sess.PollRecords(ctx, maxTxnRecords)
 		if ctx.Err() != nil || fetches.IsClientClosed() {
 			return nil
 		}
@@ -164,13 +173,7 @@ func (p *Processor) batch(ctx context.Context, sess *kgo.GroupTransactSession, f
 	produce := func(topic string, key, val []byte) {
 		sess.Produce(ctx, &kgo.Record{Topic: topic, Key: key, Value: val}, promise)
 	}
-	var recErr error
-	fetches.EachRecord(func(r *kgo.Record) {
-		if recErr != nil {
-			return
-		}
-		recErr = p.record(ctx, r, produce)
-	})
+	recErr := p.records(ctx, fetches, produce)
 	// Every record must be acknowledged before deciding: End(TryCommit) would flush
 	// and commit even when some records then fail (a changelog or command lost while
 	// the input offsets move on).
@@ -235,9 +238,52 @@ func (p *Processor) repair(ctx context.Context, err error) {
 	}
 }
 
+// records processes a poll's partitions in parallel, each partition's records in
+// order. Partitions are independent (an order's events and state live on one), and
+// what they produce keeps each key's order, so only the CPU is shared.
+func (p *Processor) records(ctx context.Context, fetches kgo.Fetches, produce func(topic string, key, val []byte)) error {
+	var parts [][]*kgo.Record
+	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
+		if len(fp.Records) > 0 {
+			parts = append(parts, fp.Records)
+		}
+	})
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		errs   []error
+		failed atomic.Bool
+		next   = make(chan []*kgo.Record, len(parts))
+	)
+	for _, recs := range parts {
+		next <- recs
+	}
+	close(next)
+	for range min(runtime.GOMAXPROCS(0), len(parts)) {
+		wg.Go(func() {
+			for recs := range next {
+				for _, r := range recs {
+					if failed.Load() {
+						return // the transaction aborts anyway
+					}
+					if err := p.record(ctx, r, produce); err != nil {
+						failed.Store(true)
+						mu.Lock()
+						errs = append(errs, err)
+						mu.Unlock()
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
 func (p *Processor) record(ctx context.Context, r *kgo.Record, produce func(topic string, key, val []byte)) error {
-	var ev schemas.OrderEvent
-	if err := p.d.Serde.Decode(ctx, schemas.TopicOrders, r.Value, &ev); err != nil {
+	var in eventIn
+	if err := p.d.Serde.Decode(ctx, schemas.TopicOrders, r.Value, &in); err != nil {
 		p.d.Log.Error("unreadable order event kept in the dead-letter topic", "key", string(r.Key), "partition", r.Partition, "offset", r.Offset, "err", err)
 		val, err := p.d.Serde.Encode(schemas.TopicOrdersDLQ, &schemas.DeadLetter{
 			Key: string(r.Key), OriginTopic: schemas.TopicOrders, Stage: "processor", Reason: err.Error(),
@@ -249,7 +295,8 @@ func (p *Processor) record(ctx context.Context, r *kgo.Record, produce func(topi
 		produce(schemas.TopicOrdersDLQ, r.Key, val)
 		return nil
 	}
-	prev, err := p.state(ctx, r.Partition, r.Key)
+	ev := in.event()
+	prev, err := p.state(ctx, r.Partition, r.Key, ev.Force)
 	if err != nil {
 		return err
 	}
@@ -259,13 +306,19 @@ func (p *Processor) record(ctx context.Context, r *kgo.Record, produce func(topi
 		p.d.Log.Debug("order event changes nothing", "shop", ev.Shop, "order", ev.OrderID, "topic", ev.Topic, "why", res.Drop)
 		return nil
 	}
-	state, err := p.d.Serde.Encode(schemas.TopicProcessorState, &res.State)
+	// The state and the command end with the same snapshot (decide puts it in both;
+	// TestStateAndCommandShareTheSnapshot holds it to that): encoded once.
+	snapshot, err := p.d.Serde.EncodeTail(schemas.TopicProcessorState, &res.State.Order)
+	if err != nil {
+		return err
+	}
+	state, err := p.d.Serde.EncodeWithTail(schemas.TopicProcessorState, &res.State, snapshot)
 	if err != nil {
 		return err
 	}
 	var command []byte
 	if res.Command != nil {
-		if command, err = p.d.Serde.Encode(schemas.TopicCommands, res.Command); err != nil {
+		if command, err = p.d.Serde.EncodeWithTail(schemas.TopicCommands, res.Command, snapshot); err != nil {
 			return err
 		}
 	}
@@ -283,15 +336,49 @@ func (p *Processor) record(ctx context.Context, r *kgo.Record, produce func(topi
 		produce(schemas.TopicCommands, r.Key, command)
 	}
 	produce(schemas.TopicOutcomes, r.Key, outcome)
-	p.d.Log.Info("order decided", "shop", ev.Shop, "order", ev.OrderID, "name", ev.Order.Name, "topic", ev.Topic,
-		"eligible", res.Outcome.Eligible, "status", res.Outcome.Status, "version", res.State.Version, "seq", res.State.Seq)
+	p.d.Log.LogAttrs(ctx, slog.LevelInfo, "order decided", slog.String("shop", ev.Shop), slog.Int64("order", ev.OrderID),
+		slog.String("name", ev.Order.Name), slog.String("topic", ev.Topic), slog.Bool("eligible", res.Outcome.Eligible),
+		slog.String("status", res.Outcome.Status), slog.Int64("version", res.State.Version), slog.Int64("seq", res.State.Seq))
 	return nil
 }
 
-// state reads an order's state from the store (nil: unknown). An unreadable value is
-// logged and treated as unknown, as restore used to skip unreadable changelog records:
-// the order is then decided afresh (harmless: the sink is level-triggered).
-func (p *Processor) state(ctx context.Context, part int32, key []byte) (*schemas.OrderState, error) {
+// eventIn is schemas.OrderEvent without the raw webhook body, which the processor
+// never reads: decoding into it skips the body (~12 KB a webhook) instead of copying
+// it. TestEventInMirrorsOrderEvent keeps the two in step.
+type eventIn struct {
+	EventID     string        `avro:"event_id"`
+	Shop        string        `avro:"shop"`
+	OrderID     int64         `avro:"order_id"`
+	Topic       string        `avro:"topic"`
+	Origin      string        `avro:"origin"`
+	WebhookID   string        `avro:"webhook_id"`
+	TriggeredAt *time.Time    `avro:"triggered_at"`
+	ReceivedAt  time.Time     `avro:"received_at"`
+	Force       bool          `avro:"force"`
+	Order       schemas.Order `avro:"order"`
+}
+
+func (e *eventIn) event() schemas.OrderEvent {
+	return schemas.OrderEvent{EventID: e.EventID, Shop: e.Shop, OrderID: e.OrderID, Topic: e.Topic, Origin: e.Origin,
+		WebhookID: e.WebhookID, TriggeredAt: e.TriggeredAt, ReceivedAt: e.ReceivedAt, Force: e.Force, Order: e.Order}
+}
+
+// stateHead is OrderState without its order snapshot, which decide reads only for a
+// forced event: decoding into it skips the snapshot (a third of an event's decoding).
+type stateHead struct {
+	Shop           string   `avro:"shop"`
+	OrderID        int64    `avro:"order_id"`
+	Version        int64    `avro:"version"`
+	Seq            int64    `avro:"seq"`
+	RecentEventIDs []string `avro:"recent_event_ids"`
+	Commanded      bool     `avro:"commanded"`
+}
+
+// state reads an order's state from the store (nil: unknown), with its snapshot only
+// when full. An unreadable value is logged and treated as unknown, as restore used to
+// skip unreadable changelog records: the order is then decided afresh (harmless: the
+// sink is level-triggered).
+func (p *Processor) state(ctx context.Context, part int32, key []byte, full bool) (*schemas.OrderState, error) {
 	b, err := p.store.Get(part, key)
 	if err != nil {
 		return nil, &storeError{part, err}
@@ -300,7 +387,15 @@ func (p *Processor) state(ctx context.Context, part int32, key []byte) (*schemas
 		return nil, nil
 	}
 	var st schemas.OrderState
-	if err := p.d.Serde.Decode(ctx, schemas.TopicProcessorState, b, &st); err != nil {
+	if full {
+		err = p.d.Serde.Decode(ctx, schemas.TopicProcessorState, b, &st)
+	} else {
+		var h stateHead
+		err = p.d.Serde.Decode(ctx, schemas.TopicProcessorState, b, &h)
+		st = schemas.OrderState{Shop: h.Shop, OrderID: h.OrderID, Version: h.Version, Seq: h.Seq,
+			RecentEventIDs: h.RecentEventIDs, Commanded: h.Commanded}
+	}
+	if err != nil {
 		p.d.Log.Error("unreadable processor state treated as unknown", "partition", part, "key", string(key), "err", err)
 		return nil, nil
 	}
@@ -319,6 +414,7 @@ func (p *Processor) assigned(ctx context.Context, _ *kgo.Client, parts map[strin
 		// wasteful, so say so loudly.
 		p.d.Log.Error("processor state not fully restored; continuing with what the store holds", "partitions", owned, "err", err)
 	}
+	p.assignments.Add(1)
 }
 
 func (p *Processor) dropped(_ context.Context, _ *kgo.Client, parts map[string][]int32) {

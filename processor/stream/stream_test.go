@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/synco-dev/synco/processor/decide"
 	"github.com/synco-dev/synco/schemas"
 )
 
@@ -300,5 +301,54 @@ func (e *env) waitMembers(n int) {
 			e.tb.Fatalf("group did not settle with %d members: %+v %v", n, gs, err)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestStateAndCommandShareTheSnapshot: record encodes the order snapshot once for the
+// changelog state and the command, which holds only while decide puts the same
+// snapshot in both (new, newer, forced re-sync of a known order).
+func TestStateAndCommandShareTheSnapshot(t *testing.T) {
+	settings := schemas.DefaultSettings(shop)
+	first := event(1, 0, nil)
+	r1 := decide.Event(nil, first, &settings, t0)
+	newer := decide.Event(&r1.State, event(1, 1, nil), &settings, t0)
+	forced := &schemas.OrderEvent{EventID: "manual-1", Shop: shop, OrderID: 1, Topic: "manual", Force: true}
+	resync := decide.Event(&newer.State, forced, &settings, t0)
+	for name, r := range map[string]decide.Result{"new": r1, "newer": newer, "forced": resync} {
+		if r.Command == nil {
+			t.Fatalf("%s: no command", name)
+		}
+		if !reflect.DeepEqual(r.State.Order, r.Command.Order) {
+			t.Errorf("%s: the command's snapshot is not the state's", name)
+		}
+	}
+}
+
+// TestEventInMirrorsOrderEvent: the processor decodes events into eventIn (no raw
+// body); a field added to schemas.OrderEvent must be added there too, or decide would
+// silently not see it.
+func TestEventInMirrorsOrderEvent(t *testing.T) {
+	full, mirror := reflect.TypeFor[schemas.OrderEvent](), reflect.TypeFor[eventIn]()
+	for i := range full.NumField() {
+		f := full.Field(i)
+		if f.Name == "Raw" {
+			continue
+		}
+		m, ok := mirror.FieldByName(f.Name)
+		if !ok || m.Type != f.Type || m.Tag != f.Tag {
+			t.Errorf("eventIn.%s does not mirror schemas.OrderEvent.%s (%s %s)", f.Name, f.Name, f.Type, f.Tag)
+		}
+	}
+	if mirror.NumField() != full.NumField()-1 {
+		t.Errorf("eventIn has %d fields, schemas.OrderEvent %d (all but Raw)", mirror.NumField(), full.NumField())
+	}
+	ev := event(7, 1, []byte("raw"))
+	ev.Force, ev.Origin, ev.WebhookID = true, "manual", "w"
+	in := eventIn{EventID: ev.EventID, Shop: ev.Shop, OrderID: ev.OrderID, Topic: ev.Topic, Origin: ev.Origin,
+		WebhookID: ev.WebhookID, TriggeredAt: ev.TriggeredAt, ReceivedAt: ev.ReceivedAt, Force: ev.Force, Order: ev.Order}
+	want := *ev
+	want.Raw = nil
+	if got := in.event(); !reflect.DeepEqual(got, want) {
+		t.Errorf("event() = %+v, want %+v", got, want)
 	}
 }
