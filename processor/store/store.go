@@ -30,8 +30,8 @@ import (
 
 // Defaults for Options left zero.
 const (
-	DefaultCacheBytes    = 64 << 20
-	DefaultMemTableBytes = 2 << 20
+	DefaultCacheBytes    = 32 << 20
+	DefaultMemTableBytes = 4 << 20
 	DefaultLockWait      = 10 * time.Second
 )
 

@@ -172,39 +172,22 @@ func BenchmarkMillionOrders(b *testing.B) {
 
 		settle()
 		resetPeakRSS(b)
-		stopSampling := sampleGoHeap()
-		if f := os.Getenv("HEAPPROF"); f != "" {
-			go func() {
-				time.Sleep(3 * time.Second)
-				out, _ := os.Create(f)
-				pprof.Lookup("heap").WriteTo(out, 0)
-				out.Close()
-			}()
-		}
+		stopSampling, stopProfile := sampleGoHeap(), profilePhase(b, "restore")
 		took := e.restoreAll(b, dir, orders)
 		restoreRSS, restoreHeap := peakRSS(b), stopSampling()
+		stopProfile()
 
 		e.produceGenerated(updates, func(i int64) *schemas.OrderEvent { return event(i*(orders/updates)+1, 1, nil) })
 		settle()
 		resetPeakRSS(b)
-		stopSampling = sampleGoHeap()
-		if f := os.Getenv("LOOPPROF"); f != "" {
-			out, _ := os.Create(f + ".cpu")
-			pprof.StartCPUProfile(out)
-			defer pprof.StopCPUProfile()
-			go func() {
-				time.Sleep(3 * time.Second)
-				out, _ := os.Create(f + ".heap")
-				pprof.Lookup("heap").WriteTo(out, 0)
-				out.Close()
-			}()
-		}
+		stopSampling, stopProfile = sampleGoHeap(), profilePhase(b, "loop")
 		r := e.start("million", dir, func(d *Deps) { d.Log = benchLog() })
 		waitAssigned(b, r)
 		assigned, cpu0 := time.Now(), cpuTime(b)
 		e.waitProcessed(10 * time.Minute)
 		loop, cpu := time.Since(assigned), cpuTime(b)-cpu0
 		loopRSS, loopHeap := peakRSS(b), stopSampling()
+		stopProfile()
 		r.stop()
 		b.ReportMetric(float64(restoreHeap)/(1<<20), "restore-peak-go-heap-MiB")
 		b.ReportMetric(float64(loopHeap)/(1<<20), "loop-peak-go-heap-MiB")
@@ -224,6 +207,33 @@ func cpuTime(tb testing.TB) time.Duration {
 		tb.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// profilePhase writes a CPU profile of a phase and a heap profile 3 s into it to
+// $STREAM_BENCH_PROFILE-<phase>.cpu and .heap, when that variable names a prefix.
+func profilePhase(tb testing.TB, phase string) func() {
+	prefix := os.Getenv("STREAM_BENCH_PROFILE")
+	if prefix == "" {
+		return func() {}
+	}
+	cpu, err := os.Create(prefix + "-" + phase + ".cpu")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(cpu); err != nil {
+		tb.Fatal(err)
+	}
+	heap := time.AfterFunc(3*time.Second, func() {
+		if f, err := os.Create(prefix + "-" + phase + ".heap"); err == nil {
+			pprof.Lookup("heap").WriteTo(f, 0)
+			f.Close()
+		}
+	})
+	return func() {
+		heap.Stop()
+		pprof.StopCPUProfile()
+		cpu.Close()
+	}
 }
 
 // sampleGoHeap samples the Go heap in use every 50 ms; the returned func stops and

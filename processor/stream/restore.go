@@ -17,13 +17,9 @@ import (
 // restoreChunkBytes bounds one write of restored records into the store.
 const restoreChunkBytes = 512 << 10
 
-// Fetch sizes bound what a client holds: a few fetches, decompressed (several times
-// the bytes fetched). The loop's are small, as a transaction is at most one poll; a
-// restore reads in larger fetches for speed while little else runs.
-const (
-	loopFetchBytes    = 2 << 20
-	restoreFetchBytes = 8 << 20
-)
+// fetchBytes bounds one fetch of the loop and of a restore: a client holds a few,
+// decompressed (several times the bytes fetched), so this bounds their memory.
+const fetchBytes = 2 << 20
 
 // restore brings the store's partitions parts up to the changelog's last stable
 // offset: from each partition's checkpoint when the store holds this changelog's
@@ -140,7 +136,7 @@ func readChangelog(ctx context.Context, opts []kgo.Opt, topic string, from, end 
 	}
 	cl, err := kgo.NewClient(append(opts,
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: offsets}),
-		kgo.FetchMaxBytes(restoreFetchBytes),
+		kgo.FetchMaxBytes(fetchBytes),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		// Transaction markers occupy offsets (the last one is the changelog's end):
 		// seeing them tells the loop below it has read the partition.

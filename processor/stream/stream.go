@@ -49,7 +49,7 @@ type Deps struct {
 	// returns (every start then restores the whole changelog).
 	StateDir string
 	// CacheBytes bounds the store's block cache, shared by its partitions
-	// (0: store.DefaultCacheBytes, 64 MiB).
+	// (0: store.DefaultCacheBytes, 32 MiB).
 	CacheBytes int64
 	// MemTableBytes is each partition's write buffer; a partition holds at most two
 	// (0: store.DefaultMemTableBytes, 4 MiB).
@@ -118,7 +118,8 @@ func (p *Processor) Run(ctx context.Context) error {
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.RequireStableFetchOffsets(),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.FetchMaxBytes(loopFetchBytes),
+		kgo.FetchMaxBytes(fetchBytes),
+		kgo.RecordPartitioner(changelogPartitioner{kgo.UniformBytesPartitioner(64<<10, true, true, nil)}),
 		kgo.OnPartitionsAssigned(p.assigned),
 		kgo.OnPartitionsRevoked(p.dropped),
 		kgo.OnPartitionsLost(p.dropped),
@@ -160,18 +161,21 @@ func (p *Processor) batch(ctx context.Context, sess *kgo.GroupTransactSession, f
 		next    = map[int32]int64{} // changelog partition -> offset after our last record
 	)
 	promise := func(r *kgo.Record, err error) {
+		if err == nil && r.Topic != schemas.TopicProcessorState {
+			return // three records an event: only the changelog's offsets matter
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		if err != nil {
 			prodErr = errors.Join(prodErr, err)
 			return
 		}
-		if r.Topic == schemas.TopicProcessorState && r.Offset+1 > next[r.Partition] {
+		if r.Offset+1 > next[r.Partition] {
 			next[r.Partition] = r.Offset + 1
 		}
 	}
-	produce := func(topic string, key, val []byte) {
-		sess.Produce(ctx, &kgo.Record{Topic: topic, Key: key, Value: val}, promise)
+	produce := func(topic string, key, val []byte, part int32) {
+		sess.Produce(ctx, &kgo.Record{Topic: topic, Key: key, Value: val, Partition: part}, promise)
 	}
 	recErr := p.records(ctx, fetches, produce)
 	// Every record must be acknowledged before deciding: End(TryCommit) would flush
@@ -211,6 +215,18 @@ func (p *Processor) batch(ctx context.Context, sess *kgo.GroupTransactSession, f
 	return nil
 }
 
+// changelogPartitioner puts a changelog record on the partition set in the record
+// (the input's, whatever partitioner its producer used: the store of input partition
+// p restores from changelog partition p) and hashes the key for every other topic.
+type changelogPartitioner struct{ kgo.Partitioner }
+
+func (c changelogPartitioner) ForTopic(topic string) kgo.TopicPartitioner {
+	if topic == schemas.TopicProcessorState {
+		return kgo.ManualPartitioner().ForTopic(topic)
+	}
+	return c.Partitioner.ForTopic(topic)
+}
+
 // storeError is a store read that failed for a partition: after the batch's abort,
 // repair rebuilds that partition from the whole changelog.
 type storeError struct {
@@ -241,7 +257,7 @@ func (p *Processor) repair(ctx context.Context, err error) {
 // records processes a poll's partitions in parallel, each partition's records in
 // order. Partitions are independent (an order's events and state live on one), and
 // what they produce keeps each key's order, so only the CPU is shared.
-func (p *Processor) records(ctx context.Context, fetches kgo.Fetches, produce func(topic string, key, val []byte)) error {
+func (p *Processor) records(ctx context.Context, fetches kgo.Fetches, produce func(topic string, key, val []byte, part int32)) error {
 	var parts [][]*kgo.Record
 	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
 		if len(fp.Records) > 0 {
@@ -281,7 +297,7 @@ func (p *Processor) records(ctx context.Context, fetches kgo.Fetches, produce fu
 	return errors.Join(errs...)
 }
 
-func (p *Processor) record(ctx context.Context, r *kgo.Record, produce func(topic string, key, val []byte)) error {
+func (p *Processor) record(ctx context.Context, r *kgo.Record, produce func(topic string, key, val []byte, part int32)) error {
 	var in eventIn
 	if err := p.d.Serde.Decode(ctx, schemas.TopicOrders, r.Value, &in); err != nil {
 		p.d.Log.Error("unreadable order event kept in the dead-letter topic", "key", string(r.Key), "partition", r.Partition, "offset", r.Offset, "err", err)
@@ -292,7 +308,7 @@ func (p *Processor) record(ctx context.Context, r *kgo.Record, produce func(topi
 		if err != nil {
 			return err
 		}
-		produce(schemas.TopicOrdersDLQ, r.Key, val)
+		produce(schemas.TopicOrdersDLQ, r.Key, val, -1)
 		return nil
 	}
 	ev := in.event()
@@ -329,13 +345,13 @@ func (p *Processor) record(ctx context.Context, r *kgo.Record, produce func(topi
 	if err := p.store.Put(r.Partition, r.Key, state); err != nil {
 		return &storeError{r.Partition, err}
 	}
-	// Same key and partition count as the input, so the changelog record lands on the
-	// input's partition number: what restore reads back. The store keeps the same bytes.
-	produce(schemas.TopicProcessorState, r.Key, state)
+	// On the input's partition number (changelogPartitioner): what restore reads back
+	// into this partition's store, which keeps the same bytes.
+	produce(schemas.TopicProcessorState, r.Key, state, r.Partition)
 	if command != nil {
-		produce(schemas.TopicCommands, r.Key, command)
+		produce(schemas.TopicCommands, r.Key, command, -1)
 	}
-	produce(schemas.TopicOutcomes, r.Key, outcome)
+	produce(schemas.TopicOutcomes, r.Key, outcome, -1)
 	p.d.Log.LogAttrs(ctx, slog.LevelInfo, "order decided", slog.String("shop", ev.Shop), slog.Int64("order", ev.OrderID),
 		slog.String("name", ev.Order.Name), slog.String("topic", ev.Topic), slog.Bool("eligible", res.Outcome.Eligible),
 		slog.String("status", res.Outcome.Status), slog.Int64("version", res.State.Version), slog.Int64("seq", res.State.Seq))
