@@ -128,7 +128,7 @@ func Dial(ctx context.Context, cfg config.Odoo, opts ...Option) (Client, error) 
 		}
 		return x, nil
 	}
-	return nil, permanent("", "dial", nil, "", fmt.Sprintf("unknown Odoo protocol %q (auto, xmlrpc or json2)", cfg.Protocol))
+	return nil, permanent("", "dial", 0, "", fmt.Sprintf("unknown Odoo protocol %q (auto, xmlrpc or json2)", cfg.Protocol))
 }
 
 // passwordOrKey: XML-RPC takes an API key in place of the password too.
@@ -153,7 +153,7 @@ func post(ctx context.Context, o *options, lim limiter, url string, headers map[
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return 0, nil, permanent(model, method, nil, "", err.Error())
+		return 0, nil, permanent(model, method, 0, "", err.Error())
 	}
 	for k, v := range headers {
 		req.Header.Set(k, v)

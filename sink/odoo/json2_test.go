@@ -144,7 +144,7 @@ func TestJSON2NamedParamsAndAnswers(t *testing.T) {
 	}
 	_, err = c.Call(ctx, "sale.advance.payment.inv", "create_invoices", []any{[]int64{3}}, nil)
 	var oe *Error
-	if !errors.As(err, &oe) || !oe.Permanent || oe.Message != "There is no invoiceable line." || oe.Exception != "odoo.exceptions.UserError" || oe.Code != 422 {
+	if !errors.As(err, &oe) || oe.Retriable || oe.Message != "There is no invoiceable line." || oe.Exception != "odoo.exceptions.UserError" || oe.Code != 422 {
 		t.Fatalf("user error: %#v", err)
 	}
 
@@ -180,7 +180,7 @@ func TestJSON2RejectedKeyIsPermanent(t *testing.T) {
 	c := NewJSON2(hs.URL, "synco", "expired-key")
 	_, err := c.Call(context.Background(), "res.partner", "search_read", []any{[]any{}}, nil)
 	var oe *Error
-	if !errors.As(err, &oe) || !oe.Permanent || !strings.HasPrefix(oe.Message, "Odoo API key rejected") || oe.Code != 401 {
+	if !errors.As(err, &oe) || oe.Retriable || !strings.HasPrefix(oe.Message, "Odoo API key rejected") || oe.Code != 401 {
 		t.Fatalf("%#v", err)
 	}
 }

@@ -291,7 +291,7 @@ func TestCancelConfirmedAndLocked(t *testing.T) {
 	}
 	_, err = s.Apply(ctx, command(b, schemas.SaleOrderCancelled, schemas.InvoiceNone))
 	var oe *Error
-	if !errors.As(err, &oe) || !oe.Permanent || oe.Message != "You cannot cancel a locked order. Please unlock it first." {
+	if !errors.As(err, &oe) || oe.Retriable || oe.Message != "You cannot cancel a locked order. Please unlock it first." {
 		t.Fatalf("locked cancel: %#v", err)
 	}
 
@@ -554,7 +554,7 @@ func TestBadCredentialsAgainstSimulator(t *testing.T) {
 		}
 		_, err = NewSyncer(cl).Apply(ctx, cmd)
 		var oe *Error
-		if !errors.As(err, &oe) || !oe.Permanent || !strings.HasPrefix(oe.Message, c.want) {
+		if !errors.As(err, &oe) || oe.Retriable || !strings.HasPrefix(oe.Message, c.want) {
 			t.Errorf("%s: %#v", c.cfg.Protocol, err)
 		}
 	}
