@@ -37,7 +37,7 @@ type Server struct {
 	rng      *rand.Rand
 	down     bool
 	hang     chan struct{} // non-nil: requests wait for it to close (a hung Odoo)
-	failNext map[string]int
+	failNext map[string][]*Fault // injected faults per model.method, in order
 	calls    map[string]int
 
 	lmu  sync.Mutex
@@ -61,7 +61,7 @@ func New(opts Options) *Server {
 	}
 	st := newStore(opts.Version, opts.Login)
 	st.now = time.Now
-	return &Server{opts: opts, st: st, failNext: map[string]int{}, calls: map[string]int{}, rng: rand.New(rand.NewSource(1))}
+	return &Server{opts: opts, st: st, failNext: map[string][]*Fault{}, calls: map[string]int{}, rng: rand.New(rand.NewSource(1))}
 }
 
 func (s *Server) apiKey() string {
@@ -227,29 +227,42 @@ func (s *Server) SetHang(hang bool) {
 	}
 }
 
-// FailNext makes the next n calls of model.method fail transiently.
+// FailNext makes the next n calls of model.method fail transiently (the
+// SerializationFailure a busy Odoo answers), without applying them.
 func (s *Server) FailNext(model, method string, n int) {
 	s.fmu.Lock()
-	s.failNext[model+"."+method] += n
-	s.fmu.Unlock()
+	defer s.fmu.Unlock()
+	for range n {
+		s.failNext[model+"."+method] = append(s.failNext[model+"."+method], serializationFault())
+	}
 }
 
-// injected reports whether this call must fail transiently, and counts it.
-func (s *Server) countAndInject(key string, object bool) bool {
+// RefuseNext makes the next n calls of model.method fail as Odoo refuses what a
+// person must fix (a UserError with msg, Fault 2), without applying them.
+func (s *Server) RefuseNext(model, method string, n int, msg string) {
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
+	for range n {
+		s.failNext[model+"."+method] = append(s.failNext[model+"."+method], userError(msg))
+	}
+}
+
+// countAndInject counts the call and returns the fault it must answer, if any.
+func (s *Server) countAndInject(key string, object bool) *Fault {
 	s.fmu.Lock()
 	defer s.fmu.Unlock()
 	s.calls[key]++
 	if !object {
-		return false
+		return nil
 	}
-	if s.failNext[key] > 0 {
-		s.failNext[key]--
-		return true
+	if q := s.failNext[key]; len(q) > 0 {
+		s.failNext[key] = q[1:]
+		return q[0]
 	}
 	if s.errRate > 0 && s.rng.Float64() < s.errRate {
-		return true
+		return serializationFault()
 	}
-	return false
+	return nil
 }
 
 func (s *Server) count(key string) {
@@ -302,8 +315,8 @@ func (s *Server) Records(model string) []map[string]any {
 // JSON-2; the caller encodes the result.
 func (s *Server) execute(model, method string, args []any, kwargs map[string]any, json2 bool) (res any, err error) {
 	v := s.opts.Version
-	if s.countAndInject(model+"."+method, true) {
-		return nil, serializationFault()
+	if f := s.countAndInject(model+"."+method, true); f != nil {
+		return nil, f
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
