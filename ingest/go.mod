@@ -6,6 +6,7 @@ require (
 	github.com/synco-dev/synco/platform v0.0.0
 	github.com/synco-dev/synco/rules v0.0.0
 	github.com/synco-dev/synco/schemas v0.0.0
+	github.com/synco-dev/synco/shopify v0.0.0
 )
 
 require (
@@ -18,4 +19,5 @@ replace (
 	github.com/synco-dev/synco/platform => ../platform
 	github.com/synco-dev/synco/rules => ../rules
 	github.com/synco-dev/synco/schemas => ../schemas
+	github.com/synco-dev/synco/shopify => ../shopify
 )
