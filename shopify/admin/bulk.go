@@ -319,7 +319,7 @@ func ReadBulkOrders(r io.Reader, grouped bool, fn func(*FullOrder) error) error 
 
 // BulkOptions tune BulkOrders.
 type BulkOptions struct {
-	Poll     time.Duration            // between status polls; 0 means 2 s
+	Poll     time.Duration           // between status polls; 0 means 2 s
 	Progress func(op *BulkOperation) // after each poll
 	// Ungrouped asks Shopify not to group children under their order (faster for
 	// Shopify, but every order is held in memory until the file ends).

@@ -20,7 +20,9 @@ func read(t *testing.T, name string) []byte {
 	return b
 }
 
-func isRefundBody(f string) bool { return strings.Contains(f, "refund") && !strings.Contains(f, "order_") }
+func isRefundBody(f string) bool {
+	return strings.Contains(f, "refund") && !strings.Contains(f, "order_")
+}
 
 func TestParseEveryOrderPayload(t *testing.T) {
 	files, _ := filepath.Glob("testdata/*.json")
