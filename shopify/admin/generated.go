@@ -2860,6 +2860,8 @@ type OrderOrder struct {
 	ShippingLines OrderOrderShippingLinesShippingLineConnection `json:"shippingLines"`
 	// A list of transactions associated with the order.
 	Transactions []TransactionFields `json:"transactions"`
+	// The number of transactions associated with the order.
+	TransactionsCount *OrderOrderTransactionsCount `json:"transactionsCount"`
 	// A list of refunds that have been applied to the order.
 	// Refunds represent money returned to customers for returned items, cancellations, or adjustments.
 	Refunds []RefundHeader `json:"refunds"`
@@ -2875,6 +2877,9 @@ func (v *OrderOrder) GetShippingLines() OrderOrderShippingLinesShippingLineConne
 
 // GetTransactions returns OrderOrder.Transactions, and is useful for accessing the field via an interface.
 func (v *OrderOrder) GetTransactions() []TransactionFields { return v.Transactions }
+
+// GetTransactionsCount returns OrderOrder.TransactionsCount, and is useful for accessing the field via an interface.
+func (v *OrderOrder) GetTransactionsCount() *OrderOrderTransactionsCount { return v.TransactionsCount }
 
 // GetRefunds returns OrderOrder.Refunds, and is useful for accessing the field via an interface.
 func (v *OrderOrder) GetRefunds() []RefundHeader { return v.Refunds }
@@ -3046,6 +3051,8 @@ type __premarshalOrderOrder struct {
 
 	Transactions []TransactionFields `json:"transactions"`
 
+	TransactionsCount *OrderOrderTransactionsCount `json:"transactionsCount"`
+
 	Refunds []RefundHeader `json:"refunds"`
 
 	Id string `json:"id"`
@@ -3145,6 +3152,7 @@ func (v *OrderOrder) __premarshalJSON() (*__premarshalOrderOrder, error) {
 	retval.LineItems = v.LineItems
 	retval.ShippingLines = v.ShippingLines
 	retval.Transactions = v.Transactions
+	retval.TransactionsCount = v.TransactionsCount
 	retval.Refunds = v.Refunds
 	retval.Id = v.OrderHeader.Id
 	retval.LegacyResourceId = v.OrderHeader.LegacyResourceId
@@ -3235,6 +3243,18 @@ func (v *OrderOrderShippingLinesShippingLineConnection) GetNodes() []ShippingLin
 func (v *OrderOrderShippingLinesShippingLineConnection) GetPageInfo() PageInfoFields {
 	return v.PageInfo
 }
+
+// OrderOrderTransactionsCount includes the requested fields of the GraphQL type Count.
+// The GraphQL type's documentation follows.
+//
+// A numeric count with precision information indicating whether the count is exact or an estimate.
+type OrderOrderTransactionsCount struct {
+	// The count of elements.
+	Count int `json:"count"`
+}
+
+// GetCount returns OrderOrderTransactionsCount.Count, and is useful for accessing the field via an interface.
+func (v *OrderOrderTransactionsCount) GetCount() int { return v.Count }
 
 // OrderResponse is returned by Order on success.
 type OrderResponse struct {
@@ -3486,6 +3506,83 @@ var AllOrderTransactionStatus = []OrderTransactionStatus{
 	OrderTransactionStatusSuccess,
 	OrderTransactionStatusUnknown,
 }
+
+// OrderTransactionsOrder includes the requested fields of the GraphQL type Order.
+// The GraphQL type's documentation follows.
+//
+// The `Order` object represents a customer's request to purchase one or more
+// products from a store. Use the `Order` object to handle the complete purchase
+// lifecycle from checkout to fulfillment.
+//
+// Use the `Order` object when you need to:
+//
+// - Display order details on customer account pages or admin dashboards.
+// - Create orders for phone sales, wholesale customers, or subscription services.
+// - Update order information like shipping addresses, notes, or fulfillment status.
+// - Process returns, exchanges, and partial refunds.
+// - Generate invoices, receipts, and shipping labels.
+//
+// The `Order` object serves as the central hub connecting customer information,
+// product details, payment processing, and fulfillment data within the GraphQL
+// Admin API schema.
+//
+// > Note:
+// > Only the last 60 days' worth of orders from a store are accessible from the
+// `Order` object by default. If you want to access older records,
+// > then you need to [request access to all
+// orders](https://shopify.dev/docs/api/usage/access-scopes#orders-permissions). If
+// your app is granted
+// > access, then you can add the `read_all_orders`, `read_orders`, and `write_orders` scopes.
+//
+// > Caution:
+// > Only use orders data if it's required for your app's functionality. Shopify
+// will restrict [access to scopes](https://shopify.dev/docs/api/usage/access-scopes#requesting-specific-permissions)
+// for apps that don't have a legitimate use for the associated data.
+//
+// Learn more about [building apps for orders and fulfillment](https://shopify.dev/docs/apps/build/orders-fulfillment).
+type OrderTransactionsOrder struct {
+	// A globally-unique ID.
+	Id string `json:"id"`
+	// A list of transactions associated with the order.
+	Transactions []TransactionFields `json:"transactions"`
+}
+
+// GetId returns OrderTransactionsOrder.Id, and is useful for accessing the field via an interface.
+func (v *OrderTransactionsOrder) GetId() string { return v.Id }
+
+// GetTransactions returns OrderTransactionsOrder.Transactions, and is useful for accessing the field via an interface.
+func (v *OrderTransactionsOrder) GetTransactions() []TransactionFields { return v.Transactions }
+
+// OrderTransactionsResponse is returned by OrderTransactions on success.
+type OrderTransactionsResponse struct {
+	// The `order` query retrieves an
+	// [order](https://shopify.dev/docs/api/admin-graphql/latest/objects/order) by
+	// its ID. This query provides access to comprehensive order information such as
+	// customer details, line items, financial data, and fulfillment status.
+	//
+	// Use the `order` query to retrieve information associated with the following processes:
+	//
+	// - [Order management and fulfillment](https://shopify.dev/docs/apps/build/orders-fulfillment/order-management-apps)
+	// - [Financial reporting](https://help.shopify.com/manual/finance)
+	// - [Customer purchase history](https://help.shopify.com/manual/reports-and-analytics/shopify-reports/report-types/default-reports/customers-reports)
+	// and [transaction analysis](https://shopify.dev/docs/apps/launch/billing/view-charges-earnings#transaction-data-through-the-graphql-admin-api)
+	// - [Shipping](https://shopify.dev/docs/apps/build/checkout/delivery-shipping) and [inventory management](https://shopify.dev/docs/apps/build/orders-fulfillment/inventory-management-apps)
+	//
+	// You can only retrieve the last 60 days worth of orders from a store by
+	// default. If you want to access older orders, then you need to [request access to all
+	// orders](https://shopify.dev/docs/api/usage/access-scopes#orders-permissions).
+	//
+	// For large order datasets, consider using [bulk operations](https://shopify.dev/docs/api/usage/bulk-operations/queries).
+	// Bulk operations handle pagination automatically and allow you to retrieve data
+	// asynchronously without being constrained by API rate limits.
+	// Learn more about [creating orders](https://shopify.dev/docs/api/admin-graphql/latest/mutations/ordercreate)
+	// and [building order management
+	// apps](https://shopify.dev/docs/apps/build/orders-fulfillment).
+	Order *OrderTransactionsOrder `json:"order"`
+}
+
+// GetOrder returns OrderTransactionsResponse.Order, and is useful for accessing the field via an interface.
+func (v *OrderTransactionsResponse) GetOrder() *OrderTransactionsOrder { return v.Order }
 
 // OrdersOrdersOrderConnection includes the requested fields of the GraphQL type OrderConnection.
 // The GraphQL type's documentation follows.
@@ -5664,6 +5761,14 @@ func (v *__OrderShippingLinesInput) GetId() string { return v.Id }
 // GetAfter returns __OrderShippingLinesInput.After, and is useful for accessing the field via an interface.
 func (v *__OrderShippingLinesInput) GetAfter() *string { return v.After }
 
+// __OrderTransactionsInput is used internally by genqlient
+type __OrderTransactionsInput struct {
+	Id string `json:"id"`
+}
+
+// GetId returns __OrderTransactionsInput.Id, and is useful for accessing the field via an interface.
+func (v *__OrderTransactionsInput) GetId() string { return v.Id }
+
 // __OrdersInput is used internally by genqlient
 type __OrdersInput struct {
 	Query   *string       `json:"query"`
@@ -5901,7 +6006,7 @@ const Order_Operation = `
 query Order ($id: ID!) {
 	order(id: $id) {
 		... OrderHeader
-		lineItems(first: 50) {
+		lineItems(first: 25) {
 			nodes {
 				... LineItemFields
 			}
@@ -5909,7 +6014,7 @@ query Order ($id: ID!) {
 				... PageInfoFields
 			}
 		}
-		shippingLines(first: 10, includeRemovals: true) {
+		shippingLines(first: 5, includeRemovals: true) {
 			nodes {
 				... ShippingLineFields
 			}
@@ -5917,8 +6022,11 @@ query Order ($id: ID!) {
 				... PageInfoFields
 			}
 		}
-		transactions(first: 100) {
+		transactions(first: 25) {
 			... TransactionFields
+		}
+		transactionsCount {
+			count
 		}
 		refunds(first: 100) {
 			... RefundHeader
@@ -6119,8 +6227,9 @@ fragment TaxLineFields on TaxLine {
 `
 
 // One order with the first pages of its connections. Requested cost stays under 1,000
-// points: line items and shipping lines page on (OrderLineItems, OrderShippingLines),
-// each refund's connections come from RefundDetail.
+// points (TestEveryOperationFitsOneQuery in shopifysim): line items and shipping lines
+// page on (OrderLineItems, OrderShippingLines), more transactions than the first 25 come
+// from OrderTransactions, each refund's connections from RefundDetail.
 func Order(
 	ctx_ context.Context,
 	client_ graphql.Client,
@@ -6365,6 +6474,68 @@ func OrderShippingLines(
 	}
 
 	data_ = &OrderShippingLinesResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by OrderTransactions.
+const OrderTransactions_Operation = `
+query OrderTransactions ($id: ID!) {
+	order(id: $id) {
+		id
+		transactions(first: 190) {
+			... TransactionFields
+		}
+	}
+}
+fragment TransactionFields on OrderTransaction {
+	id
+	parentTransaction {
+		id
+	}
+	kind
+	status
+	gateway
+	amountSet {
+		... Money
+	}
+	processedAt
+	test
+}
+fragment Money on MoneyBag {
+	shopMoney {
+		amount
+		currencyCode
+	}
+	presentmentMoney {
+		amount
+		currencyCode
+	}
+}
+`
+
+// Order.transactions is a list without cursors: up to 190 in one call.
+func OrderTransactions(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+) (data_ *OrderTransactionsResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "OrderTransactions",
+		Query:  OrderTransactions_Operation,
+		Variables: &__OrderTransactionsInput{
+			Id: id,
+		},
+	}
+
+	data_ = &OrderTransactionsResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(

@@ -65,11 +65,34 @@ func (c *Client) Order(ctx context.Context, id int64) (*FullOrder, error) {
 		full.ShippingLines = append(full.ShippingLines, p.Order.ShippingLines.Nodes...)
 		pi = p.Order.ShippingLines.PageInfo
 	}
+	if n := o.TransactionsCount; n != nil && n.Count > len(full.Transactions) {
+		if n.Count > maxTransactions {
+			return nil, &Error{Shop: c.cfg.Shop, Op: "Order", Status: 200, Message: fmt.Sprintf("order %s has %d transactions; Synco reads at most %d", gid, n.Count, maxTransactions)}
+		}
+		t, err := OrderTransactions(ctx, c, gid)
+		if err != nil {
+			return nil, err
+		}
+		if t.Order == nil {
+			return nil, &Error{Shop: c.cfg.Shop, Op: "OrderTransactions", Status: 200, Code: CodeNotFound, Message: "order " + gid + " went away"}
+		}
+		full.Transactions = t.Order.Transactions
+	}
+	if len(o.Refunds) >= maxRefunds {
+		return nil, &Error{Shop: c.cfg.Shop, Op: "Order", Status: 200, Message: fmt.Sprintf("order %s has %d or more refunds; Synco reads at most %d", gid, maxRefunds, maxRefunds-1)}
+	}
 	if err := c.completeRefunds(ctx, full, o.Refunds); err != nil {
 		return nil, err
 	}
 	return full, nil
 }
+
+// Order.transactions and Order.refunds are lists without cursors: what one call can
+// read is all Synco reads, and more is an error rather than a silent cut.
+const (
+	maxTransactions = 190 // OrderTransactions
+	maxRefunds      = 100 // Order's refunds(first: 100); 100 means there may be more
+)
 
 // completeRefunds fetches each refund's connections.
 func (c *Client) completeRefunds(ctx context.Context, full *FullOrder, refunds []RefundHeader) error {
