@@ -53,6 +53,13 @@ type Bucket struct {
 	at        time.Time
 	inFlight  float64
 	opCost    map[string]float64 // last requestedQueryCost per operation
+	// probing holds, per operation whose cost is not known yet, a channel closed when
+	// the one call sent to learn it comes back: until then its siblings wait, so a
+	// burst of a new operation does not go out on a guess.
+	probing map[string]chan struct{}
+	// changed is closed (and replaced) whenever a response corrects the numbers, so a
+	// caller waiting on an estimate looks again at once.
+	changed chan struct{}
 
 	now   func() time.Time
 	sleep func(context.Context, time.Duration) error
@@ -69,7 +76,7 @@ const (
 
 func newBucket(now func() time.Time, sleep func(context.Context, time.Duration) error) *Bucket {
 	return &Bucket{max: defaultBucketMax, available: defaultBucketMax, restore: defaultRestoreRate, at: now(),
-		opCost: map[string]float64{}, now: now, sleep: sleep}
+		opCost: map[string]float64{}, probing: map[string]chan struct{}{}, changed: make(chan struct{}), now: now, sleep: sleep}
 }
 
 // ThrottleStatus is extensions.cost.throttleStatus of a response.
@@ -106,6 +113,23 @@ func (b *Bucket) estimate(op string) float64 {
 // acquire waits until op's expected cost is available and reserves it. It returns the
 // reservation to hand back to release.
 func (b *Bucket) acquire(ctx context.Context, op string) (float64, error) {
+	for {
+		b.mu.Lock()
+		_, known := b.opCost[op]
+		ch, busy := b.probing[op]
+		if !known && !busy {
+			b.probing[op] = make(chan struct{}) // this call learns the cost
+		}
+		b.mu.Unlock()
+		if known || !busy {
+			break
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
 	b.turn.Lock()
 	defer b.turn.Unlock()
 	for {
@@ -119,11 +143,31 @@ func (b *Bucket) acquire(ctx context.Context, op string) (float64, error) {
 			return need, nil
 		}
 		wait := time.Duration((need - b.available) / b.restore * float64(time.Second))
+		changed := b.changed
 		b.mu.Unlock()
-		if err := b.wait(ctx, wait); err != nil {
+		if err := b.waitOrChange(ctx, wait, changed); err != nil {
 			return 0, err
 		}
 	}
+}
+
+// waitOrChange waits d, or less if a response changes what the bucket knows.
+func (b *Bucket) waitOrChange(ctx context.Context, d time.Duration, changed chan struct{}) error {
+	d += 20 * time.Millisecond
+	start := b.now()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	var err error
+	select {
+	case <-t.C:
+	case <-changed:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	b.mu.Lock()
+	b.waited += b.now().Sub(start)
+	b.mu.Unlock()
+	return err
 }
 
 // waitFor waits until need points are available without reserving them (after
@@ -157,6 +201,16 @@ func (b *Bucket) wait(ctx context.Context, d time.Duration) error {
 func (b *Bucket) release(op string, reserved float64, cost *Cost) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	defer func() {
+		// Whatever the answer, the probe is over: its siblings go (with the cost if it
+		// was learned, else one of them probes again).
+		if ch, ok := b.probing[op]; ok {
+			close(ch)
+			delete(b.probing, op)
+		}
+	}()
+	close(b.changed)
+	b.changed = make(chan struct{})
 	b.inFlight = math.Max(0, b.inFlight-reserved)
 	b.refill()
 	if cost == nil {
