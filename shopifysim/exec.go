@@ -194,15 +194,12 @@ func coerceVariables(schema *ast.Schema, op *ast.OperationDefinition, vars map[s
 	if err != nil {
 		msg := err.Error()
 		name := ""
-		var ge *gqlerror.Error
 		if e, ok := err.(*gqlerror.Error); ok {
-			ge = e
 			msg = e.Message
 			if len(e.Path) > 1 {
 				name = fmt.Sprint(e.Path[1])
 			}
 		}
-		_ = ge
 		for _, v := range op.VariableDefinitions {
 			if v.Variable == name {
 				return nil, &gqlError{Message: fmt.Sprintf("Variable $%s of type %s was provided invalid value", v.Variable, v.Type.String()),
@@ -557,9 +554,17 @@ func (e *executor) connection(typ string, items []item, args map[string]any) (an
 			return nil, errorf("", "The page size must be between 0 and %d", MaxPageSize)
 		}
 	}
-	if rev, _ := args["reverse"].(bool); rev {
+	desc, _ := args["reverse"].(bool)
+	if desc {
 		items = append([]item{}, items...)
 		sort.SliceStable(items, func(i, j int) bool { return items[i].key > items[j].key })
+	}
+	// past says whether an item comes after cursor key k in the current direction.
+	past := func(i int, k string) bool {
+		if desc {
+			return items[i].key < k
+		}
+		return items[i].key > k
 	}
 	lo, hi := 0, len(items)
 	if a, ok := args["after"].(string); ok && a != "" {
@@ -567,7 +572,7 @@ func (e *executor) connection(typ string, items []item, args map[string]any) (an
 		if err != nil {
 			return nil, err
 		}
-		for lo < hi && !after(items, lo, k) {
+		for lo < hi && !past(lo, k) {
 			lo++
 		}
 	}
@@ -576,7 +581,7 @@ func (e *executor) connection(typ string, items []item, args map[string]any) (an
 		if err != nil {
 			return nil, err
 		}
-		for hi > lo && !before(items, hi-1, k) {
+		for hi > lo && (past(hi-1, k) || items[hi-1].key == k) {
 			hi--
 		}
 	}
@@ -606,21 +611,6 @@ func (e *executor) connection(typ string, items []item, args map[string]any) (an
 		pi["endCursor"] = encodeCursor(page[len(page)-1].key)
 	}
 	return &node{typ: typ, f: map[string]any{"nodes": nodes, "edges": edges, "pageInfo": &node{typ: "PageInfo", f: pi}}}, nil
-}
-
-// after and before compare in the connection's current direction.
-func after(items []item, i int, k string) bool {
-	if len(items) > 1 && items[0].key > items[len(items)-1].key {
-		return items[i].key < k
-	}
-	return items[i].key > k
-}
-
-func before(items []item, i int, k string) bool {
-	if len(items) > 1 && items[0].key > items[len(items)-1].key {
-		return items[i].key > k
-	}
-	return items[i].key < k
 }
 
 func encodeCursor(key string) string {
