@@ -121,9 +121,10 @@ func (s *Sim) RESTRefund(o *Order, r *Refund) obj {
 	rsls := make([]any, 0, len(r.RefundShippingLines))
 	adjs := make([]any, 0, len(r.OrderAdjustments)+len(r.RefundShippingLines))
 	for _, l := range r.RefundShippingLines {
-		rsls = append(rsls, obj{"id": l.ID, "shipping_line_id": l.ShippingLineID, "subtotal_amount_set": o.moneySet(l.Subtotal), "tax_amount_set": o.moneySet(l.Tax)})
-		// REST repeats each refunded shipping line as a shipping_refund adjustment
-		// (money back is negative), as Shopify's refund bodies show.
+		// REST's refund shipping line has no tax; its shipping_refund adjustment (money
+		// back is negative) repeats the amount and carries the tax, as Shopify's refund
+		// bodies show.
+		rsls = append(rsls, obj{"id": l.ID, "shipping_line_id": l.ShippingLineID, "subtotal_amount_set": o.moneySet(l.Subtotal)})
 		neg := Money{l.Subtotal.Shop.Neg(), l.Subtotal.Presentment.Neg()}
 		negTax := Money{l.Tax.Shop.Neg(), l.Tax.Presentment.Neg()}
 		adjs = append(adjs, obj{"id": l.ID + 1, "order_id": o.ID, "refund_id": r.ID, "kind": "shipping_refund", "reason": "Shipping refund",

@@ -14,8 +14,8 @@ import (
 
 // The REST/webhook shapes below name only what Synco reads. Ids are int64 (Shopify's
 // ids exceed 2^53, so never a float); money is decimal (strings, or numbers in a few
-// legacy fields). Each amount is read from its *_set twin (shop and presentment money)
-// and falls back to the plain field where a payload has no twin.
+// legacy fields). The plain field is the shop amount; its *_set twin gives the
+// presentment amount (and the shop amount where a payload has no plain field).
 
 type money struct {
 	Amount       decimal.NullDecimal `json:"amount"`
@@ -380,10 +380,27 @@ func refundFrom(p refund, cur, pcur string) (schemas.Refund, error) {
 		x.TotalTax, x.TotalTaxPresentment = amounts(li.TotalTax, li.TotalTaxSet, cur, pcur)
 		r.RefundLineItems = append(r.RefundLineItems, x)
 	}
+	// REST's refund shipping line carries no tax: the shipping_refund adjustment that
+	// repeats it (the same amount, negative) does. Each line takes the tax of an unused
+	// adjustment of its amount.
+	used := make([]bool, len(p.OrderAdjustments))
 	for _, sl := range p.RefundShippingLines {
 		x := schemas.RefundShippingLine{ID: sl.ID, ShippingLineID: sl.ShippingLineID}
 		x.Amount, x.AmountPresentment = amounts(decimal.NullDecimal{}, sl.SubtotalAmountSet, cur, pcur)
-		x.Tax, x.TaxPresentment = amounts(decimal.NullDecimal{}, sl.TaxAmountSet, cur, pcur)
+		if sl.TaxAmountSet != nil {
+			x.Tax, x.TaxPresentment = amounts(decimal.NullDecimal{}, sl.TaxAmountSet, cur, pcur)
+		} else {
+			for i, a := range p.OrderAdjustments {
+				amt, _ := amounts(a.Amount, a.AmountSet, cur, pcur)
+				if used[i] || strings.ToLower(a.Kind) != "shipping_refund" || !amt.Neg().Equal(x.Amount) {
+					continue
+				}
+				used[i] = true
+				t, tp := amounts(a.TaxAmount, a.TaxAmountSet, cur, pcur)
+				x.Tax, x.TaxPresentment = t.Neg(), tp.Neg()
+				break
+			}
+		}
 		r.RefundShippingLines = append(r.RefundShippingLines, x)
 	}
 	for _, a := range p.OrderAdjustments {
@@ -458,19 +475,21 @@ func reasonCode(s string) string {
 	return strings.ReplaceAll(strings.ToLower(strings.TrimSpace(s)), " ", "_")
 }
 
-// amounts is a money field's shop and presentment amounts: from its set when there is
-// one, else the plain (shop) amount, which is also the presentment amount when the
-// order is in one currency.
+// amounts is a money field's shop and presentment amounts: the shop amount from the
+// plain field (REST's shop money) or, where a payload has none, from the set; the
+// presentment amount from the set, or the shop amount when the order is in one
+// currency.
 func amounts(plain decimal.NullDecimal, set *moneySet, cur, pcur string) (shop, presentment decimal.Decimal) {
-	if set != nil && set.ShopMoney.Amount.Valid {
+	switch {
+	case plain.Valid:
+		shop = plain.Decimal
+	case set != nil && set.ShopMoney.Amount.Valid:
 		shop = set.ShopMoney.Amount.Decimal
-		if set.PresentmentMoney.Amount.Valid {
-			return shop, set.PresentmentMoney.Amount.Decimal
-		}
-	} else {
-		shop = dec(plain)
 	}
-	if pcur == "" || pcur == cur {
+	switch {
+	case set != nil && set.PresentmentMoney.Amount.Valid:
+		presentment = set.PresentmentMoney.Amount.Decimal
+	case pcur == "" || pcur == cur:
 		presentment = shop
 	}
 	return shop, presentment
