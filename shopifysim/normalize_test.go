@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/synco-dev/synco/schemas"
 	"github.com/synco-dev/synco/shopify/admin"
@@ -151,5 +152,33 @@ func TestStatusesBothWays(t *testing.T) {
 		if got := order.FinancialStatus(f); got != strings.ToLower(f) {
 			t.Errorf("%s → %q", f, got)
 		}
+	}
+}
+
+func TestEventFromTheAdminAPI(t *testing.T) {
+	sim, c, _ := start(t, shopifysim.Options{})
+	o := sim.AddOrder(richOrder(sim, 2, "EUR", "1"))
+	full, err := c.Order(context.Background(), o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := o.UpdatedAt.Add(time.Minute)
+	ev, err := order.Event(sim.Shop(), schemas.OriginBackfill, full, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.OrderID != o.ID || ev.Origin != "backfill" || ev.Topic != "orders/backfill" || ev.Order.ID != o.ID || len(ev.Raw) == 0 {
+		t.Fatalf("%+v", ev)
+	}
+	again, _ := order.Event(sim.Shop(), schemas.OriginBackfill, full, now.Add(time.Hour))
+	if again.EventID != ev.EventID {
+		t.Errorf("the same version read twice: %s, %s", ev.EventID, again.EventID)
+	}
+	other, _ := order.Event(sim.Shop(), schemas.OriginReconcile, full, now)
+	if other.EventID == ev.EventID {
+		t.Error("two origins share an event id")
+	}
+	if _, err := order.Event(sim.Shop(), schemas.OriginWebhook, full, now); err == nil {
+		t.Error("webhook origin accepted for an Admin API read")
 	}
 }

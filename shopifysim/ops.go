@@ -444,8 +444,12 @@ func (s *Sim) metafieldsSet(ex *executor, a map[string]any) (any, error) {
 			errs = append(errs, mfError("INVALID_VALUE", i, []any{"metafields", idx, "value"}, "Value must be a single line text string."))
 			continue
 		}
-		if len(key) < 2 || len(key) > 64 {
+		if len(key) < 2 {
 			errs = append(errs, mfError("TOO_SHORT", i, []any{"metafields", idx, "key"}, "Key is too short (minimum is 2 characters)."))
+			continue
+		}
+		if len(key) > 64 {
+			errs = append(errs, mfError("TOO_LONG", i, []any{"metafields", idx, "key"}, "Key is too long (maximum is 64 characters)."))
 			continue
 		}
 		// compareDigest: absent means no guard; null means the metafield must not exist
