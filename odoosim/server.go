@@ -36,6 +36,7 @@ type Server struct {
 	errRate  float64
 	rng      *rand.Rand
 	down     bool
+	hang     chan struct{} // non-nil: requests wait for it to close (a hung Odoo)
 	failNext map[string]int
 	calls    map[string]int
 
@@ -76,8 +77,17 @@ func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.fmu.Lock()
-	down, lat := s.down, s.latency
+	down, lat, hang := s.down, s.latency, s.hang
 	s.fmu.Unlock()
+	if hang != nil {
+		// Accepts the connection and the request, then answers nothing until released
+		// (or the client gives up): what an Odoo stuck on a lock or a dead worker does.
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if down {
 		// what the reverse proxy in front of a stopped Odoo answers
 		body := "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
@@ -200,6 +210,20 @@ func (s *Server) SetDown(down bool) {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// SetHang makes every request hang (accepted, never answered) until SetHang(false),
+// which lets the waiting requests go on.
+func (s *Server) SetHang(hang bool) {
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
+	switch {
+	case hang && s.hang == nil:
+		s.hang = make(chan struct{})
+	case !hang && s.hang != nil:
+		close(s.hang)
+		s.hang = nil
 	}
 }
 

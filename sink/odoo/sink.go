@@ -20,17 +20,19 @@ const dialMemory = 10 * time.Second
 // arrive together, a failed dial remembered briefly — keeps one Syncer (with its
 // caches) per shop, and bounds the orders in flight per shop. Safe for concurrent use.
 type Sink struct {
-	log   *slog.Logger
-	opts  []Option
-	now   func() time.Time
-	mu    sync.Mutex
-	shops map[string]*shop // by lower-case domain
+	log      *slog.Logger
+	opts     []Option
+	now      func() time.Time
+	mu       sync.Mutex
+	shops    map[string]*shop    // by lower-case domain
+	breakers map[string]*breaker // by Odoo endpoint (URL and database)
 }
 
 type shop struct {
 	domain string
 	cfg    Config
 	sem    chan struct{}
+	brk    *breaker
 
 	mu     sync.Mutex // held while dialing: single flight per shop
 	syncer *Syncer
@@ -53,14 +55,35 @@ func WithSinkLogger(l *slog.Logger) SinkOption { return func(s *Sink) { s.log = 
 
 // NewSink serves the shops given (domain → its Odoo block, defaults applied).
 func NewSink(shops map[string]Config, opts ...SinkOption) *Sink {
-	s := &Sink{log: slog.New(slog.DiscardHandler), now: time.Now, shops: map[string]*shop{}}
+	s := &Sink{log: slog.New(slog.DiscardHandler), now: time.Now, shops: map[string]*shop{}, breakers: map[string]*breaker{}}
 	for _, o := range opts {
 		o(s)
 	}
+	now := func() time.Time { return s.now() }
 	for d, c := range shops {
-		s.shops[strings.ToLower(d)] = &shop{domain: d, cfg: c, sem: make(chan struct{}, max(c.Concurrency, 1))}
+		c.Defaults()
+		ep := Endpoint(c)
+		if s.breakers[ep] == nil {
+			s.breakers[ep] = newBreaker(c.BreakerFailures, c.BreakerOpen, now)
+		}
+		s.shops[strings.ToLower(d)] = &shop{domain: d, cfg: c, sem: make(chan struct{}, max(c.Concurrency, 1)), brk: s.breakers[ep]}
 	}
 	return s
+}
+
+// Endpoint names an Odoo (one breaker each): its URL and database.
+func Endpoint(c Config) string { return strings.TrimRight(c.URL, "/") + "#" + c.DB }
+
+// BreakerStates reports each endpoint's circuit breaker state (closed, open,
+// half_open), for metrics.
+func (s *Sink) BreakerStates() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]string{}
+	for ep, b := range s.breakers {
+		out[ep] = b.State().String()
+	}
+	return out
 }
 
 // Apply makes the shop's Odoo hold what cmd asks for, waiting its turn among the
@@ -70,17 +93,29 @@ func (s *Sink) Apply(ctx context.Context, cmd *schemas.OrderSync) (Result, error
 	if err != nil {
 		return Result{}, err
 	}
+	// A dead Odoo is not waited for: while its breaker is open, commands go to the
+	// retry topics at once (checked again after waiting for a slot).
+	if err := sh.brk.blocked(sh.cfg.URL); err != nil {
+		return Result{}, err
+	}
 	select {
 	case sh.sem <- struct{}{}:
 	case <-ctx.Done():
 		return Result{}, classifyTransport("", "apply", ctx.Err())
 	}
 	defer func() { <-sh.sem }()
-	syncer, _, err := s.dial(ctx, sh)
-	if err != nil {
+	if err := sh.brk.allow(sh.cfg.URL); err != nil {
 		return Result{}, err
 	}
-	return syncer.Apply(ctx, cmd)
+	syncer, _, err := s.dial(ctx, sh)
+	if err == nil {
+		var res Result
+		res, err = syncer.Apply(ctx, cmd)
+		sh.brk.done(err)
+		return res, err
+	}
+	sh.brk.done(err)
+	return Result{}, err
 }
 
 // Client is the shop's Odoo client (dialed on first use), for readers other than the

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -73,7 +74,7 @@ func RunOdoo(ctx context.Context, d OdooDeps) error {
 	}
 	s := &odooSink{d: d, parked: map[string]parked{}}
 	main, err := consume.New(d.ClientOpts, consume.Config{Group: OdooGroup, Topics: []string{schemas.TopicCommands},
-		Drain: d.Drain, Log: d.Log, OnRevoked: s.unpark})
+		Async: true, Drain: d.Drain, Log: d.Log, OnRevoked: s.unpark})
 	if err != nil {
 		return err
 	}
@@ -83,7 +84,11 @@ func RunOdoo(ctx context.Context, d OdooDeps) error {
 		return err
 	}
 	errc := make(chan error, 2)
-	go func() { errc <- main.Run(ctx, s.handleCommands) }()
+	// Per-shop lanes: a shop whose Odoo is slow or hangs holds back only its own
+	// orders; one order's commands keep their order (same key, same lane).
+	go func() {
+		errc <- main.RunLanes(ctx, consume.Lanes{Key: shopOfKey, Handle: s.handleCommand})
+	}()
 	go func() { errc <- retry.Run(ctx, s.handleRetries) }()
 	return errors.Join(<-errc, <-errc)
 }
@@ -101,18 +106,20 @@ type parked struct {
 	due       time.Time
 }
 
-// handleCommands applies each partition's commands in order, partitions in parallel.
-func (s *odooSink) handleCommands(ctx context.Context, b *consume.Batch) error {
+// shopOfKey is the lane of a command: its shop (keys are <shop>/<order id>).
+func shopOfKey(r *kgo.Record) string {
+	k := string(r.Key)
+	if i := strings.LastIndexByte(k, '/'); i > 0 {
+		return k[:i]
+	}
+	return k
+}
+
+// handleCommand applies one command and returns once its results are in Kafka (its
+// offset may then be committed).
+func (s *odooSink) handleCommand(ctx context.Context, r *kgo.Record) error {
 	results := s.d.Publisher.Batch()
-	err := b.EachPartition(func(p consume.Partition) error {
-		for _, r := range p.Records {
-			if err := s.handle(ctx, r, results); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	// Offsets are committed after this: every result must be in Kafka first.
+	err := s.handle(ctx, r, results)
 	return errors.Join(err, results.Wait(ctx))
 }
 
