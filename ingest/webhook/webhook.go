@@ -21,6 +21,7 @@ import (
 	"github.com/synco-dev/synco/ingest/shopify"
 	"github.com/synco-dev/synco/platform/deadletter"
 	"github.com/synco-dev/synco/schemas"
+	"github.com/synco-dev/synco/shopify/order"
 )
 
 // MaxBody is the largest webhook body accepted (CONTRACT: 413 above it).
@@ -167,14 +168,14 @@ func (h *Handler) event(shop, topic, eventID, webhookID, triggered string, body 
 		ev.TriggeredAt = &u
 	}
 	if orderTopics[topic] {
-		o, err := shopify.ParseOrder(body)
+		o, err := order.FromWebhook(body)
 		if err != nil {
 			return nil, err
 		}
 		ev.Order, ev.OrderID = o, o.ID
 		return ev, nil
 	}
-	id, err := shopify.OrderIDOf(topic, body)
+	id, err := order.OrderIDOf(topic, body)
 	if err != nil {
 		return nil, err
 	}

@@ -719,7 +719,7 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // ---- payloads ----------------------------------------------------------------------------------
 
-var testdata = filepath.Join("..", "..", "..", "ingest", "shopify", "testdata")
+var testdata = filepath.Join("..", "..", "..", "shopify", "order", "testdata")
 
 // rawOrder is a Shopify sample payload, byte for byte.
 func rawOrder(t *testing.T, file string) []byte {
