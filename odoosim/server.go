@@ -36,7 +36,7 @@ type Server struct {
 	errRate  float64
 	rng      *rand.Rand
 	down     bool
-	hang     chan struct{} // non-nil: requests wait for it to close (a hung Odoo)
+	hang     chan struct{}       // non-nil: requests wait for it to close (a hung Odoo)
 	failNext map[string][]*Fault // injected faults per model.method, in order
 	calls    map[string]int
 

@@ -138,8 +138,8 @@ func Generate(ctx context.Context, o Options) error {
 		func() error { return g.create(ctx, us, spec{status: "paid"}) },
 		func() error { return g.create(ctx, us, spec{status: "pending"}) }, // not synced: the rules take paid orders
 		func() error { return g.create(ctx, us, spec{status: "authorized"}) },
-		func() error { return g.create(ctx, eu, spec{status: "paid", currency: "EUR"}) },  // sale order + posted invoice
-		func() error { return g.create(ctx, eu, spec{status: "pending", currency: "EUR"}) }, // confirmed, invoiced once paid
+		func() error { return g.create(ctx, eu, spec{status: "paid", currency: "EUR"}) },                   // sale order + posted invoice
+		func() error { return g.create(ctx, eu, spec{status: "pending", currency: "EUR"}) },                // confirmed, invoiced once paid
 		func() error { return g.create(ctx, eu, spec{status: "paid", currency: "EUR", source: "iphone"}) }, // outside the sources
 		func() error {
 			// Odoo busy once: Delayed, then Synced when the retry comes due.
