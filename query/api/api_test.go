@@ -119,7 +119,7 @@ func TestOrderRowShape(t *testing.T) {
 	a.Status, a.OdooModel, a.OdooID, a.OdooName, a.InvoiceID = "synced", "sale.order", 42, "WEB-1001", 7
 	b := order(5531235)
 	b.Total, b.Currency, b.Status, b.Error, b.RetryAt, b.FulfillmentStatus = "1500", "JPY", "delayed", "Odoo is unreachable", &retry, ""
-	b.Eligible, b.Reasons = false, []string{`payment status "pending" is not synced`}
+	b.Eligible, b.Reasons = false, []string{"'PENDING' payment status doesn't match sync rules"}
 	c := order(5531236)
 	c.Total, c.Currency = "1.234", "KWD"
 	d := order(5531237)

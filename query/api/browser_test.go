@@ -41,7 +41,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	delayed := order(5531236)
 	delayed.Name, delayed.Status, delayed.Total, delayed.Currency = "#1003", "delayed", "1500", "JPY"
 	skipped := order(5531237)
-	skipped.Name, skipped.Eligible, skipped.Reasons, skipped.FinancialStatus = "#1004", false, []string{`payment status "pending" is not synced`}, "pending"
+	skipped.Name, skipped.Eligible, skipped.Reasons, skipped.FinancialStatus = "#1004", false, []string{"'PENDING' payment status doesn't match sync rules"}, "pending"
 	for i, o := range []*testOrder{&synced, &failed, &delayed, &skipped} {
 		o.CreatedAt = baseTime.Add(time.Duration(i) * 37 * time.Minute)
 	}
