@@ -141,6 +141,7 @@ func Topics() []Topic {
 		{Name: schemas.TopicCommandsDLQ},
 		{Name: schemas.TopicOutcomes},
 		{Name: schemas.TopicProcessorState, Compact: true},
+		{Name: schemas.TopicOdooCatalog, Compact: true},
 	}
 	for _, r := range schemas.RetryTopics {
 		ts = append(ts, Topic{Name: r})
