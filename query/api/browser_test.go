@@ -434,6 +434,12 @@ func TestDashboardPhone(t *testing.T) {
 		t.Errorf("settings outside the 390 px viewport: %v", out)
 	}
 	b.shot("settings-390", true)
+	// The same a screen at a time, as a person scrolls through it.
+	height := evalAs[int](b, `document.documentElement.scrollHeight`)
+	for i, y := 0, 0; y < height; i, y = i+1, y+800 {
+		b.exec(fmt.Sprintf("window.scrollTo(0, %d)", y))
+		b.shot(fmt.Sprintf("settings-390-%d", i+1), false)
+	}
 }
 
 func testCatalog() schemas.OdooCatalog {
@@ -492,7 +498,7 @@ func TestDashboardSettings(t *testing.T) {
 	set(`document.getElementById("f-date_from").value = "2025-05-01"; document.getElementById("f-date_to").value = "2025-04-01"`)
 	b.click("#save")
 	b.waitJS(`document.querySelector('[data-field="date_to"] .field-error') !== null`, "the field error shows")
-	if msg := b.str(`document.querySelector('[data-field="date_to"] .field-error').textContent`); !strings.Contains(msg, "before date_from") {
+	if msg := b.str(`document.querySelector('[data-field="date_to"] .field-error').textContent`); msg != "The end date is before the start date." {
 		t.Errorf("date_to error %q", msg)
 	}
 	if got := b.str(`document.getElementById("form-error").textContent`); !strings.Contains(got, "marked below") {
