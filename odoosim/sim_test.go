@@ -8,33 +8,29 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/synco-dev/synco/xmlrpc"
 )
 
 // rpc sends one execute_kw call through the real XML-RPC endpoint.
 func rpc(t *testing.T, url, model, method string, args []any, kw map[string]any) (any, *Fault) {
 	t.Helper()
-	var b bytes.Buffer
-	b.WriteString("<?xml version='1.0'?>\n<methodCall>\n<methodName>execute_kw</methodName>\n<params>\n")
-	for _, p := range []any{"synco", 2, "admin", model, method, args, kw} {
-		if p == nil {
-			p = map[string]any{}
-		}
-		b.WriteString("<param>\n")
-		if m, ok := p.(map[string]any); ok && m == nil {
-			p = map[string]any{}
-		}
-		if err := encodeValue(&b, p); err != nil {
-			t.Fatal(err)
-		}
-		b.WriteString("</param>\n")
+	if args == nil {
+		args = []any{}
 	}
-	b.WriteString("</params>\n</methodCall>\n")
-	resp, err := http.Post(url+"/xmlrpc/2/object", "text/xml", &b)
+	if kw == nil {
+		kw = map[string]any{}
+	}
+	body, err := xmlrpc.EncodeCall("execute_kw", []any{"synco", 2, "admin", model, method, args, kw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(url+"/xmlrpc/2/object", "text/xml", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	body, _ = io.ReadAll(resp.Body)
 	if resp.StatusCode != 200 {
 		return nil, &Fault{Code: -resp.StatusCode, String: string(body)}
 	}

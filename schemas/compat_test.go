@@ -62,8 +62,13 @@ func TestEveryTopicHasASchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	topics := append([]string{schemas.TopicOrders, schemas.TopicOrdersDLQ, schemas.TopicSettings, schemas.TopicRequests,
-		schemas.TopicCommands, schemas.TopicCommandsDLQ, schemas.TopicOutcomes, schemas.TopicProcessorState, schemas.TopicOdooCatalog}, schemas.RetryTopics...)
+	topics := append([]string{schemas.TopicOrders, schemas.TopicSettings, schemas.TopicRequests,
+		schemas.TopicCommands, schemas.TopicOutcomes, schemas.TopicProcessorState, schemas.TopicOdooCatalog}, schemas.RetryTopics...)
+	for _, tp := range []string{schemas.TopicOrdersDLQ, schemas.TopicCommandsDLQ, schemas.TopicOutcomesDLQ, schemas.TopicRequestsDLQ} {
+		if name := schemas.SchemaForTopic(tp); name != "" {
+			t.Errorf("dead-letter topic %s has a schema (%s): dead letters keep the original bytes", tp, name)
+		}
+	}
 	for _, tp := range topics {
 		name := schemas.SchemaForTopic(tp)
 		if name == "" || set.Schema(name) == nil {

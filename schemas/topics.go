@@ -11,6 +11,8 @@ const (
 	TopicCommands    = "odoo.commands"
 	TopicCommandsDLQ = "odoo.commands.dlq"
 	TopicOutcomes    = "synco.outcomes"
+	TopicOutcomesDLQ = "synco.outcomes.dlq"
+	TopicRequestsDLQ = "synco.requests.dlq"
 	// TopicProcessorState is the processor's changelog: the latest applied version
 	// of every order, compacted.
 	TopicProcessorState = "synco.processor.state"
@@ -30,7 +32,8 @@ func SchemaForTopic(topic string) string {
 	case topic == TopicSettings:
 		return ShopSettingsSchema
 	case strings.HasSuffix(topic, ".dlq"):
-		return DeadLetterSchema
+		// Dead letters keep the original value untouched (platform/deadletter).
+		return ""
 	case topic == TopicCommands || strings.HasPrefix(topic, TopicCommands+".retry."):
 		return OrderSyncSchema
 	case topic == TopicOutcomes:

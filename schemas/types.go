@@ -238,6 +238,9 @@ const (
 	OriginManual    = "manual"
 	OriginReconcile = "reconcile"
 	OriginReplay    = "replay"
+	// OriginRetry is a delayed retry coming due: the order is re-synced from the
+	// latest snapshot the processor holds, never from the failed command's.
+	OriginRetry = "retry"
 )
 
 // OrderEvent is one thing Shopify told us about an order.
@@ -253,6 +256,7 @@ type OrderEvent struct {
 	Force       bool       `avro:"force"`
 	Order       Order      `avro:"order"`
 	Raw         []byte     `avro:"raw"`
+	Attempt     int32      `avro:"attempt"`
 }
 
 // ShopSettings are a shop's sync rules; the same JSON in the config file and the API.
@@ -452,7 +456,8 @@ func OrderKey(shop string, orderID int64) []byte {
 	return []byte(shop + "/" + itoa(orderID))
 }
 
-// DeadLetter keeps something a stage could not use, whole, with the reason.
+// DeadLetter is the v1 dead-letter envelope, no longer written: dead letters keep the
+// original key and value with the reason in headers (platform/deadletter).
 type DeadLetter struct {
 	Shop        string            `avro:"shop"`
 	Key         string            `avro:"key"`

@@ -15,6 +15,7 @@ import (
 
 	"github.com/synco-dev/synco/ingest/shopify"
 	"github.com/synco-dev/synco/ingest/webhook"
+	"github.com/synco-dev/synco/platform/deadletter"
 	"github.com/synco-dev/synco/schemas"
 )
 
@@ -27,7 +28,7 @@ func (p *countingPublisher) PublishOrder(ctx context.Context, ev *schemas.OrderE
 	return nil
 }
 
-func (p *countingPublisher) PublishDeadLetter(ctx context.Context, dl *schemas.DeadLetter) error {
+func (p *countingPublisher) PublishDeadLetter(ctx context.Context, dl deadletter.Letter) error {
 	p.dead.Add(1)
 	return nil
 }

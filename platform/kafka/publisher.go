@@ -33,6 +33,15 @@ func (p *Publisher) Publish(ctx context.Context, topic string, key []byte, v any
 	return nil
 }
 
+// PublishRecord produces a record whose value is already bytes (a dead letter keeps
+// the original value) and returns once Kafka has it.
+func (p *Publisher) PublishRecord(ctx context.Context, r *kgo.Record) error {
+	if err := p.cl.ProduceSync(ctx, r).FirstErr(); err != nil {
+		return fmt.Errorf("produce to %s: %w", r.Topic, err)
+	}
+	return nil
+}
+
 // Client is the underlying client (for closing and flushing).
 func (p *Publisher) Client() *kgo.Client { return p.cl }
 
@@ -54,14 +63,19 @@ func (b *Batch) Publish(ctx context.Context, topic string, key []byte, v any, he
 	if err != nil {
 		return err
 	}
-	b.p.cl.Produce(ctx, &kgo.Record{Topic: topic, Key: key, Value: val, Headers: headers}, func(_ *kgo.Record, err error) {
+	b.PublishRecord(ctx, &kgo.Record{Topic: topic, Key: key, Value: val, Headers: headers})
+	return nil
+}
+
+// PublishRecord hands a ready record to the producer.
+func (b *Batch) PublishRecord(ctx context.Context, r *kgo.Record) {
+	b.p.cl.Produce(ctx, r, func(r *kgo.Record, err error) {
 		if err != nil {
 			b.mu.Lock()
-			b.err = errors.Join(b.err, fmt.Errorf("produce to %s: %w", topic, err))
+			b.err = errors.Join(b.err, fmt.Errorf("produce to %s: %w", r.Topic, err))
 			b.mu.Unlock()
 		}
 	})
-	return nil
 }
 
 // Wait returns once Kafka acknowledged everything published so far (or failed).

@@ -330,6 +330,7 @@ func TestDashboardOrderTable(t *testing.T) {
 	// The row's Sync button asks for that order.
 	b.click(`#rows tr[data-id="5531236"] button.sync-row`)
 	b.waitJS(`window.__calls.some((c) => c.method === "POST" && c.url.endsWith("/sync"))`, "the Sync button posts /sync")
+	b.waitJS(`document.getElementById("toast").textContent === "Queued 1 order for sync"`, "the sync is answered")
 	reqs := e.requests.all()
 	if len(reqs) != 1 || !slices.Equal(reqs[0].OrderIDs, []int64{5531236}) || reqs[0].AllEligible {
 		t.Errorf("sync requests %+v, want order 5531236 only", reqs)

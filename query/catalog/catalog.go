@@ -17,8 +17,8 @@ import (
 // to the topic's end (as of the call) before it returns, then keeps calling it with
 // later records in the background until ctx ends. A nil value is a tombstone.
 //
-// KafkaFeed is the implementation here; the shared platform helper for "read to the
-// end, then follow" can take its place.
+// KafkaFeed is the one on Kafka (platform/consume's Table); tests may feed a Store
+// through Apply directly.
 type Feed interface {
 	Start(ctx context.Context, apply func(key, value []byte)) error
 }

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/synco-dev/synco/odoosim"
-	"github.com/synco-dev/synco/platform/config"
 	"github.com/synco-dev/synco/schemas"
 	"github.com/synco-dev/synco/sink/odoo"
 )
@@ -96,7 +95,7 @@ func sim(t *testing.T, v int) (*odoosim.Server, odoo.Client) {
 		t.Fatalf("odoo simulator does not start: %v", err)
 	}
 	t.Cleanup(func() { s.Close() })
-	c, err := odoo.Dial(context.Background(), config.Odoo{URL: url, DB: "synco", Username: "admin", Password: "admin", Protocol: "auto"})
+	c, err := odoo.Dial(context.Background(), odoo.Config{URL: url, DB: "synco", Username: "admin", Password: "admin", Protocol: "auto"})
 	if err != nil {
 		t.Fatalf("dial simulator: %v", err)
 	}

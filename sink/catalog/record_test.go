@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/synco-dev/synco/platform/config"
 	"github.com/synco-dev/synco/sink/odoo"
 )
 
@@ -22,7 +21,7 @@ import (
 // It is a tool, not part of `make test` (which replays the files).
 func TestRecord(t *testing.T) {
 	for _, v := range []int{16, 17, 18, 19} {
-		cl, err := odoo.Dial(context.Background(), config.Odoo{URL: fmt.Sprintf("http://127.0.0.1:80%d", v), DB: "synco",
+		cl, err := odoo.Dial(context.Background(), odoo.Config{URL: fmt.Sprintf("http://127.0.0.1:80%d", v), DB: "synco",
 			Username: "admin", Password: "admin", Protocol: "xmlrpc"})
 		if err != nil {
 			t.Fatalf("Odoo %d: %v (start it: ../shared/odoo-server/up.sh %d)", v, err, v)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/synco-dev/synco/cmd/internal/app"
 	"github.com/synco-dev/synco/ingest/shopify"
 	"github.com/synco-dev/synco/platform/config"
 )
@@ -26,8 +27,9 @@ const Shop = "demo.myshopify.com"
 // DevToken is the demo's API token (loopback only); SYNCO_DEV_TOKEN overrides it.
 const DevToken = "synco-dev-token-change-me"
 
-// Config is the configuration `synco all` runs with when there is no config file.
-func Config(env func(string) (string, bool)) (*config.Config, error) {
+// Config is the configuration `synco all` runs with when there is no config file:
+// the demo store, synced into the bundled Odoo simulator.
+func Config(env func(string) (string, bool)) (*app.Config, error) {
 	token := DevToken
 	if v, ok := env("SYNCO_DEV_TOKEN"); ok && v != "" {
 		token = v
@@ -42,11 +44,12 @@ func Config(env func(string) (string, bool)) (*config.Config, error) {
 shops:
   - domain: %s
     webhook_secret: %q
+    odoo: {simulator: true}
     settings:
       create: draft_sale_order
       order_prefix: "WEB-"
 `, token, Shop, secret)
-	return config.Parse([]byte(yaml), env)
+	return app.Parse([]byte(yaml), env)
 }
 
 //go:embed order_template.json

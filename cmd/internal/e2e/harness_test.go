@@ -24,7 +24,6 @@ import (
 	"github.com/synco-dev/synco/ingest/shopify"
 	"github.com/synco-dev/synco/odoosim"
 	"github.com/synco-dev/synco/platform/chstore/chtest"
-	"github.com/synco-dev/synco/platform/config"
 	"github.com/synco-dev/synco/platform/kafka"
 	"github.com/synco-dev/synco/platform/registry"
 	"github.com/synco-dev/synco/query/orders"
@@ -68,7 +67,7 @@ type harness struct {
 	ingestURL string
 	queryURL  string
 	running   []*pipeline
-	cfg       *config.Config
+	cfg       *app.Config
 	// retryDelays are given to the Odoo sink (nil: the defaults).
 	retryDelays []time.Duration
 }
@@ -130,7 +129,7 @@ func listen(t *testing.T) net.Listener {
 // config builds the configuration from YAML through config.Parse, as a synco.yaml
 // would be read. The environment is empty: CI's KAFKA_BROKERS and friends must not
 // send a test elsewhere.
-func (h *harness) config() *config.Config {
+func (h *harness) config() *app.Config {
 	h.t.Helper()
 	var settings strings.Builder
 	for _, l := range strings.Split(strings.TrimSpace(h.settings), "\n") {
@@ -161,13 +160,25 @@ shops:
   - domain: %s
     webhook_secret: %q
     odoo: {url: %q, db: synco, username: admin, password: admin}
-%s`, h.kafka.Addr, h.srURL, chc.Addr, chc.Database, chc.Username, chc.Password, h.t.TempDir(),
-		apiToken, shopDomain, secret, h.odooURL, settingsBlock)
-	cfg, err := config.Parse([]byte(yaml), func(string) (string, bool) { return "", false })
+%s%s`, h.kafka.Addr, h.srURL, chc.Addr, chc.Database, chc.Username, chc.Password, h.t.TempDir(),
+		apiToken, shopDomain, secret, h.odooURL, settingsBlock, h.sinkBlock())
+	cfg, err := app.Parse([]byte(yaml), func(string) (string, bool) { return "", false })
 	if err != nil {
 		h.t.Fatalf("config: %v\n%s", err, yaml)
 	}
 	return cfg
+}
+
+// sinkBlock is the config's sink: block (the retry delays a test asks for).
+func (h *harness) sinkBlock() string {
+	if len(h.retryDelays) == 0 {
+		return ""
+	}
+	var ds []string
+	for _, d := range h.retryDelays {
+		ds = append(ds, d.String())
+	}
+	return "sink: {retry_delays: [" + strings.Join(ds, ", ") + "]}\n"
 }
 
 // pipeline is one "process": a Runtime and the stages it runs.
@@ -198,6 +209,8 @@ func (h *harness) start(stages ...string) *pipeline {
 	if err != nil {
 		h.t.Fatalf("boot %s: %v", name, err)
 	}
+	// A stop here is a crash: what is in flight is not finished.
+	rt.Drain = 50 * time.Millisecond
 	var run []app.Stage
 	for _, s := range stages {
 		switch s {
@@ -216,7 +229,7 @@ func (h *harness) start(stages ...string) *pipeline {
 		case stProcessor:
 			run = append(run, rt.Processor())
 		case stOdoo:
-			run = append(run, rt.OdooSink(nil, h.retryDelays))
+			run = append(run, rt.OdooSink())
 		case stClickHouse:
 			run = append(run, rt.ClickHouseSink())
 		default:
