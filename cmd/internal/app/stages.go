@@ -16,6 +16,7 @@ import (
 	"github.com/synco-dev/synco/platform/chstore"
 	"github.com/synco-dev/synco/processor/stream"
 	"github.com/synco-dev/synco/query/api"
+	querycatalog "github.com/synco-dev/synco/query/catalog"
 	"github.com/synco-dev/synco/schemas"
 	chsink "github.com/synco-dev/synco/sink/clickhouse"
 	"github.com/synco-dev/synco/sink/odoo"
@@ -116,7 +117,7 @@ func (rt *Runtime) Query(ln net.Listener) Stage {
 		}
 		a := api.New(api.Deps{CH: conn, Tokens: rt.Cfg.APITokens, Shops: shops, Settings: rt.Settings,
 			Requests: requester{rt}, Logger: rt.Log.With("stage", "query"), Metrics: rt.Metrics.Handler(),
-			OdooURL: func(shop string) string { return rt.Cfg.ShopOdoo(shop).URL }})
+			OdooURL: func(shop string) string { return rt.Cfg.ShopOdoo(shop).URL }, Catalog: querycatalog.FollowKafka(ctx, rt.ClientOpts("query-catalog"), rt.Serde, rt.Log.With("stage", "query"))})
 		errc := make(chan error, 1)
 		go func() { errc <- a.Listener(ln) }()
 		rt.Log.Info("query listening", "addr", ln.Addr().String())
