@@ -75,7 +75,7 @@ func (rt *Runtime) OdooSink(clientOpts ...odoo.Option) Stage {
 			shops[rt.Cfg.Shops[i].Domain] = *odoo.ShopConfig(&rt.Cfg.Shops[i])
 		}
 		log := rt.Log.With("stage", "sink.odoo")
-		sink := odoo.NewSink(shops, odoo.WithSinkLogger(log), odoo.WithClientOptions(clientOpts...))
+		sink := odoo.NewSink(shops, odoo.WithSinkLogger(log), odoo.WithClientOptions(clientOpts...), odoo.WithMetrics(rt.Metrics))
 		// Beside the commands, the catalog the settings screen picks journals,
 		// accounts and customers from, read from each shop's Odoo.
 		cat := catalog.New(catalog.Deps{Shops: sink.Shops(), Dial: sink.Client, Publisher: rt.Publisher,
@@ -84,7 +84,7 @@ func (rt *Runtime) OdooSink(clientOpts ...odoo.Option) Stage {
 			Stage{"sink odoo commands", func(ctx context.Context) error {
 				return runner.RunOdoo(ctx, runner.OdooDeps{
 					ClientOpts: rt.ClientOpts("sink-odoo"), Serde: rt.Serde, Publisher: rt.Publisher,
-					Sink: sink, RetryDelays: rt.Cfg.Sink.RetryDelays, Drain: rt.Drain, Log: log,
+					Sink: sink, RetryDelays: rt.Cfg.Sink.RetryDelays, Drain: rt.Drain, Metrics: rt.Metrics, Log: log,
 				})
 			}},
 			Stage{"sink odoo catalog", cat.Run})
