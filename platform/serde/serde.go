@@ -20,6 +20,10 @@ import (
 // ErrNotAvro is returned for a value that does not carry the Confluent header.
 var ErrNotAvro = errors.New("value is not Confluent-framed Avro")
 
+// ErrNotTail is returned by EncodeWithTail when the topic's record does not end with
+// the tail's type (the caller encodes the whole value instead).
+var ErrNotTail = errors.New("the tail is not of the record's last field type")
+
 // Serde is safe for concurrent use.
 type Serde struct {
 	cl  *sr.Client
@@ -152,7 +156,7 @@ func (s *Serde) EncodeWithTail(topic string, v any, tail Tail) ([]byte, error) {
 		return nil, err
 	}
 	if tail.fp != h.fp {
-		return nil, fmt.Errorf("encode for %s: the tail is not of its last field's type", topic)
+		return nil, fmt.Errorf("encode for %s: %w", topic, ErrNotTail)
 	}
 	id, _, err := s.writerSchema(topic)
 	if err != nil {

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/synco-dev/synco/platform/consume"
 	"github.com/synco-dev/synco/processor/store"
 	"github.com/synco-dev/synco/schemas"
 )
@@ -87,30 +87,53 @@ func (p *Processor) restore(ctx context.Context, parts []int32) error {
 		from[part], end[part] = cp.Next, hi.Offset
 	}
 
-	read := map[int32]int{}
-	var changes []store.Change
-	err = readChangelog(ctx, p.d.ClientOpts, topic, from, end, p.d.Log, func(part int32, recs []*kgo.Record) error {
-		// Written in chunks smaller than half a memtable: Pebble keeps a larger batch
-		// whole in memory until it is flushed.
-		changes, size := changes[:0], 0
-		for i, r := range recs {
-			if !r.Attrs.IsControl() {
-				changes = append(changes, store.Change{Key: r.Key, Value: r.Value})
-				size += len(r.Key) + len(r.Value)
-			}
-			if i == len(recs)-1 || size >= restoreChunkBytes {
-				if err := p.store.Restore(part, changes, store.Checkpoint{TopicID: id, Next: r.Offset + 1}); err != nil {
-					return err
-				}
-				read[part] += len(changes)
-				p.restored.Add(int64(len(changes)))
-				changes, size = changes[:0], 0
-			}
+	// Changes are written in chunks smaller than half a memtable (Pebble keeps a larger
+	// batch whole in memory until it is flushed), each with the offset after it.
+	type chunk struct {
+		changes []store.Change
+		size    int
+		next    int64
+	}
+	var (
+		read     = map[int32]int{}
+		pending  = map[int32]*chunk{}
+		applyErr error
+	)
+	flush := func(part int32, c *chunk) {
+		if applyErr != nil || len(c.changes) == 0 {
+			return
 		}
-		return nil
-	})
-	if err != nil {
-		errs = append(errs, err)
+		applyErr = p.store.Restore(part, c.changes, store.Checkpoint{TopicID: id, Next: c.next})
+		read[part] += len(c.changes)
+		p.restored.Add(int64(len(c.changes)))
+		c.changes, c.size = c.changes[:0], 0
+	}
+	todo := map[int32]int64{}
+	for part, f := range from {
+		if f < end[part] {
+			todo[part] = f
+		}
+	}
+	if len(todo) > 0 {
+		err = consume.ReadToEnd(ctx, append(p.d.ClientOpts, kgo.FetchMaxBytes(fetchBytes)), topic, todo, func(r *kgo.Record) {
+			c := pending[r.Partition]
+			if c == nil {
+				c = &chunk{}
+				pending[r.Partition] = c
+			}
+			c.changes = append(c.changes, store.Change{Key: r.Key, Value: r.Value})
+			c.size += len(r.Key) + len(r.Value)
+			c.next = r.Offset + 1
+			if c.size >= restoreChunkBytes {
+				flush(r.Partition, c)
+			}
+		})
+		for part, c := range pending {
+			flush(part, c)
+		}
+		if err = errors.Join(err, applyErr); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	took := time.Since(start).Round(time.Millisecond)
 	for part, f := range from {
@@ -118,72 +141,4 @@ func (p *Processor) restore(ctx context.Context, parts []int32) error {
 			"records_read", read[part], "restore_took", took)
 	}
 	return errors.Join(errs...)
-}
-
-// readChangelog reads each partition of topic from from[part] up to end[part] (read
-// committed), handing every fetched run of records, transaction markers included, to
-// apply. It is the changelog restore, with no knowledge of the store.
-func readChangelog(ctx context.Context, opts []kgo.Opt, topic string, from, end map[int32]int64, log *slog.Logger,
-	apply func(part int32, recs []*kgo.Record) error) error {
-	offsets := map[int32]kgo.Offset{}
-	for part, f := range from {
-		if f < end[part] {
-			offsets[part] = kgo.NewOffset().At(f)
-		}
-	}
-	if len(offsets) == 0 {
-		return nil
-	}
-	cl, err := kgo.NewClient(append(opts,
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: offsets}),
-		kgo.FetchMaxBytes(fetchBytes),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-		// Transaction markers occupy offsets (the last one is the changelog's end):
-		// seeing them tells the loop below it has read the partition.
-		kgo.KeepControlRecords(),
-	)...)
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	quiet := 0
-	for len(offsets) > 0 && quiet < 20 {
-		// The markers bring every partition to its end; ten quiet seconds are only a
-		// fallback (a gap at the end), long enough that a slow broker does not cut a
-		// restore short.
-		pctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
-		fs := cl.PollFetches(pctx)
-		cancel()
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if fs.NumRecords() == 0 {
-			quiet++
-			continue
-		}
-		quiet = 0
-		var errs []error
-		fs.EachPartition(func(fp kgo.FetchTopicPartition) {
-			if fp.Err != nil && !errors.Is(fp.Err, context.DeadlineExceeded) {
-				log.Warn("changelog fetch error", "partition", fp.Partition, "err", fp.Err)
-			}
-			if len(fp.Records) == 0 {
-				return
-			}
-			if err := apply(fp.Partition, fp.Records); err != nil {
-				errs = append(errs, err)
-			}
-			if _, reading := offsets[fp.Partition]; reading && fp.Records[len(fp.Records)-1].Offset+1 >= end[fp.Partition] {
-				delete(offsets, fp.Partition)
-				cl.RemoveConsumePartitions(map[string][]int32{topic: {fp.Partition}})
-			}
-		})
-		if len(errs) > 0 {
-			return errors.Join(errs...)
-		}
-	}
-	if len(offsets) > 0 {
-		log.Warn("changelog read stopped before its end (nothing more arrived)", "partitions", len(offsets))
-	}
-	return nil
 }

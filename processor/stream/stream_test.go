@@ -343,12 +343,35 @@ func TestEventInMirrorsOrderEvent(t *testing.T) {
 		t.Errorf("eventIn has %d fields, schemas.OrderEvent %d (all but Raw)", mirror.NumField(), full.NumField())
 	}
 	ev := event(7, 1, []byte("raw"))
-	ev.Force, ev.Origin, ev.WebhookID = true, "manual", "w"
+	ev.Force, ev.Origin, ev.WebhookID, ev.Attempt = true, "manual", "w", 2
 	in := eventIn{EventID: ev.EventID, Shop: ev.Shop, OrderID: ev.OrderID, Topic: ev.Topic, Origin: ev.Origin,
-		WebhookID: ev.WebhookID, TriggeredAt: ev.TriggeredAt, ReceivedAt: ev.ReceivedAt, Force: ev.Force, Order: ev.Order}
+		WebhookID: ev.WebhookID, TriggeredAt: ev.TriggeredAt, ReceivedAt: ev.ReceivedAt, Force: ev.Force, Order: ev.Order,
+		Attempt: ev.Attempt}
 	want := *ev
 	want.Raw = nil
 	if got := in.event(); !reflect.DeepEqual(got, want) {
 		t.Errorf("event() = %+v, want %+v", got, want)
+	}
+}
+
+// TestSnapshotTailFitsStateAndCommand: both the changelog state and the command end
+// with the order snapshot, so record encodes it once (else it falls back, slower).
+func TestSnapshotTailFitsStateAndCommand(t *testing.T) {
+	e := newEnv(t, 1, slog.LevelWarn)
+	settings := schemas.DefaultSettings(shop)
+	r := decide.Event(nil, event(1, 0, nil), &settings, t0)
+	tail, err := e.serde.EncodeTail(schemas.TopicProcessorState, &r.State.Order)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for topic, v := range map[string]any{schemas.TopicProcessorState: &r.State, schemas.TopicCommands: r.Command} {
+		got, err := e.serde.EncodeWithTail(topic, v, tail)
+		if err != nil {
+			t.Fatalf("%s: %v", topic, err)
+		}
+		want, _ := e.serde.Encode(topic, v)
+		if string(got) != string(want) {
+			t.Errorf("%s: head + snapshot differs from the whole encoding", topic)
+		}
 	}
 }
