@@ -31,7 +31,7 @@ import (
 // Defaults for Options left zero.
 const (
 	DefaultCacheBytes    = 32 << 20
-	DefaultMemTableBytes = 4 << 20
+	DefaultMemTableBytes = 2 << 20
 	DefaultLockWait      = 10 * time.Second
 )
 

@@ -53,7 +53,7 @@ type Deps struct {
 	// (0: store.DefaultCacheBytes, 32 MiB).
 	CacheBytes int64
 	// MemTableBytes is each partition's write buffer; a partition holds at most two
-	// (0: store.DefaultMemTableBytes, 4 MiB).
+	// (0: store.DefaultMemTableBytes, 2 MiB).
 	MemTableBytes int64
 }
 
