@@ -30,7 +30,7 @@ import (
 
 // Defaults for Options left zero.
 const (
-	DefaultCacheBytes    = 32 << 20
+	DefaultCacheBytes    = 64 << 20
 	DefaultMemTableBytes = 2 << 20
 	DefaultLockWait      = 10 * time.Second
 )

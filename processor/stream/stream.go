@@ -50,7 +50,7 @@ type Deps struct {
 	// returns (every start then restores the whole changelog).
 	StateDir string
 	// CacheBytes bounds the store's block cache, shared by its partitions
-	// (0: store.DefaultCacheBytes, 32 MiB).
+	// (0: store.DefaultCacheBytes, 64 MiB).
 	CacheBytes int64
 	// MemTableBytes is each partition's write buffer; a partition holds at most two
 	// (0: store.DefaultMemTableBytes, 2 MiB).
