@@ -127,9 +127,12 @@ func BenchmarkRestore(b *testing.B) {
 	e := newEnv(b, 12, slog.LevelWarn)
 	e.produceChangelog(int64(b.N))
 	b.ResetTimer()
+	cpu0 := cpuTime(b)
 	took := e.restoreAll(b, b.TempDir(), int64(b.N))
+	cpu := cpuTime(b) - cpu0
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/took.Seconds(), "orders/s")
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/order")
 }
 
 // restoreAll restores every partition into a new store under dir and checks that
@@ -173,7 +176,9 @@ func BenchmarkMillionOrders(b *testing.B) {
 		settle()
 		resetPeakRSS(b)
 		stopSampling, stopProfile := sampleGoHeap(), profilePhase(b, "restore")
+		rcpu0 := cpuTime(b)
 		took := e.restoreAll(b, dir, orders)
+		restoreCPU := cpuTime(b) - rcpu0
 		restoreRSS, restoreHeap := peakRSS(b), stopSampling()
 		stopProfile()
 
@@ -194,6 +199,7 @@ func BenchmarkMillionOrders(b *testing.B) {
 		b.ReportMetric(float64(cpu.Microseconds())/updates, "loop-cpu-µs/event")
 
 		b.ReportMetric(float64(orders)/took.Seconds(), "restore-orders/s")
+		b.ReportMetric(float64(restoreCPU.Nanoseconds())/orders, "restore-cpu-ns/order")
 		b.ReportMetric(float64(restoreRSS)/(1<<20), "restore-peak-RSS-MiB")
 		b.ReportMetric(float64(updates)/loop.Seconds(), "events/s")
 		b.ReportMetric(float64(loopRSS)/(1<<20), "loop-peak-RSS-MiB")
