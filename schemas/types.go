@@ -257,6 +257,10 @@ type OrderEvent struct {
 	Order       Order      `avro:"order"`
 	Raw         []byte     `avro:"raw"`
 	Attempt     int32      `avro:"attempt"`
+	// DecodeRaw: Order holds only the id and the processor decodes it from Raw (a
+	// webhook body) before deciding; ingest does no more than find the key and version.
+	DecodeRaw bool  `avro:"decode_raw"`
+	Version   int64 `avro:"version"` // updated_at (ms) as ingest read it from Raw; 0 unknown
 }
 
 // ShopSettings are a shop's sync rules; the same JSON in the config file and the API.

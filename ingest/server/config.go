@@ -13,6 +13,9 @@ type Config struct {
 	// AckTimeout is how long a webhook waits for Kafka's acknowledgement before it is
 	// answered 503 (Shopify waits 5 s, then retries).
 	AckTimeout time.Duration `yaml:"ack_timeout"`
+	// PprofAddr, when set, serves Go's profiles (/debug/pprof/) on their own listener,
+	// never on the webhook address (env SYNCO_INGEST_PPROF_ADDR; for measuring).
+	PprofAddr string `yaml:"pprof_addr"`
 }
 
 // Defaults of the ingest block.
@@ -27,6 +30,9 @@ var _ config.EnvSection = (*Config)(nil)
 func (c *Config) ApplyEnv(env func(string) (string, bool)) {
 	if v, ok := env("SYNCO_INGEST_ADDR"); ok && v != "" {
 		c.Addr = v
+	}
+	if v, ok := env("SYNCO_INGEST_PPROF_ADDR"); ok && v != "" {
+		c.PprofAddr = v
 	}
 }
 
@@ -45,6 +51,9 @@ func (c *Config) Validate() config.Errors {
 	var errs config.Errors
 	if !config.IsHostPort(c.Addr) {
 		errs.Bad("addr", fmt.Sprintf("%q is not host:port", c.Addr))
+	}
+	if c.PprofAddr != "" && !config.IsHostPort(c.PprofAddr) {
+		errs.Bad("pprof_addr", fmt.Sprintf("%q is not host:port", c.PprofAddr))
 	}
 	if c.AckTimeout <= 0 || c.AckTimeout >= 5*time.Second {
 		errs.Bad("ack_timeout", "must be above 0 and below 5s (Shopify gives up after 5 s)")

@@ -5,16 +5,21 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/synco-dev/synco/ingest/webhook"
 	"github.com/synco-dev/synco/platform/config"
 	"github.com/synco-dev/synco/platform/deadletter"
 	"github.com/synco-dev/synco/platform/kafka"
 	"github.com/synco-dev/synco/platform/metrics"
+	"github.com/synco-dev/synco/platform/serde"
 	"github.com/synco-dev/synco/schemas"
 )
 
@@ -22,9 +27,13 @@ import (
 type Deps struct {
 	Config    *config.Config // the shops and their webhook secrets
 	Ingest    Config
-	Publisher *kafka.Publisher
-	Metrics   *metrics.Registry
-	Log       *slog.Logger
+	Publisher *kafka.Publisher // readiness; webhooks too when ClientOpts is empty
+	// ClientOpts (brokers, client id, logger) and Serde give the webhooks their own
+	// group-committing producer (produce.go).
+	ClientOpts []kgo.Opt
+	Serde      *serde.Serde
+	Metrics    *metrics.Registry
+	Log        *slog.Logger
 }
 
 type kafkaPublisher struct{ p *kafka.Publisher }
@@ -44,8 +53,10 @@ func (k kafkaPublisher) PublishDeadLetter(ctx context.Context, dl deadletter.Let
 	return k.p.PublishRecord(ctx, dl.Record())
 }
 
-// Handler builds the ingest HTTP routes.
-func Handler(d Deps) http.Handler {
+// Handler builds the ingest HTTP routes, publishing through the shared publisher.
+func Handler(d Deps) http.Handler { return handler(d, kafkaPublisher{d.Publisher}) }
+
+func handler(d Deps, pub webhook.Publisher) http.Handler {
 	secrets := func(shop string) (string, bool) {
 		s, ok := d.Config.Shop(shop)
 		if !ok {
@@ -53,7 +64,7 @@ func Handler(d Deps) http.Handler {
 		}
 		return s.WebhookSecret, true
 	}
-	wh := webhook.New(secrets, kafkaPublisher{d.Publisher}, d.Log, webhook.Options{
+	wh := webhook.New(secrets, pub, d.Log, webhook.Options{
 		AckTimeout: d.Ingest.AckTimeout,
 		Counter:    d.Metrics.Counter("webhooks_total", "Shopify webhook deliveries by topic and result.", "topic", "result"),
 	})
@@ -75,10 +86,27 @@ func Handler(d Deps) http.Handler {
 
 // Serve serves the ingest routes on ln until ctx ends, then drains for up to 5 s.
 func Serve(ctx context.Context, ln net.Listener, d Deps) error {
-	srv := &http.Server{Handler: Handler(d), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
+	var pub webhook.Publisher = kafkaPublisher{d.Publisher}
+	if len(d.ClientOpts) > 0 {
+		g, err := newGroupProducer(d.ClientOpts, d.Serde)
+		if err != nil {
+			return err
+		}
+		defer g.Close() // after the server has drained
+		pub = g
+	}
+	srv := &http.Server{Handler: handler(d, pub), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	d.Log.Info("ingest listening", "addr", ln.Addr().String())
+	if d.Ingest.PprofAddr != "" {
+		stop, err := servePprof(d.Ingest.PprofAddr, d.Log)
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		defer stop()
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -90,4 +118,22 @@ func Serve(ctx context.Context, ln net.Listener, d Deps) error {
 		}
 		return nil
 	}
+}
+
+// servePprof serves Go's profiles on their own listener (ingest.pprof_addr).
+func servePprof(addr string, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("ingest pprof listen %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	log.Warn("ingest serves Go profiles (ingest.pprof_addr); for measuring only", "addr", ln.Addr().String())
+	return func() { srv.Close() }, nil
 }

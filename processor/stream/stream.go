@@ -33,6 +33,10 @@ type Deps struct {
 	Settings      *settings.Store
 	Log           *slog.Logger
 	Now           func() time.Time
+	// Normalize decodes an order webhook body into its snapshot, for events ingest
+	// left undecoded (OrderEvent.DecodeRaw). A seam until the shared normalizer
+	// (module shopify, order.FromWebhook) is on main; the wiring passes it in.
+	Normalize func(body []byte) (schemas.Order, error)
 }
 
 // Processor is one running instance.
@@ -51,6 +55,9 @@ func New(d Deps) *Processor {
 
 // Run processes until ctx ends or a fatal error.
 func (p *Processor) Run(ctx context.Context) error {
+	if p.d.Normalize == nil {
+		return errors.New("processor: no order normalizer wired (stream.Deps.Normalize)")
+	}
 	sess, err := kgo.NewGroupTransactSession(append(p.d.ClientOpts,
 		kgo.ConsumerGroup(Group),
 		kgo.ConsumeTopics(schemas.TopicOrders),
@@ -148,6 +155,12 @@ func (p *Processor) record(ctx context.Context, r *kgo.Record, produce func(stri
 	if err := p.d.Serde.Decode(ctx, schemas.TopicOrders, r.Value, &ev); err != nil {
 		p.d.Log.Error("unreadable order event kept in the dead-letter topic", "key", string(r.Key), "partition", r.Partition, "offset", r.Offset, "err", err)
 		dl := deadletter.FromRecord(r, schemas.TopicOrdersDLQ, schemas.StageProcessor, "unreadable order event: "+err.Error(), p.d.Now())
+		return produce(schemas.TopicOrdersDLQ, r.Key, dl.Record())
+	}
+	if err := p.decodeRaw(&ev); err != nil {
+		p.d.Log.Error("order body unreadable; the event is kept in the dead-letter topic", "key", string(r.Key), "partition", r.Partition, "offset", r.Offset, "err", err)
+		dl := deadletter.FromRecord(r, schemas.TopicOrdersDLQ, schemas.StageProcessor, "unreadable order body: "+err.Error(), p.d.Now())
+		dl.Shop = ev.Shop
 		return produce(schemas.TopicOrdersDLQ, r.Key, dl.Record())
 	}
 	key := string(r.Key)

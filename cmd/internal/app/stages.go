@@ -13,6 +13,7 @@ import (
 
 	"github.com/synco-dev/synco/ingest/requests"
 	"github.com/synco-dev/synco/ingest/server"
+	"github.com/synco-dev/synco/ingest/shopify"
 	"github.com/synco-dev/synco/platform/chstore"
 	"github.com/synco-dev/synco/processor/stream"
 	"github.com/synco-dev/synco/query/api"
@@ -39,7 +40,7 @@ func (rt *Runtime) Ingest(ln net.Listener) Stage {
 			}
 		}
 		return server.Serve(ctx, ln, server.Deps{Config: rt.Cfg.Config, Ingest: rt.Cfg.Ingest, Publisher: rt.Publisher,
-			Metrics: rt.Metrics, Log: rt.Log.With("stage", "ingest")})
+			ClientOpts: rt.ClientOpts("ingest"), Serde: rt.Serde, Metrics: rt.Metrics, Log: rt.Log.With("stage", "ingest")})
 	}}
 }
 
@@ -59,6 +60,7 @@ func (rt *Runtime) Processor() Stage {
 			ClientOpts:    rt.ClientOpts("processor"),
 			TransactionID: "synco-processor-" + host + "-" + randomID(),
 			Serde:         rt.Serde, Settings: rt.Settings, Log: rt.Log.With("stage", "processor"),
+			Normalize: shopify.ParseOrder, // decodes the webhook bodies ingest keeps whole
 		})
 		return p.Run(ctx)
 	}}
