@@ -16,7 +16,16 @@ type Config struct {
 	// PprofAddr, when set, serves Go's profiles (/debug/pprof/) on their own listener,
 	// never on the webhook address (env SYNCO_INGEST_PPROF_ADDR; for measuring).
 	PprofAddr string `yaml:"pprof_addr"`
+	// Server is the HTTP server: fasthttp (default: less CPU per webhook) or net/http
+	// (the same routes and answers; kept as a fallback).
+	Server string `yaml:"server"`
 }
+
+// HTTP servers ingest can run.
+const (
+	ServerFastHTTP = "fasthttp"
+	ServerNetHTTP  = "net/http"
+)
 
 // Defaults of the ingest block.
 const (
@@ -44,6 +53,9 @@ func (c *Config) Defaults() {
 	if c.AckTimeout == 0 {
 		c.AckTimeout = DefaultAckTimeout
 	}
+	if c.Server == "" {
+		c.Server = ServerFastHTTP
+	}
 }
 
 // Validate names every bad field.
@@ -54,6 +66,9 @@ func (c *Config) Validate() config.Errors {
 	}
 	if c.PprofAddr != "" && !config.IsHostPort(c.PprofAddr) {
 		errs.Bad("pprof_addr", fmt.Sprintf("%q is not host:port", c.PprofAddr))
+	}
+	if c.Server != ServerFastHTTP && c.Server != ServerNetHTTP {
+		errs.Bad("server", fmt.Sprintf("%q is neither %s nor %s", c.Server, ServerFastHTTP, ServerNetHTTP))
 	}
 	if c.AckTimeout <= 0 || c.AckTimeout >= 5*time.Second {
 		errs.Bad("ack_timeout", "must be above 0 and below 5s (Shopify gives up after 5 s)")

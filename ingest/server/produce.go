@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/synco-dev/synco/platform/deadletter"
 	"github.com/synco-dev/synco/platform/kafka"
+	"github.com/synco-dev/synco/platform/metrics"
 	"github.com/synco-dev/synco/platform/serde"
 	"github.com/synco-dev/synco/schemas"
 )
@@ -30,6 +34,8 @@ type groupProducer struct {
 	q    chan *pending
 	stop chan struct{}
 	done chan struct{}
+	// What the group commits look like (synco_ingest_group_records, _group_seconds).
+	records, seconds prometheus.Observer
 }
 
 type pending struct {
@@ -48,12 +54,20 @@ var pendingPool = sync.Pool{New: func() any {
 // maxGroup bounds one group (the queue holds at most the webhooks in flight anyway).
 const maxGroup = 4096
 
-func newGroupProducer(opts []kgo.Opt, sd *serde.Serde) (*groupProducer, error) {
+func newGroupProducer(opts []kgo.Opt, sd *serde.Serde, reg *metrics.Registry) (*groupProducer, error) {
 	cl, err := kgo.NewClient(append(opts, kafka.GroupCommitOpts()...)...)
 	if err != nil {
 		return nil, fmt.Errorf("ingest producer: %w", err)
 	}
-	g := &groupProducer{cl: cl, sd: sd, q: make(chan *pending, maxGroup), stop: make(chan struct{}), done: make(chan struct{})}
+	records := prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "synco", Name: "ingest_group_records",
+		Help: "Records per group commit of the webhook producer.", Buckets: prometheus.ExponentialBuckets(1, 2, 13)})
+	seconds := prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "synco", Name: "ingest_group_seconds",
+		Help: "Time from sending a group commit to its last acknowledgement.", Buckets: prometheus.ExponentialBuckets(0.00025, 2, 14)})
+	if reg != nil {
+		reg.MustRegister(records, seconds)
+	}
+	g := &groupProducer{cl: cl, sd: sd, q: make(chan *pending, maxGroup), stop: make(chan struct{}), done: make(chan struct{}),
+		records: records, seconds: seconds}
 	go g.run()
 	return g, nil
 }
@@ -71,8 +85,9 @@ func (g *groupProducer) run() {
 			return
 		}
 		g.cl.Produce(first.ctx, first.r, first.call)
+		n := 1
 	group:
-		for n := 1; n < maxGroup; n++ {
+		for ; n < maxGroup; n++ {
 			select {
 			case p := <-g.q:
 				g.cl.Produce(p.ctx, p.r, p.call)
@@ -82,7 +97,10 @@ func (g *groupProducer) run() {
 		}
 		// Returns once every record of the group is acknowledged or failed; each
 		// record's promise has told its webhook by then.
+		start := time.Now()
 		g.cl.Flush(ctx)
+		g.seconds.Observe(time.Since(start).Seconds())
+		g.records.Observe(float64(n))
 	}
 }
 

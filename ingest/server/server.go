@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttpadaptor"
 
 	"github.com/synco-dev/synco/ingest/webhook"
 	"github.com/synco-dev/synco/platform/config"
@@ -53,10 +55,17 @@ func (k kafkaPublisher) PublishDeadLetter(ctx context.Context, dl deadletter.Let
 	return k.p.PublishRecord(ctx, dl.Record())
 }
 
-// Handler builds the ingest HTTP routes, publishing through the shared publisher.
-func Handler(d Deps) http.Handler { return handler(d, kafkaPublisher{d.Publisher}) }
+// Handler builds the ingest HTTP routes on net/http, publishing through the shared
+// publisher.
+func Handler(d Deps) http.Handler { return routes(d, newWebhook(d, kafkaPublisher{d.Publisher})) }
 
-func handler(d Deps, pub webhook.Publisher) http.Handler {
+// FastHandler builds the same routes on fasthttp: the webhook natively, health,
+// readiness and metrics through the net/http routes (rare, not worth a second copy).
+func FastHandler(d Deps) fasthttp.RequestHandler {
+	return fastRoutes(d, newWebhook(d, kafkaPublisher{d.Publisher}))
+}
+
+func newWebhook(d Deps, pub webhook.Publisher) *webhook.Handler {
 	secrets := func(shop string) (string, bool) {
 		s, ok := d.Config.Shop(shop)
 		if !ok {
@@ -64,10 +73,13 @@ func handler(d Deps, pub webhook.Publisher) http.Handler {
 		}
 		return s.WebhookSecret, true
 	}
-	wh := webhook.New(secrets, pub, d.Log, webhook.Options{
+	return webhook.New(secrets, pub, d.Log, webhook.Options{
 		AckTimeout: d.Ingest.AckTimeout,
 		Counter:    d.Metrics.Counter("webhooks_total", "Shopify webhook deliveries by topic and result.", "topic", "result"),
 	})
+}
+
+func routes(d Deps, wh *webhook.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/webhooks/shopify", wh)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
@@ -84,25 +96,71 @@ func handler(d Deps, pub webhook.Publisher) http.Handler {
 	return mux
 }
 
+func fastRoutes(d Deps, wh *webhook.Handler) fasthttp.RequestHandler {
+	rest := fasthttpadaptor.NewFastHTTPHandler(routes(d, wh))
+	return func(c *fasthttp.RequestCtx) {
+		if string(c.Path()) == "/webhooks/shopify" {
+			wh.ServeFastHTTP(c)
+			return
+		}
+		rest(c)
+	}
+}
+
 // Serve serves the ingest routes on ln until ctx ends, then drains for up to 5 s.
 func Serve(ctx context.Context, ln net.Listener, d Deps) error {
 	var pub webhook.Publisher = kafkaPublisher{d.Publisher}
 	if len(d.ClientOpts) > 0 {
-		g, err := newGroupProducer(d.ClientOpts, d.Serde)
+		g, err := newGroupProducer(d.ClientOpts, d.Serde, d.Metrics)
 		if err != nil {
 			return err
 		}
 		defer g.Close() // after the server has drained
 		pub = g
 	}
-	srv := &http.Server{Handler: handler(d, pub), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
+	wh := newWebhook(d, pub)
+	var (
+		serve    func() error
+		shutdown func(context.Context) error
+	)
+	switch d.Ingest.Server {
+	case ServerNetHTTP:
+		srv := &http.Server{Handler: routes(d, wh), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
+		serve = func() error {
+			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		}
+		shutdown = srv.Shutdown
+	default:
+		srv := &fasthttp.Server{
+			Handler:            fastRoutes(d, wh),
+			MaxRequestBodySize: webhook.MaxBody,
+			ReadTimeout:        30 * time.Second,
+			// Over MaxBody (and other unreadable requests) the contract's answers.
+			ErrorHandler: func(c *fasthttp.RequestCtx, err error) {
+				topic := string(c.Request.Header.Peek("X-Shopify-Topic"))
+				if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+					wh.WriteFast(c, topic, webhook.TooLarge)
+				} else {
+					wh.WriteFast(c, topic, webhook.Answer{Code: http.StatusBadRequest, Result: "read_error", Msg: "could not read request"})
+				}
+				c.SetConnectionClose()
+			},
+			NoDefaultServerHeader: true,
+			CloseOnShutdown:       true,
+		}
+		serve = func() error { return srv.Serve(ln) }
+		shutdown = srv.ShutdownWithContext
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	d.Log.Info("ingest listening", "addr", ln.Addr().String())
+	go func() { errc <- serve() }()
+	d.Log.Info("ingest listening", "addr", ln.Addr().String(), "server", d.Ingest.Server)
 	if d.Ingest.PprofAddr != "" {
 		stop, err := servePprof(d.Ingest.PprofAddr, d.Log)
 		if err != nil {
-			srv.Close()
+			shutdown(context.Background())
 			return err
 		}
 		defer stop()
@@ -113,7 +171,7 @@ func Serve(ctx context.Context, ln net.Listener, d Deps) error {
 	case <-ctx.Done():
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			return err
 		}
 		return nil

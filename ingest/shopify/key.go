@@ -1,7 +1,6 @@
 package shopify
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -111,8 +110,8 @@ func (t token) time() (time.Time, error) {
 	if t == nil || string(t) == "null" {
 		return time.Time{}, nil
 	}
-	var v time.Time
-	if err := json.Unmarshal(t, &v); err != nil {
+	var v time.Time // encoding/json hands the raw token to the same method
+	if err := v.UnmarshalJSON(t); err != nil {
 		return time.Time{}, err
 	}
 	return v.UTC(), nil
@@ -160,15 +159,14 @@ func scanBody(body []byte, top *fields, nest string) error {
 	return nil
 }
 
+var space = [256]bool{' ': true, '\t': true, '\n': true, '\r': true}
+
 func (s *scanner) ws() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
+	b, i := s.b, s.i
+	for i < len(b) && space[b[i]] {
+		i++
 	}
+	s.i = i
 }
 
 // object scans {...} at s.i. With f set, the wanted keys of this level are kept in
@@ -337,37 +335,53 @@ func (s *scanner) array() error {
 	}
 }
 
+// plain marks the bytes a string may hold without a second look: not '"', not
+// '\\', not a control character.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // str scans a string at s.i (the opening quote), checking its escapes.
 func (s *scanner) str() error {
-	s.i++
-	for s.i < len(s.b) {
-		c := s.b[s.i]
-		switch {
+	b, i := s.b, s.i+1
+	for {
+		for i < len(b) && plain[b[i]] {
+			i++
+		}
+		if i >= len(b) {
+			s.i = i
+			return s.fail("unexpected end in string")
+		}
+		switch c := b[i]; {
 		case c == '"':
-			s.i++
+			s.i = i + 1
 			return nil
 		case c == '\\':
-			if s.i+1 >= len(s.b) {
+			if i+1 >= len(b) {
+				s.i = i
 				return s.fail("unexpected end in string")
 			}
-			switch s.b[s.i+1] {
+			switch b[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				s.i += 2
+				i += 2
 			case 'u':
-				if s.i+6 > len(s.b) || !hex4(s.b[s.i+2:s.i+6]) {
+				if i+6 > len(b) || !hex4(b[i+2:i+6]) {
+					s.i = i
 					return s.fail("bad \\u escape")
 				}
-				s.i += 6
+				i += 6
 			default:
+				s.i = i
 				return s.fail("bad escape")
 			}
-		case c < 0x20:
-			return s.fail("control character in string")
 		default:
-			s.i++
+			s.i = i
+			return s.fail("control character in string")
 		}
 	}
-	return s.fail("unexpected end in string")
 }
 
 func hex4(b []byte) bool {

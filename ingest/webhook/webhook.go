@@ -4,6 +4,7 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -74,92 +75,135 @@ var refTopics = map[string]bool{"refunds/create": true, "orders/delete": true, "
 // ackTopics are acknowledged without an order event.
 var ackTopics = map[string]bool{"app/uninstalled": true, "customers/data_request": true, "customers/redact": true, "shop/redact": true}
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		h.answer(w, "", "method", http.StatusMethodNotAllowed, "POST only")
-		return
-	}
-	topic := r.Header.Get("X-Shopify-Topic")
-	shop := strings.ToLower(strings.TrimSpace(r.Header.Get("X-Shopify-Shop-Domain")))
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			h.answer(w, topic, "too_large", http.StatusRequestEntityTooLarge, "body over 10 MiB")
-			return
-		}
-		h.answer(w, topic, "read_error", http.StatusBadRequest, "could not read body")
-		return
-	}
+// Delivery is one webhook as received, whichever HTTP server read it.
+type Delivery struct {
+	Topic, Shop, HMAC, WebhookID, EventID, TriggeredAt string
+	// Body is valid only during Handle (servers reuse their buffers): whatever must
+	// outlive the call (a dead letter's value) is copied.
+	Body []byte
+	// ShopifyHeaders lists the delivery's X-Shopify-* headers, sorted by name (kept
+	// with a dead letter; called only then).
+	ShopifyHeaders func() []kgo.RecordHeader
+}
+
+// Answer is what a delivery is answered: the HTTP status, the result label of
+// webhooks_total and a short text.
+type Answer struct {
+	Code   int
+	Result string
+	Msg    string
+}
+
+// Handle answers one delivery; it returns 200 only once Kafka has what the delivery
+// brought (or it is a duplicate, or nothing to act on).
+func (h *Handler) Handle(ctx context.Context, d *Delivery) Answer {
+	topic := d.Topic
+	shop := strings.ToLower(strings.TrimSpace(d.Shop))
 	secret, ok := h.secrets(shop)
 	if !ok {
 		h.log.Warn("webhook from a shop not in the config", "shop", shop, "topic", topic)
-		h.answer(w, topic, "unknown_shop", http.StatusUnauthorized, "unknown shop")
-		return
+		return Answer{http.StatusUnauthorized, "unknown_shop", "unknown shop"}
 	}
-	if !shopify.Verify(secret, body, r.Header.Get("X-Shopify-Hmac-Sha256")) {
+	if !shopify.Verify(secret, d.Body, d.HMAC) {
 		h.log.Warn("webhook with a missing or wrong HMAC", "shop", shop, "topic", topic)
-		h.answer(w, topic, "bad_hmac", http.StatusUnauthorized, "invalid HMAC")
-		return
+		return Answer{http.StatusUnauthorized, "bad_hmac", "invalid HMAC"}
 	}
-	webhookID := r.Header.Get("X-Shopify-Webhook-Id")
-	eventID := r.Header.Get("X-Shopify-Event-Id")
+	webhookID, eventID := d.WebhookID, d.EventID
 	if eventID == "" {
 		eventID = webhookID
 	}
 	if eventID == "" {
-		sum := sha256.Sum256(append([]byte(topic+"\n"), body...))
+		sum := sha256.Sum256(append([]byte(topic+"\n"), d.Body...))
 		eventID = "sha256:" + hex.EncodeToString(sum[:16])
 	}
 	dedupeKey := shop + "|" + topic + "|" + eventID
 	if h.seen.has(dedupeKey) {
-		h.answer(w, topic, "duplicate", http.StatusOK, "duplicate")
-		return
+		return Answer{http.StatusOK, "duplicate", "duplicate"}
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), h.ackTimeout)
-	defer cancel()
-
 	switch {
 	case orderTopics[topic], refTopics[topic]:
 	case ackTopics[topic]:
 		h.log.Info("webhook acknowledged, nothing to sync", "shop", shop, "topic", topic)
-		h.answer(w, topic, "ignored", http.StatusOK, "ok")
-		return
+		return Answer{http.StatusOK, "ignored", "ok"}
 	default:
 		h.log.Info("webhook topic Synco does not act on", "shop", shop, "topic", topic)
-		h.answer(w, topic, "ignored", http.StatusOK, "ok")
-		return
+		return Answer{http.StatusOK, "ignored", "ok"}
 	}
+	ctx, cancel := context.WithTimeout(ctx, h.ackTimeout)
+	defer cancel()
 
-	ev, perr := h.event(shop, topic, eventID, webhookID, r.Header.Get("X-Shopify-Triggered-At"), body)
+	ev, perr := h.event(shop, topic, eventID, webhookID, d.TriggeredAt, d.Body)
 	if perr != nil {
 		// Signed by Shopify but unreadable: keep it whole with the reason, answer 200
 		// so Shopify does not retry something that will never parse.
 		now := h.now()
-		dl := deadletter.Letter{Topic: schemas.TopicOrdersDLQ, Key: []byte(shop), Value: body, Shop: shop,
-			Headers: shopifyHeaders(r.Header), Reason: perr.Error(), Stage: "ingest",
+		var hs []kgo.RecordHeader
+		if d.ShopifyHeaders != nil {
+			hs = d.ShopifyHeaders()
+		}
+		dl := deadletter.Letter{Topic: schemas.TopicOrdersDLQ, Key: []byte(shop), Value: bytes.Clone(d.Body), Shop: shop,
+			Headers: hs, Reason: perr.Error(), Stage: "ingest",
 			OriginTopic: "webhook " + topic, OriginPartition: -1, FirstFailedAt: now, FailedAt: now}
 		if err := h.pub.PublishDeadLetter(ctx, dl); err != nil {
 			h.log.Error("dead letter not acknowledged by kafka", "shop", shop, "topic", topic, "err", err)
-			h.answer(w, topic, "kafka_unavailable", http.StatusServiceUnavailable, "try again")
-			return
+			return Answer{http.StatusServiceUnavailable, "kafka_unavailable", "try again"}
 		}
 		h.log.Warn("unreadable webhook kept in the dead-letter topic", "shop", shop, "topic", topic, "reason", perr)
 		h.seen.add(dedupeKey)
-		h.answer(w, topic, "dead_letter", http.StatusOK, "kept as dead letter: "+perr.Error())
-		return
+		return Answer{http.StatusOK, "dead_letter", "kept as dead letter: " + perr.Error()}
 	}
 	if err := h.pub.PublishOrder(ctx, ev); err != nil {
 		h.log.Error("order event not acknowledged by kafka; Shopify will retry", "shop", shop, "topic", topic, "order", ev.OrderID, "err", err)
-		h.answer(w, topic, "kafka_unavailable", http.StatusServiceUnavailable, "try again")
-		return
+		return Answer{http.StatusServiceUnavailable, "kafka_unavailable", "try again"}
 	}
 	h.seen.add(dedupeKey)
 	// Debug: at flash-sale rates a line per delivery costs more than the delivery;
 	// webhooks_total counts them.
 	h.log.Debug("webhook accepted", "shop", shop, "topic", topic, "order", ev.OrderID, "event", eventID)
-	h.answer(w, topic, "accepted", http.StatusOK, "ok")
+	return Answer{http.StatusOK, "accepted", "ok"}
+}
+
+// Count adds one delivery to webhooks_total.
+func (h *Handler) Count(topic, result string) {
+	if h.counter != nil {
+		h.counter.WithLabelValues(topic, result).Inc()
+	}
+}
+
+// ServeHTTP serves POST /webhooks/shopify on net/http (tests, and any server that
+// wants a net/http handler); server.Serve uses ServeFastHTTP.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	topic := r.Header.Get("X-Shopify-Topic")
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		h.write(w, topic, Answer{http.StatusMethodNotAllowed, "method", "POST only"})
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			h.write(w, topic, TooLarge)
+			return
+		}
+		h.write(w, topic, Answer{http.StatusBadRequest, "read_error", "could not read body"})
+		return
+	}
+	a := h.Handle(r.Context(), &Delivery{Topic: topic, Shop: r.Header.Get("X-Shopify-Shop-Domain"),
+		HMAC: r.Header.Get("X-Shopify-Hmac-Sha256"), WebhookID: r.Header.Get("X-Shopify-Webhook-Id"),
+		EventID: r.Header.Get("X-Shopify-Event-Id"), TriggeredAt: r.Header.Get("X-Shopify-Triggered-At"), Body: body,
+		ShopifyHeaders: func() []kgo.RecordHeader { return shopifyHeaders(r.Header) }})
+	h.write(w, topic, a)
+}
+
+// TooLarge is the answer to a body over MaxBody.
+var TooLarge = Answer{http.StatusRequestEntityTooLarge, "too_large", "body over 10 MiB"}
+
+func (h *Handler) write(w http.ResponseWriter, topic string, a Answer) {
+	h.Count(topic, a.Result)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(a.Code)
+	io.WriteString(w, a.Msg+"\n")
 }
 
 // event builds the OrderEvent of a delivery. Only what must be known before Kafka
@@ -207,15 +251,6 @@ func shopifyHeaders(hs http.Header) []kgo.RecordHeader {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out
-}
-
-func (h *Handler) answer(w http.ResponseWriter, topic, result string, code int, msg string) {
-	if h.counter != nil {
-		h.counter.WithLabelValues(topic, result).Inc()
-	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.WriteHeader(code)
-	io.WriteString(w, msg+"\n")
 }
 
 // recent remembers the last n delivery keys, so a redelivery Kafka already has is
