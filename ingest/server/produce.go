@@ -36,6 +36,7 @@ type groupProducer struct {
 	done chan struct{}
 	// What the group commits look like (synco_ingest_group_records, _group_seconds).
 	records, seconds prometheus.Observer
+	maxWait          time.Duration // maxGroupWait; 0: never wait
 }
 
 type pending struct {
@@ -54,6 +55,11 @@ var pendingPool = sync.Pool{New: func() any {
 // maxGroup bounds one group (the queue holds at most the webhooks in flight anyway).
 const maxGroup = 4096
 
+// maxGroupWait bounds how long a group waits for the previous group's webhooks to
+// come back before it is sent (a fraction of the ~1-6 ms a synced round trip takes
+// here; bench/RESULTS.md).
+const maxGroupWait = time.Millisecond
+
 func newGroupProducer(opts []kgo.Opt, sd *serde.Serde, reg *metrics.Registry) (*groupProducer, error) {
 	cl, err := kgo.NewClient(append(opts, kafka.GroupCommitOpts()...)...)
 	if err != nil {
@@ -67,7 +73,7 @@ func newGroupProducer(opts []kgo.Opt, sd *serde.Serde, reg *metrics.Registry) (*
 		reg.MustRegister(records, seconds)
 	}
 	g := &groupProducer{cl: cl, sd: sd, q: make(chan *pending, maxGroup), stop: make(chan struct{}), done: make(chan struct{}),
-		records: records, seconds: seconds}
+		records: records, seconds: seconds, maxWait: maxGroupWait}
 	go g.run()
 	return g, nil
 }
@@ -77,6 +83,9 @@ func (g *groupProducer) run() {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { <-g.stop; cancel() }()
+	wait := time.NewTimer(time.Hour)
+	wait.Stop()
+	prev := 1 // records in the previous group
 	for {
 		var first *pending
 		select {
@@ -86,15 +95,36 @@ func (g *groupProducer) run() {
 		}
 		g.cl.Produce(first.ctx, first.r, first.call)
 		n := 1
+		// Take what is queued; then, while fewer than the previous group have come,
+		// wait for them up to maxGroupWait: the webhooks the last acknowledgement
+		// answered are on their way back (the load keeps a number in flight), and one
+		// synced batch for all of them costs what a batch for a few costs. With one
+		// webhook in flight the previous group was 1: no wait at all.
+		wait.Reset(g.maxWait)
 	group:
-		for ; n < maxGroup; n++ {
+		for n < maxGroup {
 			select {
 			case p := <-g.q:
 				g.cl.Produce(p.ctx, p.r, p.call)
+				n++
+				continue
 			default:
+			}
+			if n >= prev || g.maxWait == 0 {
+				break
+			}
+			select {
+			case p := <-g.q:
+				g.cl.Produce(p.ctx, p.r, p.call)
+				n++
+			case <-wait.C:
+				break group
+			case <-g.stop:
 				break group
 			}
 		}
+		wait.Stop()
+		prev = n
 		// Returns once every record of the group is acknowledged or failed; each
 		// record's promise has told its webhook by then.
 		start := time.Now()

@@ -118,6 +118,10 @@ func Serve(ctx context.Context, ln net.Listener, d Deps) error {
 		defer g.Close() // after the server has drained
 		pub = g
 	}
+	return serve(ctx, ln, d, pub)
+}
+
+func serve(ctx context.Context, ln net.Listener, d Deps, pub webhook.Publisher) error {
 	wh := newWebhook(d, pub)
 	var (
 		serve    func() error
