@@ -2,6 +2,7 @@ package odoosim
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -311,4 +312,33 @@ func TestTaxPriceIncludeByVersion(t *testing.T) {
 	if recs, _ := got.([]any); len(recs) != 1 || recs[0].(map[string]any)["price_include"] != true {
 		t.Fatalf("18 price_include not computed from the override: %v", got)
 	}
+}
+
+// A hung simulator takes the request and answers nothing until released; a client
+// that gives up is let go.
+func TestHangMode(t *testing.T) {
+	s, url := start(t, Options{})
+	s.SetHang(true)
+	answered := make(chan struct{})
+	go func() {
+		rpc(t, url, "res.partner", "search_count", []any{[]any{}}, nil)
+		close(answered)
+	}()
+	select {
+	case <-answered:
+		t.Fatal("a hung Odoo answered")
+	case <-time.After(200 * time.Millisecond):
+	}
+	s.SetHang(false)
+	<-answered
+	s.SetHang(true)
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+"/xmlrpc/2/common", strings.NewReader("<methodCall><methodName>version</methodName></methodCall>"))
+	errc := make(chan error)
+	go func() { _, err := http.DefaultClient.Do(req); errc <- err }()
+	cancel()
+	if err := <-errc; err == nil {
+		t.Fatal("a cancelled request to a hung Odoo got an answer")
+	}
+	s.SetHang(false)
 }

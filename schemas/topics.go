@@ -16,6 +16,9 @@ const (
 	// TopicProcessorState is the processor's changelog: the latest applied version
 	// of every order, compacted.
 	TopicProcessorState = "synco.processor.state"
+	// TopicOdooCatalog holds, per shop, the journals, income accounts and customers
+	// read from its Odoo (compacted, key <shop>), for the settings screen.
+	TopicOdooCatalog = "synco.odoo.catalog"
 )
 
 // RetryTopics are the delayed-retry topics of the Odoo sink, shortest delay first.
@@ -39,6 +42,8 @@ func SchemaForTopic(topic string) string {
 		return SyncRequestSchema
 	case topic == TopicProcessorState:
 		return OrderStateSchema
+	case topic == TopicOdooCatalog:
+		return OdooCatalogSchema
 	}
 	return ""
 }

@@ -494,3 +494,37 @@ type OrderState struct {
 	Commanded      bool     `avro:"commanded"`
 	Order          Order    `avro:"order"`
 }
+
+// OdooCatalog is what a shop's settings pick from in its Odoo (topic
+// synco.odoo.catalog, key <shop>): journals, income accounts and the most recent
+// customers, read by sink/catalog.
+type OdooCatalog struct {
+	Shop           string        `avro:"shop" json:"-"`
+	RefreshedAt    time.Time     `avro:"refreshed_at" json:"refreshed_at"`
+	OdooVersion    int32         `avro:"odoo_version" json:"odoo_version"`
+	Journals       []OdooJournal `avro:"journals" json:"journals"`
+	IncomeAccounts []OdooAccount `avro:"income_accounts" json:"income_accounts"`
+	Partners       []OdooPartner `avro:"partners" json:"partners"`
+	// PartnersLimit is the bound Partners was read with: as many partners as the
+	// limit means there may be more in Odoo.
+	PartnersLimit int32 `avro:"partners_limit" json:"partners_limit"`
+}
+
+type OdooJournal struct {
+	ID   int64  `avro:"id" json:"id"`
+	Name string `avro:"name" json:"name"`
+	Code string `avro:"code" json:"code"`
+	Type string `avro:"type" json:"type"` // sale, purchase, cash, bank, general, ...
+}
+
+type OdooAccount struct {
+	ID   int64  `avro:"id" json:"id"`
+	Code string `avro:"code" json:"code"`
+	Name string `avro:"name" json:"name"`
+}
+
+type OdooPartner struct {
+	ID    int64  `avro:"id" json:"id"`
+	Name  string `avro:"name" json:"name"`
+	Email string `avro:"email" json:"email"`
+}

@@ -41,7 +41,7 @@ func (p *instant) PublishDeadLetter(context.Context, deadletter.Letter) error {
 func BenchmarkServe(b *testing.B) {
 	body, err := os.ReadFile("../../../shared/peers/node-bullmq/order.json")
 	if err != nil {
-		body, err = os.ReadFile("../shopify/testdata/orders_create.json")
+		body, err = os.ReadFile("../../shopify/order/testdata/orders_create.json")
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -65,12 +65,10 @@ func newGroupProducer(opts []kgo.Opt, sd *serde.Serde, reg *metrics.Registry) (*
 	if err != nil {
 		return nil, fmt.Errorf("ingest producer: %w", err)
 	}
-	records := prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "synco", Name: "ingest_group_records",
-		Help: "Records per group commit of the webhook producer.", Buckets: prometheus.ExponentialBuckets(1, 2, 13)})
-	seconds := prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "synco", Name: "ingest_group_seconds",
-		Help: "Time from sending a group commit to its last acknowledgement.", Buckets: prometheus.ExponentialBuckets(0.00025, 2, 14)})
+	var records, seconds prometheus.Observer = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "unregistered"}),
+		prometheus.NewHistogram(prometheus.HistogramOpts{Name: "unregistered"})
 	if reg != nil {
-		reg.MustRegister(records, seconds)
+		records, seconds = reg.IngestGroupRecords, reg.IngestGroupSeconds
 	}
 	g := &groupProducer{cl: cl, sd: sd, q: make(chan *pending, maxGroup), stop: make(chan struct{}), done: make(chan struct{}),
 		records: records, seconds: seconds, maxWait: maxGroupWait}

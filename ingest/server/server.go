@@ -75,7 +75,8 @@ func newWebhook(d Deps, pub webhook.Publisher) *webhook.Handler {
 	}
 	return webhook.New(secrets, pub, d.Log, webhook.Options{
 		AckTimeout: d.Ingest.AckTimeout,
-		Counter:    d.Metrics.Counter("webhooks_total", "Shopify webhook deliveries by topic and result.", "topic", "result"),
+		Counter:    d.Metrics.Webhooks,
+		Seconds:    d.Metrics.WebhookSeconds,
 	})
 }
 
@@ -141,6 +142,7 @@ func serve(ctx context.Context, ln net.Listener, d Deps, pub webhook.Publisher) 
 		srv := &fasthttp.Server{
 			Handler:            fastRoutes(d, wh),
 			MaxRequestBodySize: webhook.MaxBody,
+			StreamRequestBody:  true, // a body over the limit reaches the handler as a stream: 413 there
 			ReadTimeout:        30 * time.Second,
 			// Over MaxBody (and other unreadable requests) the contract's answers.
 			ErrorHandler: func(c *fasthttp.RequestCtx, err error) {

@@ -158,7 +158,7 @@ func (s *stage) read(t *testing.T, topic string, want int) []*kgo.Record {
 }
 
 func orderBody(t *testing.T) []byte {
-	b, err := os.ReadFile("../shopify/testdata/orders_create.json")
+	b, err := os.ReadFile("../../shopify/order/testdata/orders_create.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func TestContractAnswers(t *testing.T) {
 			if r := s.post(t, "orders/create", shop, cut, shopify.Sign(secret, cut), "w-cut"); r.code != 200 || !strings.HasPrefix(r.body, "kept as dead letter") {
 				t.Errorf("unreadable signed body: %+v", r)
 			}
-			refund, _ := os.ReadFile("../shopify/testdata/refunds_create.json")
+			refund, _ := os.ReadFile("../../shopify/order/testdata/refunds_create.json")
 			if r := s.post(t, "refunds/create", shop, refund, shopify.Sign(secret, refund), "r1"); r.code != 200 {
 				t.Errorf("refund: %+v", r)
 			}

@@ -23,11 +23,12 @@ var errNoID = errors.New("order payload has no id")
 
 // ScanOrder finds the key of an order webhook body (or a REST order wrapped as
 // {"order": {...}}) in one pass over the bytes, checking on the way that the whole
-// body is JSON. It reads exactly what ParseOrder reads for these fields, so the two
-// never disagree on an order's id: the top-level "id" (an integer above 0; nested
-// ids of line items or the customer do not count, wherever they appear), updated_at
-// or else created_at (RFC 3339). Keys match exactly (Shopify's are lower case); of a
-// key given twice the last counts, as with encoding/json.
+// body is JSON. It reads these fields as the normalizer (shopify/order.FromWebhook,
+// which the processor runs on the same body) does, so the two never disagree on an
+// order's id: the top-level "id" (an integer above 0; nested ids of line items or the
+// customer do not count, wherever they appear), updated_at or else created_at (RFC
+// 3339). Keys match exactly (Shopify's are lower case); of a key given twice the
+// last counts, as with encoding/json.
 func ScanOrder(body []byte) (Key, error) {
 	var top fields
 	if err := scanBody(body, &top, "order"); err != nil {
@@ -60,8 +61,8 @@ func ScanOrder(body []byte) (Key, error) {
 	return k, nil
 }
 
-// ScanRef finds the order a body without an order snapshot refers to, as OrderIDOf
-// does: order_edit.order_id, else order_id, else (orders/delete) id. The whole body
+// ScanRef finds the order a body without an order snapshot refers to, as
+// shopify/order.OrderIDOf does: order_edit.order_id, else order_id, else (orders/delete) id. The whole body
 // must be JSON.
 func ScanRef(topic string, body []byte) (Key, error) {
 	var top fields

@@ -3,6 +3,7 @@ package webhook
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"sort"
 
@@ -11,9 +12,8 @@ import (
 )
 
 // ServeFastHTTP serves POST /webhooks/shopify on fasthttp, the server ingest runs
-// (bench/RESULTS.md: it spends less than half of net/http's CPU per request, which at
-// 20,000 webhooks/s on two cores is the difference). The body over MaxBody is
-// refused by the server before this is called (server.Serve answers TooLarge).
+// (bench/RESULTS.md, BenchmarkServe). The server streams bodies over MaxBody
+// (StreamRequestBody) so that they are answered 413 here.
 func (h *Handler) ServeFastHTTP(c *fasthttp.RequestCtx) {
 	hd := &c.Request.Header
 	topic := string(hd.Peek("X-Shopify-Topic"))
@@ -22,16 +22,39 @@ func (h *Handler) ServeFastHTTP(c *fasthttp.RequestCtx) {
 		h.WriteFast(c, topic, Answer{http.StatusMethodNotAllowed, "method", "POST only"})
 		return
 	}
+	var body []byte
+	if !c.Request.IsBodyStream() {
+		body = c.PostBody()
+	} else {
+		// Over the server's limit (or chunked): read at most MaxBody+1 here, never
+		// the whole stream.
+		stream := c.RequestBodyStream()
+		b, err := io.ReadAll(io.LimitReader(stream, MaxBody+1))
+		if err != nil {
+			c.SetConnectionClose()
+			h.WriteFast(c, topic, Answer{http.StatusBadRequest, "read_error", "could not read body"})
+			return
+		}
+		if len(b) > MaxBody {
+			// Read a little more before closing, as net/http does, so the client
+			// reads the 413 instead of a reset connection.
+			io.CopyN(io.Discard, stream, 256<<10)
+			c.SetConnectionClose()
+			h.WriteFast(c, topic, TooLarge)
+			return
+		}
+		body = b
+	}
 	a := h.Handle(context.Background(), &Delivery{Topic: topic, Shop: string(hd.Peek("X-Shopify-Shop-Domain")),
 		HMAC: string(hd.Peek("X-Shopify-Hmac-Sha256")), WebhookID: string(hd.Peek("X-Shopify-Webhook-Id")),
 		EventID: string(hd.Peek("X-Shopify-Event-Id")), TriggeredAt: string(hd.Peek("X-Shopify-Triggered-At")),
-		Body: c.PostBody(), ShopifyHeaders: func() []kgo.RecordHeader { return fastShopifyHeaders(hd) }})
+		Body: body, ShopifyHeaders: func() []kgo.RecordHeader { return fastShopifyHeaders(hd) }})
 	h.WriteFast(c, topic, a)
 }
 
 // WriteFast writes an answer on fasthttp and counts it.
 func (h *Handler) WriteFast(c *fasthttp.RequestCtx, topic string, a Answer) {
-	h.Count(topic, a.Result)
+	h.Count(topic, a.Result, c.Time())
 	c.SetStatusCode(a.Code)
 	c.SetContentType("text/plain; charset=utf-8")
 	c.SetBodyString(a.Msg + "\n")

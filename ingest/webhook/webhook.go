@@ -46,12 +46,14 @@ type Handler struct {
 	seen       *recent
 	now        func() time.Time
 	counter    *prometheus.CounterVec
+	seconds    *prometheus.HistogramVec
 }
 
 // Options tune a Handler; zero values take the contract's defaults.
 type Options struct {
-	AckTimeout time.Duration          // 4 s: Shopify waits 5 s
-	Counter    *prometheus.CounterVec // labels: topic, result
+	AckTimeout time.Duration            // 4 s: Shopify waits 5 s
+	Counter    *prometheus.CounterVec   // labels: topic, result
+	Seconds    *prometheus.HistogramVec // label: topic; arrival to answer
 }
 
 // New returns the webhook handler.
@@ -59,7 +61,8 @@ func New(secrets Secrets, pub Publisher, log *slog.Logger, opts Options) *Handle
 	if opts.AckTimeout == 0 {
 		opts.AckTimeout = 4 * time.Second
 	}
-	return &Handler{secrets: secrets, pub: pub, log: log, ackTimeout: opts.AckTimeout, seen: newRecent(100_000), now: time.Now, counter: opts.Counter}
+	return &Handler{secrets: secrets, pub: pub, log: log, ackTimeout: opts.AckTimeout, seen: newRecent(100_000), now: time.Now,
+		counter: opts.Counter, seconds: opts.Seconds}
 }
 
 // orderTopics carry a whole order in the body.
@@ -163,20 +166,25 @@ func (h *Handler) Handle(ctx context.Context, d *Delivery) Answer {
 	return Answer{http.StatusOK, "accepted", "ok"}
 }
 
-// Count adds one delivery to webhooks_total.
-func (h *Handler) Count(topic, result string) {
+// Count adds one delivery that arrived at since to webhooks_total and its time to
+// webhook_duration_seconds.
+func (h *Handler) Count(topic, result string, since time.Time) {
 	if h.counter != nil {
 		h.counter.WithLabelValues(topic, result).Inc()
+	}
+	if h.seconds != nil {
+		h.seconds.WithLabelValues(topic).Observe(time.Since(since).Seconds())
 	}
 }
 
 // ServeHTTP serves POST /webhooks/shopify on net/http (tests, and any server that
 // wants a net/http handler); server.Serve uses ServeFastHTTP.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	topic := r.Header.Get("X-Shopify-Topic")
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		h.write(w, topic, Answer{http.StatusMethodNotAllowed, "method", "POST only"})
+		h.write(w, topic, start, Answer{http.StatusMethodNotAllowed, "method", "POST only"})
 		return
 	}
 	var buf bytes.Buffer
@@ -188,24 +196,24 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			h.write(w, topic, TooLarge)
+			h.write(w, topic, start, TooLarge)
 			return
 		}
-		h.write(w, topic, Answer{http.StatusBadRequest, "read_error", "could not read body"})
+		h.write(w, topic, start, Answer{http.StatusBadRequest, "read_error", "could not read body"})
 		return
 	}
 	a := h.Handle(r.Context(), &Delivery{Topic: topic, Shop: r.Header.Get("X-Shopify-Shop-Domain"),
 		HMAC: r.Header.Get("X-Shopify-Hmac-Sha256"), WebhookID: r.Header.Get("X-Shopify-Webhook-Id"),
 		EventID: r.Header.Get("X-Shopify-Event-Id"), TriggeredAt: r.Header.Get("X-Shopify-Triggered-At"), Body: body,
 		ShopifyHeaders: func() []kgo.RecordHeader { return shopifyHeaders(r.Header) }})
-	h.write(w, topic, a)
+	h.write(w, topic, start, a)
 }
 
 // TooLarge is the answer to a body over MaxBody.
 var TooLarge = Answer{http.StatusRequestEntityTooLarge, "too_large", "body over 10 MiB"}
 
-func (h *Handler) write(w http.ResponseWriter, topic string, a Answer) {
-	h.Count(topic, a.Result)
+func (h *Handler) write(w http.ResponseWriter, topic string, start time.Time, a Answer) {
+	h.Count(topic, a.Result, start)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(a.Code)
 	io.WriteString(w, a.Msg+"\n")

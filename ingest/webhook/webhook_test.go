@@ -75,7 +75,7 @@ func post(h http.Handler, topic, shopDomain string, body []byte, sig string, id 
 }
 
 func orderBody(t *testing.T) []byte {
-	b, err := os.ReadFile("../shopify/testdata/orders_create.json")
+	b, err := os.ReadFile("../../shopify/order/testdata/orders_create.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +183,7 @@ func TestBodyTooLarge(t *testing.T) {
 func TestOtherTopics(t *testing.T) {
 	rec := &recorder{}
 	h := newHandler(rec)
-	refund, _ := os.ReadFile("../shopify/testdata/refunds_create.json")
+	refund, _ := os.ReadFile("../../shopify/order/testdata/refunds_create.json")
 	if w := post(h, "refunds/create", shop, refund, shopify.Sign(secret, refund), "r1"); w.Code != 200 {
 		t.Fatalf("refund status %d", w.Code)
 	}

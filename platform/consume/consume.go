@@ -17,6 +17,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/synco-dev/synco/platform/metrics"
 )
 
 // Config of one group consumer.
@@ -36,6 +38,12 @@ type Config struct {
 	Log        *slog.Logger
 	// Now is the clock of pauses (tests).
 	Now func() time.Time
+	// Metrics, when set, gets the consumer's lag per partition.
+	Metrics *metrics.Registry
+	// Async makes a consumer for RunLanes: polling goes on while records are handled,
+	// so rebalances are not blocked by a poll (the lanes of a revoked partition are
+	// stopped and their finished offsets committed in the rebalance instead).
+	Async bool
 }
 
 // Partition is the records of one topic partition from one poll, in offset order.
@@ -116,6 +124,8 @@ type Consumer struct {
 
 	mu     sync.Mutex
 	timers map[tp]*time.Timer // paused partitions and their resume
+	owned  map[tp]bool        // partitions assigned to this member
+	lanes  *laneRun           // RunLanes' state, when running
 }
 
 // New joins cfg.Group on top of the base client options (brokers, client id, logger).
@@ -132,13 +142,17 @@ func New(opts []kgo.Opt, cfg Config) (*Consumer, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	c := &Consumer{cfg: cfg, timers: map[tp]*time.Timer{}}
-	cl, err := kgo.NewClient(append(opts,
+	c := &Consumer{cfg: cfg, timers: map[tp]*time.Timer{}, owned: map[tp]bool{}}
+	own := []kgo.Opt{
 		kgo.ConsumerGroup(cfg.Group),
 		kgo.ConsumeTopics(cfg.Topics...),
 		kgo.DisableAutoCommit(),
+	}
+	if !cfg.Async {
 		// No rebalance while a batch is handled: its offsets are committed first.
-		kgo.BlockRebalanceOnPoll(),
+		own = append(own, kgo.BlockRebalanceOnPoll())
+	}
+	cl, err := kgo.NewClient(append(append(opts, own...),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.OnPartitionsAssigned(c.assigned),
@@ -156,6 +170,13 @@ func New(opts []kgo.Opt, cfg Config) (*Consumer, error) {
 func (c *Consumer) Client() *kgo.Client { return c.cl }
 
 func (c *Consumer) assigned(ctx context.Context, _ *kgo.Client, parts map[string][]int32) {
+	c.mu.Lock()
+	for t, ps := range parts {
+		for _, p := range ps {
+			c.owned[tp{t, p}] = true
+		}
+	}
+	c.mu.Unlock()
 	if c.cfg.OnAssigned != nil {
 		c.cfg.OnAssigned(ctx, parts)
 	}
@@ -167,13 +188,18 @@ func (c *Consumer) revoked(ctx context.Context, _ *kgo.Client, parts map[string]
 	c.mu.Lock()
 	for t, ps := range parts {
 		for _, p := range ps {
+			delete(c.owned, tp{t, p})
 			if tm := c.timers[tp{t, p}]; tm != nil {
 				tm.Stop()
 				delete(c.timers, tp{t, p})
 			}
 		}
 	}
+	lanes := c.lanes
 	c.mu.Unlock()
+	if lanes != nil {
+		lanes.revoke(parts)
+	}
 	c.cl.ResumeFetchPartitions(parts)
 	if c.cfg.OnRevoked != nil {
 		c.cfg.OnRevoked(ctx, parts)
@@ -206,6 +232,7 @@ func (c *Consumer) Run(ctx context.Context, h Handler) error {
 		fs.EachError(func(t string, p int32, err error) {
 			c.cfg.Log.Warn("fetch error", "group", c.cfg.Group, "topic", t, "partition", p, "err", err)
 		})
+		c.observeLag(fs)
 		b := &Batch{}
 		fs.EachPartition(func(p kgo.FetchTopicPartition) {
 			if len(p.Records) > 0 {
@@ -272,16 +299,8 @@ func (c *Consumer) commit(ctx context.Context, b *Batch) {
 		}
 	}
 	if len(offsets) > 0 {
-		c.cl.CommitOffsetsSync(ctx, offsets, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
-			if err == nil {
-				for _, t := range resp.Topics {
-					for _, p := range t.Partitions {
-						if perr := kerr.ErrorForCode(p.ErrorCode); perr != nil {
-							err = errors.Join(err, fmt.Errorf("%s/%d: %w", t.Topic, p.Partition, perr))
-						}
-					}
-				}
-			}
+		c.cl.CommitOffsetsSync(ctx, offsets, func(_ *kgo.Client, _ *kmsgReq, resp *kmsgResp, err error) {
+			err = errors.Join(err, commitErrors(resp))
 			if err != nil && ctx.Err() == nil {
 				c.cfg.Log.Warn("offset commit failed; the batch may be delivered again", "group", c.cfg.Group, "err", err)
 			}
@@ -313,6 +332,47 @@ func (c *Consumer) commit(ctx context.Context, b *Batch) {
 			c.cl.ResumeFetchPartitions(map[string][]int32{k.topic: {k.part}})
 		})
 	}
+}
+
+type (
+	kmsgReq  = kmsg.OffsetCommitRequest
+	kmsgResp = kmsg.OffsetCommitResponse
+)
+
+// commitErrors reads the per-partition errors of a commit.
+func commitErrors(resp *kmsgResp) error {
+	if resp == nil {
+		return nil
+	}
+	var err error
+	for _, t := range resp.Topics {
+		for _, p := range t.Partitions {
+			if perr := kerr.ErrorForCode(p.ErrorCode); perr != nil {
+				err = errors.Join(err, fmt.Errorf("%s/%d: %w", t.Topic, p.Partition, perr))
+			}
+		}
+	}
+	return err
+}
+
+// observeLag sets the lag gauges from a poll's high watermarks.
+func (c *Consumer) observeLag(fs kgo.Fetches) {
+	if c.cfg.Metrics == nil {
+		return
+	}
+	fs.EachPartition(func(p kgo.FetchTopicPartition) {
+		if len(p.Records) == 0 {
+			return
+		}
+		next := p.Records[len(p.Records)-1].Offset + 1
+		c.cfg.Metrics.ConsumerLag.WithLabelValues(c.cfg.Group, p.Topic, metrics.Partition(p.Partition)).Set(float64(max(p.HighWatermark-next, 0)))
+	})
+}
+
+func (c *Consumer) owns(k tp) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.owned[k]
 }
 
 // Paused lists the partitions waiting for their head to be due (tests, metrics).

@@ -154,6 +154,7 @@ func Topics() []Topic {
 		{Name: schemas.TopicOutcomesDLQ},
 		{Name: schemas.TopicRequestsDLQ},
 		{Name: schemas.TopicProcessorState, Compact: true},
+		{Name: schemas.TopicOdooCatalog, Compact: true},
 	}
 	for _, r := range schemas.RetryTopics {
 		ts = append(ts, Topic{Name: r})

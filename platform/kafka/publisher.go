@@ -45,11 +45,13 @@ func (p *Publisher) PublishRecord(ctx context.Context, r *kgo.Record) error {
 // Client is the underlying client (for closing and flushing).
 func (p *Publisher) Client() *kgo.Client { return p.cl }
 
-// Batch produces without waiting per record; Wait flushes and reports the first
-// failure. Use it where many results are committed together (a sink's poll batch):
-// one round trip per batch instead of one per record.
+// Batch produces without waiting per record; Wait waits for the batch's own records
+// (not the whole client's) and reports every failure. Use it where several results
+// are committed together (a record's outcome and retry, a sink's poll batch): one
+// wait for all of them instead of one per record.
 type Batch struct {
 	p   *Publisher
+	wg  sync.WaitGroup
 	mu  sync.Mutex
 	err error
 }
@@ -69,7 +71,9 @@ func (b *Batch) Publish(ctx context.Context, topic string, key []byte, v any, he
 
 // PublishRecord hands a ready record to the producer.
 func (b *Batch) PublishRecord(ctx context.Context, r *kgo.Record) {
+	b.wg.Add(1)
 	b.p.cl.Produce(ctx, r, func(r *kgo.Record, err error) {
+		defer b.wg.Done()
 		if err != nil {
 			b.mu.Lock()
 			b.err = errors.Join(b.err, fmt.Errorf("produce to %s: %w", r.Topic, err))
@@ -78,10 +82,15 @@ func (b *Batch) PublishRecord(ctx context.Context, r *kgo.Record) {
 	})
 }
 
-// Wait returns once Kafka acknowledged everything published so far (or failed).
+// Wait returns once Kafka acknowledged every record of the batch (or failed them);
+// ctx ending stops the wait, not the records.
 func (b *Batch) Wait(ctx context.Context) error {
-	if err := b.p.cl.Flush(ctx); err != nil {
-		return err
+	done := make(chan struct{})
+	go func() { b.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()

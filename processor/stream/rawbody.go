@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/synco-dev/synco/schemas"
+	"github.com/synco-dev/synco/shopify/order"
 )
 
 // decodeRaw fills ev.Order from the webhook body ingest kept, when ingest left it
@@ -14,7 +15,7 @@ func (p *Processor) decodeRaw(ev *schemas.OrderEvent) error {
 	if !ev.DecodeRaw {
 		return nil
 	}
-	o, err := p.d.Normalize(ev.Raw)
+	o, err := order.FromWebhook(ev.Raw) // the one normalizer (module shopify)
 	if err != nil {
 		return err
 	}

@@ -33,10 +33,6 @@ type Deps struct {
 	Settings      *settings.Store
 	Log           *slog.Logger
 	Now           func() time.Time
-	// Normalize decodes an order webhook body into its snapshot, for events ingest
-	// left undecoded (OrderEvent.DecodeRaw). A seam until the shared normalizer
-	// (module shopify, order.FromWebhook) is on main; the wiring passes it in.
-	Normalize func(body []byte) (schemas.Order, error)
 }
 
 // Processor is one running instance.
@@ -55,9 +51,6 @@ func New(d Deps) *Processor {
 
 // Run processes until ctx ends or a fatal error.
 func (p *Processor) Run(ctx context.Context) error {
-	if p.d.Normalize == nil {
-		return errors.New("processor: no order normalizer wired (stream.Deps.Normalize)")
-	}
 	sess, err := kgo.NewGroupTransactSession(append(p.d.ClientOpts,
 		kgo.ConsumerGroup(Group),
 		kgo.ConsumeTopics(schemas.TopicOrders),

@@ -25,6 +25,11 @@ type Config struct {
 	Simulator      bool          `yaml:"simulator"`
 	CallTimeout    time.Duration `yaml:"call_timeout"`    // one RPC call (default 2m: create_invoices on a big order is slow)
 	ConnectTimeout time.Duration `yaml:"connect_timeout"` // the TCP connect (default 5s)
+	// The circuit breaker of this Odoo: it opens after BreakerFailures retriable
+	// failures in a row (or one timed-out call) and lets a probe through after
+	// BreakerOpen (default 3, 30s).
+	BreakerFailures int           `yaml:"breaker_failures"`
+	BreakerOpen     time.Duration `yaml:"breaker_open"`
 }
 
 // Protocols in Config.Protocol.
@@ -39,6 +44,8 @@ const (
 	DefaultConcurrency    = 2
 	DefaultCallTimeout    = 2 * time.Minute
 	DefaultConnectTimeout = 5 * time.Second
+	DefaultBreakerFailure = 3
+	DefaultBreakerOpen    = 30 * time.Second
 )
 
 var _ config.Section = (*Config)(nil)
@@ -56,6 +63,12 @@ func (c *Config) Defaults() {
 	}
 	if c.ConnectTimeout == 0 {
 		c.ConnectTimeout = DefaultConnectTimeout
+	}
+	if c.BreakerFailures == 0 {
+		c.BreakerFailures = DefaultBreakerFailure
+	}
+	if c.BreakerOpen == 0 {
+		c.BreakerOpen = DefaultBreakerOpen
 	}
 	if c.Simulator {
 		// The bundled simulator's database and login.
@@ -112,6 +125,12 @@ func (c *Config) validateShared() config.Errors {
 	}
 	if c.ConnectTimeout < 0 {
 		errs.Bad("connect_timeout", "must be positive")
+	}
+	if c.BreakerFailures < 0 {
+		errs.Bad("breaker_failures", "must be positive")
+	}
+	if c.BreakerOpen < 0 {
+		errs.Bad("breaker_open", "must be positive")
 	}
 	return errs
 }

@@ -2,12 +2,14 @@ package odoo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/synco-dev/synco/platform/metrics"
 	"github.com/synco-dev/synco/schemas"
 )
 
@@ -20,17 +22,20 @@ const dialMemory = 10 * time.Second
 // arrive together, a failed dial remembered briefly — keeps one Syncer (with its
 // caches) per shop, and bounds the orders in flight per shop. Safe for concurrent use.
 type Sink struct {
-	log   *slog.Logger
-	opts  []Option
-	now   func() time.Time
-	mu    sync.Mutex
-	shops map[string]*shop // by lower-case domain
+	log      *slog.Logger
+	opts     []Option
+	metrics  *metrics.Registry
+	now      func() time.Time
+	mu       sync.Mutex
+	shops    map[string]*shop    // by lower-case domain
+	breakers map[string]*breaker // by Odoo endpoint (URL and database)
 }
 
 type shop struct {
 	domain string
 	cfg    Config
 	sem    chan struct{}
+	brk    *breaker
 
 	mu     sync.Mutex // held while dialing: single flight per shop
 	syncer *Syncer
@@ -48,19 +53,44 @@ func WithClientOptions(opts ...Option) SinkOption {
 	return func(s *Sink) { s.opts = append(s.opts, opts...) }
 }
 
+// WithMetrics records every RPC call (by shop, model, method and result), the calls
+// per command and each breaker's state.
+func WithMetrics(m *metrics.Registry) SinkOption { return func(s *Sink) { s.metrics = m } }
+
 // WithSinkLogger logs what the Syncers create and change.
 func WithSinkLogger(l *slog.Logger) SinkOption { return func(s *Sink) { s.log = l } }
 
 // NewSink serves the shops given (domain → its Odoo block, defaults applied).
 func NewSink(shops map[string]Config, opts ...SinkOption) *Sink {
-	s := &Sink{log: slog.New(slog.DiscardHandler), now: time.Now, shops: map[string]*shop{}}
+	s := &Sink{log: slog.New(slog.DiscardHandler), now: time.Now, shops: map[string]*shop{}, breakers: map[string]*breaker{}}
 	for _, o := range opts {
 		o(s)
 	}
+	now := func() time.Time { return s.now() }
 	for d, c := range shops {
-		s.shops[strings.ToLower(d)] = &shop{domain: d, cfg: c, sem: make(chan struct{}, max(c.Concurrency, 1))}
+		c.Defaults()
+		ep := Endpoint(c)
+		if s.breakers[ep] == nil {
+			s.breakers[ep] = newBreaker(c.BreakerFailures, c.BreakerOpen, now)
+		}
+		s.shops[strings.ToLower(d)] = &shop{domain: d, cfg: c, sem: make(chan struct{}, max(c.Concurrency, 1)), brk: s.breakers[ep]}
 	}
 	return s
+}
+
+// Endpoint names an Odoo (one breaker each): its URL and database.
+func Endpoint(c Config) string { return strings.TrimRight(c.URL, "/") + "#" + c.DB }
+
+// BreakerStates reports each endpoint's circuit breaker state (closed, open,
+// half_open), for metrics.
+func (s *Sink) BreakerStates() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]string{}
+	for ep, b := range s.breakers {
+		out[ep] = b.State().String()
+	}
+	return out
 }
 
 // Apply makes the shop's Odoo hold what cmd asks for, waiting its turn among the
@@ -70,17 +100,70 @@ func (s *Sink) Apply(ctx context.Context, cmd *schemas.OrderSync) (Result, error
 	if err != nil {
 		return Result{}, err
 	}
+	// A dead Odoo is not waited for: while its breaker is open, commands go to the
+	// retry topics at once (checked again after waiting for a slot).
+	if err := sh.brk.blocked(sh.cfg.URL); err != nil {
+		return Result{}, err
+	}
 	select {
 	case sh.sem <- struct{}{}:
 	case <-ctx.Done():
 		return Result{}, classifyTransport("", "apply", ctx.Err())
 	}
 	defer func() { <-sh.sem }()
-	syncer, _, err := s.dial(ctx, sh)
-	if err != nil {
+	if err := sh.brk.allow(sh.cfg.URL); err != nil {
 		return Result{}, err
 	}
-	return syncer.Apply(ctx, cmd)
+	defer s.observeBreaker(sh)
+	syncer, _, err := s.dial(ctx, sh)
+	if err == nil {
+		var res Result
+		res, err = syncer.Apply(ctx, cmd)
+		sh.brk.done(err)
+		if s.metrics != nil {
+			s.metrics.OdooCallsPerOrder.WithLabelValues(sh.domain).Observe(float64(res.Calls))
+		}
+		return res, err
+	}
+	sh.brk.done(err)
+	return Result{}, err
+}
+
+func (s *Sink) observeBreaker(sh *shop) {
+	if s.metrics == nil {
+		return
+	}
+	cur, ep := sh.brk.State(), Endpoint(sh.cfg)
+	for _, st := range []breakerState{breakerClosed, breakerOpen, breakerHalfOpen} {
+		v := 0.0
+		if st == cur {
+			v = 1
+		}
+		s.metrics.OdooBreaker.WithLabelValues(ep, st.String()).Set(v)
+	}
+}
+
+// observed times every call of a shop's client for the metrics.
+type observed struct {
+	Client
+	shop string
+	m    *metrics.Registry
+}
+
+func (o observed) Call(ctx context.Context, model, method string, args []any, kwargs map[string]any) (any, error) {
+	start := time.Now()
+	res, err := o.Client.Call(ctx, model, method, args, kwargs)
+	result := "ok"
+	var oe *Error
+	switch {
+	case err == nil:
+	case errors.As(err, &oe) && (oe.Code != 0 || oe.CodeText != "" || oe.Exception != ""):
+		result = "fault" // Odoo answered with an error
+	default:
+		result = "error"
+	}
+	o.m.OdooRPCSeconds.WithLabelValues(o.shop, model, method, result).Observe(time.Since(start).Seconds())
+	return res, err
 }
 
 // Client is the shop's Odoo client (dialed on first use), for readers other than the
@@ -134,6 +217,9 @@ func (s *Sink) dial(ctx context.Context, sh *shop) (*Syncer, Client, error) {
 	if err != nil {
 		sh.err, sh.errAt = wrapDial(sh.domain, err), s.now()
 		return nil, nil, sh.err
+	}
+	if s.metrics != nil {
+		c = observed{Client: c, shop: sh.domain, m: s.metrics}
 	}
 	sh.client, sh.err = c, nil
 	sh.syncer = NewSyncer(c, WithLogger(s.log.With("shop", sh.domain)))

@@ -97,7 +97,7 @@ func TestSinkRemembersAFailedDialBriefly(t *testing.T) {
 	if accepted.Load() != first {
 		t.Errorf("the failed dial was retried by every command (%d connections, %d after the first)", accepted.Load(), first)
 	}
-	now = now.Add(dialMemory + time.Second)
+	now = now.Add(max(dialMemory, DefaultBreakerOpen) + time.Second) // past the memory and the breaker
 	s.Apply(context.Background(), cmd)
 	if accepted.Load() == first {
 		t.Error("the dial is never tried again after the memory expired")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -87,7 +88,7 @@ func newWorld(t *testing.T) *world {
 	go func() {
 		done <- RunOdoo(rctx, OdooDeps{ClientOpts: opts, Serde: sd, Publisher: w.pub, Sink: sink,
 			RetryDelays: []time.Duration{time.Minute, 10 * time.Minute, time.Hour}, Drain: 100 * time.Millisecond,
-			Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			Log: slog.New(slog.NewTextHandler(testLog(), nil))})
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -243,4 +244,11 @@ func TestParkedOrderCoalescesNewerCommands(t *testing.T) {
 	if n := len(w.sim.Records("sale.order")); n != 1 {
 		t.Errorf("odoo holds %d sale orders, want only order 8's", n)
 	}
+}
+
+func testLog() io.Writer {
+	if os.Getenv("RUNNER_LOG") != "" {
+		return os.Stderr
+	}
+	return io.Discard
 }

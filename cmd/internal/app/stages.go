@@ -13,11 +13,12 @@ import (
 
 	"github.com/synco-dev/synco/ingest/requests"
 	"github.com/synco-dev/synco/ingest/server"
-	"github.com/synco-dev/synco/ingest/shopify"
 	"github.com/synco-dev/synco/platform/chstore"
 	"github.com/synco-dev/synco/processor/stream"
 	"github.com/synco-dev/synco/query/api"
+	querycatalog "github.com/synco-dev/synco/query/catalog"
 	"github.com/synco-dev/synco/schemas"
+	"github.com/synco-dev/synco/sink/catalog"
 	chsink "github.com/synco-dev/synco/sink/clickhouse"
 	"github.com/synco-dev/synco/sink/odoo"
 	"github.com/synco-dev/synco/sink/runner"
@@ -60,7 +61,6 @@ func (rt *Runtime) Processor() Stage {
 			ClientOpts:    rt.ClientOpts("processor"),
 			TransactionID: "synco-processor-" + host + "-" + randomID(),
 			Serde:         rt.Serde, Settings: rt.Settings, Log: rt.Log.With("stage", "processor"),
-			Normalize: shopify.ParseOrder, // decodes the webhook bodies ingest keeps whole
 		})
 		return p.Run(ctx)
 	}}
@@ -75,11 +75,19 @@ func (rt *Runtime) OdooSink(clientOpts ...odoo.Option) Stage {
 			shops[rt.Cfg.Shops[i].Domain] = *odoo.ShopConfig(&rt.Cfg.Shops[i])
 		}
 		log := rt.Log.With("stage", "sink.odoo")
-		return runner.RunOdoo(ctx, runner.OdooDeps{
-			ClientOpts: rt.ClientOpts("sink-odoo"), Serde: rt.Serde, Publisher: rt.Publisher,
-			Sink:        odoo.NewSink(shops, odoo.WithSinkLogger(log), odoo.WithClientOptions(clientOpts...)),
-			RetryDelays: rt.Cfg.Sink.RetryDelays, Drain: rt.Drain, Log: log,
-		})
+		sink := odoo.NewSink(shops, odoo.WithSinkLogger(log), odoo.WithClientOptions(clientOpts...), odoo.WithMetrics(rt.Metrics))
+		// Beside the commands, the catalog the settings screen picks journals,
+		// accounts and customers from, read from each shop's Odoo.
+		cat := catalog.New(catalog.Deps{Shops: sink.Shops(), Dial: sink.Client, Publisher: rt.Publisher,
+			Log: rt.Log.With("stage", "sink.catalog")})
+		return RunStages(ctx, rt,
+			Stage{"sink odoo commands", func(ctx context.Context) error {
+				return runner.RunOdoo(ctx, runner.OdooDeps{
+					ClientOpts: rt.ClientOpts("sink-odoo"), Serde: rt.Serde, Publisher: rt.Publisher,
+					Sink: sink, RetryDelays: rt.Cfg.Sink.RetryDelays, Drain: rt.Drain, Metrics: rt.Metrics, Log: log,
+				})
+			}},
+			Stage{"sink odoo catalog", cat.Run})
 	}}
 }
 
@@ -118,7 +126,7 @@ func (rt *Runtime) Query(ln net.Listener) Stage {
 		}
 		a := api.New(api.Deps{CH: conn, Tokens: rt.Cfg.APITokens, Shops: shops, Settings: rt.Settings,
 			Requests: requester{rt}, Logger: rt.Log.With("stage", "query"), Metrics: rt.Metrics.Handler(),
-			OdooURL: func(shop string) string { return rt.Cfg.ShopOdoo(shop).URL }})
+			OdooURL: func(shop string) string { return rt.Cfg.ShopOdoo(shop).URL }, Catalog: querycatalog.FollowKafka(ctx, rt.ClientOpts("query-catalog"), rt.Serde, rt.Log.With("stage", "query"))})
 		errc := make(chan error, 1)
 		go func() { errc <- a.Listener(ln) }()
 		rt.Log.Info("query listening", "addr", ln.Addr().String())

@@ -213,11 +213,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 
 	// Shops that ask for the bundled simulator get it; the process that applies
 	// commands runs it (the query process only links to it).
+	var sim *demo.Simulator
 	if shops := cfg.SimulatedShops(); len(shops) > 0 {
 		cfg.UseSimulator("http://" + *simAddr)
 		if cmd == "all" || cmd == "sink odoo" {
-			sim, err := demo.StartSimulator(*simAddr, 17)
-			if err != nil {
+			if sim, err = demo.StartSimulator(*simAddr, 17); err != nil {
 				return err
 			}
 			defer sim.Close()
@@ -235,8 +235,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	case "all":
 		stages = []app.Stage{rt.ClickHouseSink(), rt.Processor(), rt.OdooSink(), rt.Query(nil), rt.Ingest(nil), rt.Requests()}
 		if *demoFlag || usingDemo {
+			shops := cfg.Shops[:1]
+			if usingDemo {
+				shops = cfg.Shops
+			}
 			stages = append(stages, app.Stage{Name: "demo", Run: func(ctx context.Context) error {
-				return demo.Generate(ctx, demo.Options{IngestURL: "http://" + cfg.Ingest.Addr, Shop: cfg.Shops[0], Log: log.With("stage", "demo")})
+				return demo.Generate(ctx, demo.Options{IngestURL: "http://" + cfg.Ingest.Addr, Shops: shops, Sim: sim, Log: log.With("stage", "demo")})
 			}})
 		}
 		printWelcome(stdout, cfg, usingDemo)
@@ -285,7 +289,7 @@ func printWelcome(w io.Writer, cfg *app.Config, usingDemo bool) {
 	if usingDemo && len(cfg.APITokens) > 0 {
 		fmt.Fprintf(w, "  dev API token: %s\n  try: curl -H 'Authorization: Bearer %s' http://%s/api/shops/%s/orders\n",
 			cfg.APITokens[0].Token, cfg.APITokens[0].Token, cfg.Query.Addr, cfg.Shops[0].Domain)
-		fmt.Fprintln(w, "  demo store: "+cfg.Shops[0].Domain+" (sample orders are posted every few seconds; Odoo is the bundled simulator)")
+		fmt.Fprintln(w, "  demo stores: "+cfg.Shops[0].Domain+" (USD) and "+cfg.Shops[len(cfg.Shops)-1].Domain+" (EUR); sample orders are posted every few seconds; Odoo is the bundled simulator")
 	}
 	fmt.Fprintln(w)
 }

@@ -70,6 +70,13 @@ type harness struct {
 	cfg       *app.Config
 	// retryDelays are given to the Odoo sink (nil: the defaults).
 	retryDelays []time.Duration
+	// others are more shops, each with its own Odoo.
+	others []otherShop
+}
+
+// otherShop is a shop beside the main one, with its own Odoo block (YAML flow map).
+type otherShop struct {
+	domain, secret, odoo string
 }
 
 // newHarness starts Kafka, the registry, a fresh ClickHouse database and the Odoo
@@ -160,13 +167,32 @@ shops:
   - domain: %s
     webhook_secret: %q
     odoo: {url: %q, db: synco, username: admin, password: admin}
-%s%s`, h.kafka.Addr, h.srURL, chc.Addr, chc.Database, chc.Username, chc.Password, h.t.TempDir(),
-		apiToken, shopDomain, secret, h.odooURL, settingsBlock, h.sinkBlock())
+%s%s%s`, h.kafka.Addr, h.srURL, chc.Addr, chc.Database, chc.Username, chc.Password, h.t.TempDir(),
+		apiToken, shopDomain, secret, h.odooURL, settingsBlock, h.otherShopsBlock(), h.sinkBlock())
 	cfg, err := app.Parse([]byte(yaml), func(string) (string, bool) { return "", false })
 	if err != nil {
 		h.t.Fatalf("config: %v\n%s", err, yaml)
 	}
 	return cfg
+}
+
+// otherShopsBlock lists the other shops under shops:.
+func (h *harness) otherShopsBlock() string {
+	var b strings.Builder
+	for _, o := range h.others {
+		fmt.Fprintf(&b, "  - domain: %s\n    webhook_secret: %q\n    odoo: %s\n", o.domain, o.secret, o.odoo)
+	}
+	return b.String()
+}
+
+// secretOf is a shop's webhook secret.
+func (h *harness) secretOf(shop string) string {
+	for _, o := range h.others {
+		if o.domain == shop {
+			return o.secret
+		}
+	}
+	return secret
 }
 
 // sinkBlock is the config's sink: block (the retry delays a test asks for).
@@ -357,7 +383,7 @@ func (h *harness) deliver(d delivery) (int, string) {
 	case d.signature != "":
 		req.Header.Set("X-Shopify-Hmac-Sha256", d.signature)
 	default:
-		req.Header.Set("X-Shopify-Hmac-Sha256", shopify.Sign(secret, d.body))
+		req.Header.Set("X-Shopify-Hmac-Sha256", shopify.Sign(h.secretOf(shop), d.body))
 	}
 	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
 	if err != nil {
@@ -400,10 +426,13 @@ func (h *harness) apiGet(path string, into any) int {
 }
 
 // orderRows is the shop's order table as the API lists it.
-func (h *harness) orderRows() []orders.Order {
+func (h *harness) orderRows() []orders.Order { return h.orderRowsOf(shopDomain) }
+
+// orderRowsOf is another shop's order table.
+func (h *harness) orderRowsOf(shop string) []orders.Order {
 	h.t.Helper()
 	var page orders.Page
-	if code := h.apiGet("/api/shops/"+shopDomain+"/orders?limit=250", &page); code != http.StatusOK {
+	if code := h.apiGet("/api/shops/"+shop+"/orders?limit=250", &page); code != http.StatusOK {
 		h.t.Fatalf("GET orders: %d", code)
 	}
 	return page.Orders
@@ -690,7 +719,7 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // ---- payloads ----------------------------------------------------------------------------------
 
-var testdata = filepath.Join("..", "..", "..", "ingest", "shopify", "testdata")
+var testdata = filepath.Join("..", "..", "..", "shopify", "order", "testdata")
 
 // rawOrder is a Shopify sample payload, byte for byte.
 func rawOrder(t *testing.T, file string) []byte {
