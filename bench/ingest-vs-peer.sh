@@ -123,7 +123,7 @@ EOF
 	grep -E '^(preflight|SUMMARY)|Latency|requests in' "$WORK/synco-load.txt"
 	awk -v hz="$HZ" -v t0="$t0" -v t1="$t1" -v s=$((s1 - s0)) -v l=$((l1 - l0)) -v b=$((b1 - b0)) -v a=$((a1 - a0)) -v n="$(nproc)" 'BEGIN { el = t1 - t0
 		sp = 100*s/hz/el; lp = 100*l/hz/el; mp = n*100*b/a
-		printf "CPU over %.1fs (%% of one core): synco %.0f%%  load(wrk) %.0f%%  others %.0f%%  | machine %.0f%% of %d00%%\n", el, sp, lp, mp - sp - lp, mp, n }'
+		printf "CPU over %.1fs (%% of one core): synco %.0f%%  load(wrk) %.0f%%  others %.0f%%  | machine %.0f%% of %d00%%\n", el, sp, lp, mp - sp - lp, mp, n }' | tee "$WORK/synco-cpu.txt"
 	echo "synco RSS (MiB, every 5 s): $(tr '\n' ' ' <"$WORK/rss.txt")"
 	curl -fsS "http://127.0.0.1:$PORT/metrics" >"$WORK/metrics1.txt"
 	awk 'FNR==NR { if ($1 ~ /^synco_ingest_group_(records|seconds)_(sum|count)$/) a[$1]=$2; next }
@@ -145,5 +145,13 @@ if [[ -n "$peer_line" && -n "$synco_line" ]]; then
 	p99() { sed -E 's/.* p99_ms=([0-9.]+).*/\1/' <<<"$1"; }
 	awk -v s="$(rps "$synco_line")" -v p="$(rps "$peer_line")" -v sp="$(p99 "$synco_line")" -v pp="$(p99 "$peer_line")" \
 		'BEGIN { printf "ratio synco/peer: %.2fx requests/s (p99 %s ms vs %s ms)\n", s/p, sp, pp }'
+	# Others share these cores and take what they take: per CPU second of each side
+	# (the peer's server processes and Redis; synco with its in-process Kafka) is the
+	# figure that holds when the machine is not quiet.
+	pcpu="$(grep '^CPU over' "$WORK/peer.txt" | sed -E 's/.* server ([0-9]+)%.* redis ([0-9]+)%.*/\1 \2/')"
+	scpu="$(sed -E 's/.* synco ([0-9]+)%.*/\1/' "$WORK/synco-cpu.txt")"
+	awk -v s="$(rps "$synco_line")" -v p="$(rps "$peer_line")" -v pc="$pcpu" -v sc="$scpu" 'BEGIN { split(pc, c, " ")
+		pe = p / ((c[1] + c[2]) / 100); se = s / (sc / 100)
+		printf "per CPU second: synco %.0f webhooks (%s%% of a core), peer %.0f (server %s%% + redis %s%%): %.2fx\n", se, sc, pe, c[1], c[2], se/pe }'
 fi
 echo "report: $REPORT"

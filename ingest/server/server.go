@@ -142,7 +142,7 @@ func serve(ctx context.Context, ln net.Listener, d Deps, pub webhook.Publisher) 
 		srv := &fasthttp.Server{
 			Handler:            fastRoutes(d, wh),
 			MaxRequestBodySize: webhook.MaxBody,
-			StreamRequestBody:  true, // a body over the limit reaches the handler as a stream: 413 there
+			StreamRequestBody:  true, // bodies reach the handler as streams: over the limit, 413 there
 			ReadTimeout:        30 * time.Second,
 			// Over MaxBody (and other unreadable requests) the contract's answers.
 			ErrorHandler: func(c *fasthttp.RequestCtx, err error) {
