@@ -114,12 +114,19 @@ func BenchmarkServe(b *testing.B) {
 // BenchmarkGroupCommit is the webhook's Kafka step alone through the group-commit
 // producer: 64 webhooks in flight, each waiting for its own record's acknowledgement
 // from the embedded cluster with its data on disk and every batch fsynced, 5 KB
-// values, one key (the load script's single order). wait=0 sends what is queued at
-// once; wait=1ms lets a group wait for as many webhooks as the previous one had.
+// values. keys=1 is the load script's single order (one partition); keys=many are
+// distinct orders over the 12 partitions, as in a flash sale (the embedded cluster
+// syncs each partition's batch: 12 batches per request). wait=0 sends what is queued
+// at once; wait=1ms (production) lets a group wait for as many webhooks as the
+// previous one had.
 func BenchmarkGroupCommit(b *testing.B) {
 	value := bytes.Repeat([]byte("0123456789abcdef"), 5000/16)
-	for _, wait := range []time.Duration{0, time.Millisecond} {
-		b.Run("wait="+wait.String(), func(b *testing.B) {
+	for _, c := range []struct {
+		keys string
+		wait time.Duration
+	}{{"1", 0}, {"1", time.Millisecond}, {"many", time.Millisecond}} {
+		wait := c.wait
+		b.Run("keys="+c.keys+"/wait="+wait.String(), func(b *testing.B) {
 			e, err := kafka.StartEmbedded("127.0.0.1:0", b.TempDir())
 			if err != nil {
 				b.Fatal(err)
@@ -145,9 +152,14 @@ func BenchmarkGroupCommit(b *testing.B) {
 			b.SetBytes(int64(len(value)))
 			b.SetParallelism(32) // × GOMAXPROCS 2 = 64 in flight
 			b.ResetTimer()
+			var n atomic.Int64
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					r := &kgo.Record{Topic: schemas.TopicOrders, Key: []byte(shop + "/1"), Value: value}
+					key := []byte(shop + "/1")
+					if c.keys == "many" {
+						key = fmt.Appendf(nil, "%s/%d", shop, n.Add(1))
+					}
+					r := &kgo.Record{Topic: schemas.TopicOrders, Key: key, Value: value}
 					if err := g.produce(context.Background(), r); err != nil {
 						b.Error(err)
 						return
