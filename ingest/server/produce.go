@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/synco-dev/synco/platform/deadletter"
@@ -61,7 +61,7 @@ const maxGroup = 4096
 const maxGroupWait = time.Millisecond
 
 func newGroupProducer(opts []kgo.Opt, sd *serde.Serde, reg *metrics.Registry) (*groupProducer, error) {
-	cl, err := kgo.NewClient(append(opts, kafka.GroupCommitOpts()...)...)
+	cl, err := kgo.NewClient(slices.Concat(opts, kafka.GroupCommitOpts())...)
 	if err != nil {
 		return nil, fmt.Errorf("ingest producer: %w", err)
 	}
