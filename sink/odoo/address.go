@@ -13,10 +13,10 @@ import (
 
 type geoState struct {
 	countriesLoaded bool
-	countries       map[string]int64            // ISO code → id
-	countryNames    map[string]int64            // lower name → id
-	states          map[int64]map[string]int64  // country → code → id
-	stateNames      map[int64]map[string]int64  // country → lower name → id
+	countries       map[string]int64           // ISO code → id
+	countryNames    map[string]int64           // lower name → id
+	states          map[int64]map[string]int64 // country → code → id
+	stateNames      map[int64]map[string]int64 // country → lower name → id
 }
 
 func (r *run) country(ctx context.Context, a *schemas.Address) (int64, error) {

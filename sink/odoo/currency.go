@@ -75,7 +75,7 @@ type company struct {
 	id         int64
 	currencyID int64
 	currency   string
-	saleTax    int64 // the default sale tax (its accounts are copied into new taxes)
+	saleTax    int64  // the default sale tax (its accounts are copied into new taxes)
 	rounding   string // tax_calculation_rounding_method: round_per_line or round_globally
 }
 

@@ -20,8 +20,8 @@ func TestLineDiscount(t *testing.T) {
 		// at 2 places gives 999.93, so an adjustment carries what is left.
 		{"1.00", 1000, "0.07", true, "0.01", "0.03"},
 		{"199.00", 1, "3.33", true, "1.67", "-0.01"}, // 195.6767 → 195.68, Shopify 195.67
-		{"199.00", 1, "3.33", false, "1.67", "0"},     // round globally: the nearest unrounded total
-		{"5.00", 1, "6.00", true, "100", "-1.00"},     // more than the line: capped, the rest adjusts
+		{"199.00", 1, "3.33", false, "1.67", "0"},    // round globally: the nearest unrounded total
+		{"5.00", 1, "6.00", true, "100", "-1.00"},    // more than the line: capped, the rest adjusts
 		{"0", 1, "1.00", true, "0", "0"},
 	} {
 		p, net, diff := lineDiscount(dec(c.price), c.qty, dec(c.discount), 2, c.perLine)

@@ -85,11 +85,11 @@ type odooTax struct {
 // taxState is the Syncer's view of the company's sale taxes.
 type taxState struct {
 	loaded  bool
-	list    []odooTax           // active sale percent taxes of the company, by sequence
-	mapped  map[string]xmlRef   // xmlid name → mapping
-	claimed map[int64]string    // tax id → the xmlid name mapped to it
-	byIdent map[taxIdent]int64  // resolved this Syncer
-	groups  map[string]int64    // tax group name → id
+	list    []odooTax          // active sale percent taxes of the company, by sequence
+	mapped  map[string]xmlRef  // xmlid name → mapping
+	claimed map[int64]string   // tax id → the xmlid name mapped to it
+	byIdent map[taxIdent]int64 // resolved this Syncer
+	groups  map[string]int64   // tax group name → id
 }
 
 func (r *run) loadTaxes(ctx context.Context, comp company) error {
