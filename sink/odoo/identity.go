@@ -198,7 +198,9 @@ func lookup(ctx context.Context, c Client, d dialect, cmds []*schemas.OrderSync)
 		ex := out[key]
 		ex.so = soByID[ex.soXML.resID]
 		ex.inv = invByID[ex.invXML.resID]
-		if ex.so == nil {
+		// A registered order is found: Synco registers its records together, in one
+		// create, so one of them registered means none is missing a registration.
+		if ex.soXML.id == 0 && ex.invXML.id == 0 {
 			soMiss = append(soMiss, key)
 		}
 	}
@@ -223,7 +225,7 @@ func lookup(ctx context.Context, c Client, d dialect, cmds []*schemas.OrderSync)
 	}
 	var invMiss []any
 	for _, key := range keys {
-		if ex := out[key]; ex.so == nil && ex.inv == nil {
+		if ex := out[key]; ex.so == nil && ex.inv == nil && ex.soXML.id == 0 && ex.invXML.id == 0 {
 			invMiss = append(invMiss, key)
 		}
 	}
