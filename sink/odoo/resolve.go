@@ -63,16 +63,34 @@ func (r *run) customer(ctx context.Context) (customer, error) {
 		return customer{id: id, shipping: id}, nil
 	case withDelivery:
 		return customer{id: id}, nil
-	case !shared && (sameAddress(ship, o.BillingAddress) || !hasAddress(o.BillingAddress)):
-		// The buyer's own address (a shared partner, the shop's single customer or the
-		// guest partner, has none of the buyer's: its deliveries are contacts).
-		return customer{id: id, shipping: id}, nil
+	case !shared:
+		// The buyer's own partner when it is at the shipping address (a shared partner,
+		// the shop's single customer or the guest partner, is at none of the buyer's:
+		// its deliveries are contacts).
+		if at, ok := r.s.partnerAt(id); ok {
+			vals, err := r.addressVals(ctx, ship)
+			if err != nil {
+				return customer{}, err
+			}
+			if partnerMatches(at, addressName(ship), vals) {
+				return customer{id: id, shipping: id}, nil
+			}
+		}
 	}
 	d, err := r.delivery(ctx, id, ship)
 	if err != nil {
 		return customer{}, err
 	}
 	return customer{id: id, shipping: d}, nil
+}
+
+// partnerAt is the address of a partner the Syncer found or made (name, street,
+// street2, city, zip, country_id, state_id as partnerMatches reads them).
+func (s *Syncer) partnerAt(id int64) (Record, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.partnerAddrs[id]
+	return r, ok
 }
 
 func hasAddress(a *schemas.Address) bool {
@@ -131,14 +149,16 @@ func (r *run) partner(ctx context.Context) (id int64, withDelivery, guest bool, 
 	if id := r.cached(func(s *Syncer) int64 { return s.partners[key] }); id > 0 {
 		return id, false, guest, nil
 	}
-	found, err := SearchRead(ctx, r.c, "res.partner", domain, []string{"id", "email"}, map[string]any{"limit": 5, "order": "id"})
+	found, err := SearchRead(ctx, r.c, "res.partner", domain, []string{"id", "email", "name", "street", "street2", "city", "zip", "country_id", "state_id"},
+		map[string]any{"limit": 5, "order": "id"})
 	if err != nil {
 		return 0, false, guest, err
 	}
+	var at Record
 	for _, p := range found {
 		// =ilike already ignores case; this also rejects what a stray wildcard matched.
 		if email == "" || strings.EqualFold(strings.TrimSpace(p.String("email")), email) {
-			id = p.ID()
+			id, at = p.ID(), p
 			break
 		}
 	}
@@ -169,6 +189,15 @@ func (r *run) partner(ctx context.Context) (id int64, withDelivery, guest bool, 
 		if id, err = Create(ctx, r.c, "res.partner", vals, nil); err != nil {
 			return 0, false, guest, err
 		}
+		at = Record{"name": vals["name"]}
+		for _, f := range []string{"street", "street2", "city", "zip"} {
+			at[f] = vals[f]
+		}
+		for _, f := range []string{"country_id", "state_id"} {
+			if v, ok := vals[f].(int64); ok {
+				at[f] = []any{v, ""}
+			}
+		}
 		r.s.log.Info("odoo: created customer", "order", r.key, "id", id, "key", key)
 		if o.Customer != nil && o.Customer.ID != 0 {
 			r.register(CustomerXMLID(r.cmd.Shop, o.Customer.ID), "res.partner", id, xmlRef{})
@@ -176,6 +205,7 @@ func (r *run) partner(ctx context.Context) (id int64, withDelivery, guest bool, 
 	}
 	r.s.mu.Lock()
 	r.s.partners[key] = id
+	r.s.partnerAddrs[id] = at
 	r.s.mu.Unlock()
 	return id, withDelivery, guest, nil
 }

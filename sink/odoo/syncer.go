@@ -50,15 +50,16 @@ type Syncer struct {
 	c   Client
 	log *slog.Logger
 
-	mu         sync.Mutex
-	partners   map[string]int64 // "email:<lower email>" or "ref:<ref>"
-	deliveries map[string]int64 // addressKey → delivery contact
-	products   map[string]int64 // default_code
-	noProduct  map[string]bool  // legacy codes known not to exist
-	policies   map[int64]string // product → invoice_policy, as read
-	mapped     map[string]int64 // product external ids (0: none)
-	tax        taxState
-	geo        geoState
+	mu           sync.Mutex
+	partners     map[string]int64 // "email:<lower email>" or "ref:<ref>"
+	partnerAddrs map[int64]Record // the address of a partner found or made
+	deliveries   map[string]int64 // addressKey → delivery contact
+	products     map[string]int64 // default_code
+	noProduct    map[string]bool  // legacy codes known not to exist
+	policies     map[int64]string // product → invoice_policy, as read
+	mapped       map[string]int64 // product external ids (0: none)
+	tax          taxState
+	geo          geoState
 
 	comp             company
 	compLoaded       bool
@@ -109,6 +110,7 @@ func (s *Syncer) flush() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.partners = map[string]int64{}
+	s.partnerAddrs = map[int64]Record{}
 	s.deliveries = map[string]int64{}
 	s.products = map[string]int64{}
 	s.noProduct = map[string]bool{}
@@ -196,6 +198,9 @@ func (r *run) wantsInvoice() bool {
 }
 
 func (r *run) apply(ctx context.Context, ex *existing) (Result, error) {
+	if !r.wantsSaleOrder() && !r.wantsInvoice() {
+		return Result{Warnings: []string{}}, nil // nothing is wanted in Odoo
+	}
 	if ex == nil {
 		found, err := lookup(ctx, r.c, r.d, []*schemas.OrderSync{r.cmd})
 		if err != nil {

@@ -218,6 +218,30 @@ func Scenarios() []Scenario {
 				Untaxed: "95", Tax: "0", Total: "95", Invoice: &Invoice{State: "posted"}, Lines: []Line{
 					{Code: "CONF-WIDGET", Subtotal: "90"}, {Code: odoo.ShippingCode, Subtotal: "5"}}})
 		}},
+		{"a new tax: a copy of the default sale tax, with its tax account", func(e *Env) Case {
+			// A title no run had: the tax is made every time (on real Odoo too).
+			title := e.Unique("Levy")
+			o := order(e, 0, []schemas.LineItem{item("CONF-WIDGET", "Widget", 2, "45.00", tax(title, "0.025", "2.25"))})
+			return Case{Order: finish(o), NoWarm: true, Steps: []Step{{SO: schemas.SaleOrderConfirmed, Inv: schemas.InvoicePosted,
+				Expect: Expect{Model: "sale.order", State: "sale", Currency: "USD", Untaxed: "90", Tax: "2.25", Total: "92.25",
+					Invoice: &Invoice{State: "posted"},
+					Lines:   []Line{{Code: "CONF-WIDGET", Subtotal: "90", Taxes: []Tax{{Percent: "2.5", Name: title + " 2.5%"}}}},
+					Check: func(e *Env, res odoo.Result) {
+						so := e.read1("sale.order", res.ID, []string{"order_line"})
+						taxField := "tax_id"
+						if e.Version >= 19 {
+							taxField = "tax_ids"
+						}
+						l := e.read1("sale.order.line", so.IDs("order_line")[0], []string{taxField})
+						tx := e.read1("account.tax", l.IDs(taxField)[0], []string{"tax_group_id", "country_id", "company_id"})
+						if g := m2oName(tx["tax_group_id"]); g != title {
+							e.t.Errorf("tax group %q, want %q", g, title)
+						}
+						if tx.M2O("country_id") == 0 || tx.M2O("company_id") == 0 {
+							e.t.Errorf("tax %v has no country or company", tx)
+						}
+					}}}}}
+		}},
 		{"a missing tax when creating taxes is forbidden", func(e *Env) Case {
 			o := order(e, 0, []schemas.LineItem{item("CONF-WIDGET", "Widget", 1, "45.00", tax("Levy", "0.027183", "1.22"))})
 			return one(o, schemas.SaleOrderDraft, schemas.InvoiceNone, func(s *schemas.ShopSettings) { s.CreateMissingTaxes = false },
@@ -303,8 +327,19 @@ func Scenarios() []Scenario {
 			o := order(e, 0, []schemas.LineItem{item("CONF-WIDGET", "Widget", 1, "45.00")})
 			o.Email = "  " + upper(e.Email("jane"))
 			o.Customer.Email = upper(e.Email("jane"))
+			// She moved: the goods go to her new address, a delivery contact.
 			return one(o, schemas.SaleOrderDraft, schemas.InvoiceNone, nil, Expect{Model: "sale.order", Currency: "USD", Total: "45",
-				Lines: []Line{{Code: "CONF-WIDGET"}}, Partner: &Partner{ID: p, Name: "Jane (already in Odoo)", City: "Boston"}})
+				Lines: []Line{{Code: "CONF-WIDGET"}}, Partner: &Partner{ID: p, Name: "Jane (already in Odoo)", City: "Boston"},
+				Shipping: &Partner{Type: "delivery", Name: "Jane Conformance", Street: "350 Fifth Avenue", City: "New York", Country: "US", State: "NY"}})
+		}},
+		{"repeat customer at her address in Odoo", func(e *Env) Case {
+			ny := e.Find("res.country.state", []any{[]any{"code", "=", "NY"}, []any{"country_id.code", "=", "US"}})
+			us := e.Find("res.country", []any{[]any{"code", "=", "US"}})
+			p := e.Create("res.partner", map[string]any{"name": "Jane Conformance", "email": e.Email("jane"), "street": "350 Fifth Avenue",
+				"city": "New York", "zip": "10118", "country_id": us, "state_id": ny})
+			o := order(e, 0, []schemas.LineItem{item("CONF-WIDGET", "Widget", 1, "45.00")})
+			return one(o, schemas.SaleOrderDraft, schemas.InvoiceNone, nil, Expect{Model: "sale.order", Currency: "USD", Total: "45",
+				Lines: []Line{{Code: "CONF-WIDGET"}}, Partner: &Partner{ID: p, City: "New York", State: "NY"}})
 		}},
 		{"delivery address differs from the billing address", func(e *Env) Case {
 			o := order(e, 0, []schemas.LineItem{item("CONF-WIDGET", "Widget", 1, "45.00")})
