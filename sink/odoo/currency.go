@@ -105,6 +105,7 @@ func (r *run) company(ctx context.Context) (company, error) {
 	}
 	pick := got[0]
 	if len(got) > 1 {
+		// positional: sale.order's default_get (UtmMixin's) names it fields, not fields_list
 		def, err := r.c.Call(ctx, "sale.order", "default_get", []any{[]string{"company_id"}}, nil)
 		if err != nil {
 			return c, err

@@ -641,3 +641,23 @@ func TestOdooDownIsRetriable(t *testing.T) {
 		t.Fatalf("back: %+v %v", res, err)
 	}
 }
+
+// In a database with several companies the sink books into the user's (Odoo's
+// default company), asked once.
+func TestUsersCompanyOfSeveral(t *testing.T) {
+	sim, c := startSim(t, 17)
+	ctx := context.Background()
+	if _, err := Create(ctx, c, "res.company", map[string]any{"name": "Other Company", "currency_id": 125}, nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err := NewSyncer(c).Apply(ctx, command(order1001(), schemas.SaleOrderDraft, schemas.InvoiceNone))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Currency != "USD" || sim.Calls()["sale.order.default_get"] != 1 {
+		t.Errorf("result %+v, calls %v", res, sim.Calls())
+	}
+	if so := byID(sim.Records("sale.order"))[res.ID]; toInt(so["company_id"]) != 1 {
+		t.Errorf("sale order of company %v", so["company_id"])
+	}
+}

@@ -99,9 +99,11 @@ type Result struct {
 	Name      string
 	InvoiceID int64
 	// Currency is the ISO code the order is booked in (the shop's or the presentment
-	// currency, as the settings say) and Total Odoo's amount_total of the document.
-	Currency string
-	Total    decimal.Decimal
+	// currency, as the settings say), Total Odoo's amount_total of the document and
+	// ShopifyTotal Shopify's total in that currency (what the order table shows).
+	Currency     string
+	Total        decimal.Decimal
+	ShopifyTotal decimal.Decimal
 	Calls    int      // RPC calls made for this order
 	Warnings []string // differences a person should know about (totals, rounding, state left alone)
 }
@@ -232,6 +234,16 @@ func (r *run) apply(ctx context.Context, ex *existing) (Result, error) {
 	res.Warnings = r.warnings
 	if res.Warnings == nil {
 		res.Warnings = []string{}
+	}
+	if res.Model != "" {
+		if res.Currency == "" {
+			res.Currency = r.money.currency
+		}
+		m := r.money
+		if !strings.EqualFold(res.Currency, m.currency) { // a document made under other settings
+			m = money{presentment: strings.EqualFold(res.Currency, r.o.PresentmentCurrency) && !strings.EqualFold(res.Currency, r.o.Currency), currency: res.Currency}
+		}
+		res.ShopifyTotal, _ = m.expected(r.o)
 	}
 	return res, err
 }
@@ -740,7 +752,11 @@ func (r *run) withDirectInvoice(ctx context.Context, ex *existing) (Result, erro
 	r.register(InvoiceXMLID(r.cmd.Shop, r.cmd.OrderID), "account.move", id, ex.invXML)
 	t := totalsOf(inv)
 	res := Result{Model: "account.move", ID: id, InvoiceID: id, Name: inv.String("name"), Currency: t.currency, Total: t.total}
-	if r.wantsSaleOrder() {
+	switch {
+	case r.cmd.SaleOrder == schemas.SaleOrderCancelled:
+		r.warn("the order is cancelled; its invoice %s in Odoo is left as it is", res.Name)
+		return res, nil
+	case r.wantsSaleOrder():
 		r.warn("the order is in Odoo as invoice %s (made directly); no sale order is made for it", res.Name)
 	}
 	if inv.String("state") != "cancel" {

@@ -406,6 +406,9 @@ func (e *Env) check(x *Expect, res odoo.Result, o *schemas.Order, first bool) {
 	if !num(doc["amount_total"]).Equal(res.Total) {
 		t.Errorf("result total %s, Odoo's %s", res.Total, num(doc["amount_total"]))
 	}
+	if want := shopifyTotal(o, x.Currency); !res.ShopifyTotal.Equal(want) {
+		t.Errorf("result Shopify total %s, want %s %s", res.ShopifyTotal, want, x.Currency)
+	}
 	e.lines("", lines, x.Lines)
 	if x.Partner != nil {
 		e.partner("partner", doc.M2O("partner_id"), x.Partner, 0)
@@ -647,4 +650,23 @@ func (e *Env) partner(what string, id int64, w *Partner, parent int64) {
 	if parent > 0 && p.M2O("parent_id") != parent {
 		t.Errorf("%s: parent %v, want the customer %d", what, p["parent_id"], parent)
 	}
+}
+
+// shopifyTotal is the order's Shopify total in a currency (after edits when the
+// snapshot says).
+func shopifyTotal(o *schemas.Order, currency string) decimal.Decimal {
+	current := false
+	for _, li := range o.LineItems {
+		current = current || li.CurrentQuantity != nil
+	}
+	pres := currency == o.PresentmentCurrency && currency != o.Currency
+	switch {
+	case current && pres:
+		return o.CurrentTotalPricePresentment
+	case current:
+		return o.CurrentTotalPrice
+	case pres:
+		return o.TotalPricePresentment
+	}
+	return o.TotalPrice
 }
