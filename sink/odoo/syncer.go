@@ -104,8 +104,8 @@ type Result struct {
 	Currency     string
 	Total        decimal.Decimal
 	ShopifyTotal decimal.Decimal
-	Calls    int      // RPC calls made for this order
-	Warnings []string // differences a person should know about (totals, rounding, state left alone)
+	Calls        int      // RPC calls made for this order
+	Warnings     []string // differences a person should know about (totals, rounding, state left alone)
 }
 
 func (s *Syncer) flush() {
