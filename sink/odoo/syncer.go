@@ -692,6 +692,9 @@ func (r *run) createInvoiceFromOrder(ctx context.Context, so Record, lines []lin
 	vals := r.invoiceHeader(so.M2O("partner_invoice_id"), so.M2O("partner_shipping_id"), so.M2O("currency_id"))
 	vals["invoice_origin"] = so.String("name")
 	vals["invoice_line_ids"] = cmds
+	if note := r.note(); note != "" {
+		vals["narration"] = note
+	}
 	if t := so.M2O("payment_term_id"); t > 0 {
 		vals["invoice_payment_term_id"] = t
 	}
