@@ -101,7 +101,7 @@ func (r *run) company(ctx context.Context) (company, error) {
 		return c, err
 	}
 	if len(got) == 0 {
-		return c, permanent("res.company", "search_read", nil, "", "the Odoo user sees no company")
+		return c, permanent("res.company", "search_read", 0, "", "the Odoo user sees no company")
 	}
 	pick := got[0]
 	if len(got) > 1 {
@@ -163,7 +163,7 @@ func (r *run) currency(ctx context.Context, code string, comp company) (currency
 		return ci, err
 	}
 	if len(got) == 0 {
-		return ci, permanent("res.currency", "search_read", nil, "", fmt.Sprintf("Odoo has no currency %s", code))
+		return ci, permanent("res.currency", "search_read", 0, "", fmt.Sprintf("Odoo has no currency %s", code))
 	}
 	cur := got[0]
 	ci = currencyInfo{id: cur.ID(), name: code, digits: int32(cur.Int("decimal_places")), hasRate: len(cur.IDs("rate_ids")) > 0 || cur.ID() == comp.currencyID}

@@ -419,7 +419,7 @@ func (r *run) lines(ctx context.Context) ([]line, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, permanent("sale.order", "create", nil, "", "the order has no line with a quantity")
+		return nil, permanent("sale.order", "create", 0, "", "the order has no line with a quantity")
 	}
 	if err := r.products(ctx, out); err != nil {
 		return nil, err

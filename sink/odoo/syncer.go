@@ -150,7 +150,7 @@ func (s *Syncer) Apply(ctx context.Context, cmd *schemas.OrderSync) (Result, err
 
 func (s *Syncer) apply(ctx context.Context, cmd *schemas.OrderSync, ex *existing) (Result, error) {
 	if cmd == nil || cmd.Shop == "" || cmd.OrderID == 0 {
-		return Result{}, permanent("", "apply", nil, "", "command without shop or order id")
+		return Result{}, permanent("", "apply", 0, "", "command without shop or order id")
 	}
 	cc := &counter{Client: s.c}
 	v, err := s.c.Version(ctx)
@@ -395,7 +395,7 @@ func (r *run) newSaleOrder(ctx context.Context, ex *existing) (Result, error) {
 			return err
 		}
 		if len(got) == 0 {
-			return permanent("sale.order", "read", nil, "", fmt.Sprintf("sale order %d vanished right after its create", id))
+			return permanent("sale.order", "read", 0, "", fmt.Sprintf("sale order %d vanished right after its create", id))
 		}
 		so = got[0]
 		return nil
@@ -687,7 +687,7 @@ func (r *run) createInvoiceFromOrder(ctx context.Context, so Record, lines []lin
 		r.s.mu.Unlock()
 	}
 	if len(cmds) == 0 {
-		return 0, permanent("account.move", "create", nil, "", fmt.Sprintf("sale order %s has nothing left to invoice", so.String("name")))
+		return 0, permanent("account.move", "create", 0, "", fmt.Sprintf("sale order %s has nothing left to invoice", so.String("name")))
 	}
 	vals := r.invoiceHeader(so.M2O("partner_invoice_id"), so.M2O("partner_shipping_id"), so.M2O("currency_id"))
 	vals["invoice_origin"] = so.String("name")
@@ -817,7 +817,7 @@ func (r *run) newDirectInvoice(ctx context.Context, ex *existing) (Result, error
 			return nil, err
 		}
 		if len(got) == 0 {
-			return nil, permanent("account.move", "read", nil, "", fmt.Sprintf("invoice %d vanished right after its create", id))
+			return nil, permanent("account.move", "read", 0, "", fmt.Sprintf("invoice %d vanished right after its create", id))
 		}
 		return got[0], nil
 	}

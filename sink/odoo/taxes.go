@@ -226,7 +226,7 @@ func (r *run) taxes(ctx context.Context, idents []taxIdent) (map[taxIdent]int64,
 	}
 	for _, t := range rest {
 		if !r.cmd.Settings.CreateMissingTaxes {
-			return nil, permanent("account.tax", "create", nil, "", fmt.Sprintf(
+			return nil, permanent("account.tax", "create", 0, "", fmt.Sprintf(
 				"Odoo has no sale tax for Shopify's tax %s, and the shop's settings forbid creating taxes: create it in Odoo (or allow creating taxes)", t))
 		}
 		r.s.mu.Unlock()
@@ -261,7 +261,7 @@ func (r *run) createTax(ctx context.Context, t taxIdent, comp company) (int64, e
 	group, haveGroup := r.s.tax.groups[t.title]
 	r.s.mu.Unlock()
 	if !ok {
-		return 0, permanent("account.tax", "copy", nil, "", fmt.Sprintf(
+		return 0, permanent("account.tax", "copy", 0, "", fmt.Sprintf(
 			"Odoo has no sale tax to take the tax accounts from for Shopify's tax %s: create that tax in Odoo, or set the company's default sales tax", t))
 	}
 	if !haveGroup {
@@ -303,7 +303,7 @@ func copyRecord(ctx context.Context, c Client, model string, id int64, def map[s
 	}
 	ids, ok := asIDs(res)
 	if !ok || len(ids) != 1 {
-		return 0, permanent(model, "copy", nil, "", fmt.Sprintf("unexpected answer to copy: %v", res))
+		return 0, permanent(model, "copy", 0, "", fmt.Sprintf("unexpected answer to copy: %v", res))
 	}
 	return ids[0], nil
 }

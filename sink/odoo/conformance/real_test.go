@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/synco-dev/synco/platform/config"
 	"github.com/synco-dev/synco/sink/odoo"
 )
 
@@ -28,7 +27,7 @@ func TestReal(t *testing.T) {
 	if url == "" {
 		t.Fatalf("ODOO_URL is not set: %s", how)
 	}
-	cfg := config.Odoo{URL: url, DB: os.Getenv("ODOO_DB"), Username: os.Getenv("ODOO_USER"), Password: os.Getenv("ODOO_PASSWORD"),
+	cfg := odoo.Config{URL: url, DB: os.Getenv("ODOO_DB"), Username: os.Getenv("ODOO_USER"), Password: os.Getenv("ODOO_PASSWORD"),
 		APIKey: os.Getenv("ODOO_API_KEY"), Protocol: os.Getenv("ODOO_PROTOCOL")}
 	if cfg.Protocol == "" {
 		cfg.Protocol = odoo.ProtocolXMLRPC

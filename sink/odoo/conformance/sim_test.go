@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/synco-dev/synco/odoosim"
-	"github.com/synco-dev/synco/platform/config"
 	"github.com/synco-dev/synco/sink/odoo"
 )
 
@@ -25,7 +24,7 @@ func TestSimulator(t *testing.T) {
 				t.Fatalf("odoo simulator does not start: %v", err)
 			}
 			t.Cleanup(func() { sim.Close() })
-			c, err := odoo.Dial(context.Background(), config.Odoo{URL: url, DB: "synco", Username: "admin", Password: "admin",
+			c, err := odoo.Dial(context.Background(), odoo.Config{URL: url, DB: "synco", Username: "admin", Password: "admin",
 				APIKey: "sim-key", Protocol: tc.protocol})
 			if err != nil {
 				t.Fatalf("dial simulator: %v", err)
