@@ -154,6 +154,10 @@ func (s *odooSink) handle(ctx context.Context, r *kgo.Record, results *kafka.Bat
 	out.LatencyMs = out.At.Sub(start).Milliseconds()
 	out.RPCCalls = int32(res.Calls)
 	out.OdooModel, out.OdooID, out.OdooName, out.InvoiceID = res.Model, res.ID, res.Name, res.InvoiceID
+	if res.Model != "" && res.Currency != "" {
+		// The table shows the order in the currency it is booked in.
+		out.Currency, out.Total = res.Currency, res.ShopifyTotal
+	}
 	if len(res.Warnings) > 0 {
 		out.Warnings = res.Warnings
 	}
