@@ -145,6 +145,16 @@ type LineItem struct {
 	Name                     string          `avro:"name" json:"name"`
 }
 
+// TotalIn is the order's total in the money set the shop's settings choose
+// (`currency`: shop or presentment) and that set's currency: what the order table
+// shows and Odoo books.
+func (o *Order) TotalIn(set string) (decimal.Decimal, string) {
+	if set == "presentment" && o.PresentmentCurrency != "" && (!o.TotalPricePresentment.IsZero() || o.TotalPrice.IsZero()) {
+		return o.TotalPricePresentment, o.PresentmentCurrency
+	}
+	return o.TotalPrice, o.Currency
+}
+
 // Qty is the line's quantity now: current_quantity when the snapshot has it.
 func (l *LineItem) Qty() int32 {
 	if l.CurrentQuantity != nil {
