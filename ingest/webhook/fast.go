@@ -73,11 +73,11 @@ var shopifyPrefix = []byte("X-Shopify-")
 
 func fastShopifyHeaders(hd *fasthttp.RequestHeader) []kgo.RecordHeader {
 	var out []kgo.RecordHeader
-	for k, v := range hd.All() {
+	hd.VisitAll(func(k, v []byte) {
 		if bytes.HasPrefix(k, shopifyPrefix) {
 			out = append(out, kgo.RecordHeader{Key: string(k), Value: bytes.Clone(v)})
 		}
-	}
+	})
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out
 }
