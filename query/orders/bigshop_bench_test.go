@@ -118,7 +118,7 @@ const (
 	bigOrders = 1_000_000
 	// bigGenVersion names what the generator writes; a database holding another
 	// version is rebuilt.
-	bigGenVersion = "orders-v2-replacing"
+	bigGenVersion = "orders-v4-collapsing-2"
 )
 
 // bigDB returns a connection to synco_bench_<size>, generating its data first when
@@ -177,8 +177,8 @@ func bigDB(b *testing.B, size string, shops int) driver.Conn {
 func generate(ctx context.Context, conn driver.Conn, shop string, seed uint64) error {
 	cols := `shop, order_id, order_name, created_at, email, customer, total, currency,
 		financial_status, fulfillment_status, source, eligible, ineligible_reasons, status,
-		odoo_model, odoo_id, odoo_name, invoice_id, error, retry_at, attempt, updated_at, version`
-	row := func(version, status, where string) string {
+		odoo_model, odoo_id, odoo_name, invoice_id, error, retry_at, attempt, updated_at, version, sign`
+	row := func(version, status, where string, sign int) string {
 		return `SELECT ` + quote(shop) + `, 5000000000000 + number * 1000 + (cityHash64(number, ` + fmt.Sprint(seed) + `) % 997),
 			concat('#', toString(1001 + number)),
 			toDateTime(1672531200 + number * 90 + (cityHash64(number, 1) % 90)),
@@ -199,7 +199,7 @@ func generate(ctx context.Context, conn driver.Conn, shop string, seed uint64) e
 			if(st = 'delayed', toDateTime(1767225600), NULL),
 			if(st IN ('failed', 'delayed'), 3, 0),
 			toDateTime(1672531200 + number * 90 + 600),
-			` + version + `
+			` + version + `, toInt8(` + fmt.Sprint(sign) + `)
 		FROM (SELECT number,
 			['Anna','Ben','Chloé','David','Emma','Felix','Grace','Hugo','Ines','Jonas','Kira','Liam','Mia','Noah',
 			 'Olga','Paul','Quinn','Rosa','Sam','Tara','Uwe','Vera','Will','Xenia','Yusuf','Zoe','Ada','Bruno',
@@ -219,12 +219,19 @@ func generate(ctx context.Context, conn driver.Conn, shop string, seed uint64) e
 			FROM numbers(` + fmt.Sprint(bigOrders) + `) WHERE ` + where + `)`
 	}
 	status := `['synced','synced','synced','synced','synced','synced','synced','synced','not_synced','failed','delayed','in_progress','synced','synced','synced','synced','not_synced','failed','synced','synced'][cityHash64(number, 7) % 20 + 1]`
-	// Blocks of a million rows in one INSERT ... SELECT run inside the server.
-	if err := conn.Exec(ctx, "INSERT INTO orders ("+cols+") "+row("toUInt64(1)", status, "1")); err != nil {
-		return err
+	// A million rows in one INSERT ... SELECT, run inside the server; then a tenth
+	// changed later (synced): the first version cancelled and a second one, as the
+	// sink writes them, unmerged.
+	for _, q := range []string{
+		row("toUInt64(1)", status, "1", 1),
+		row("toUInt64(1)", status, "number % 10 = 3", -1),
+		row("toUInt64(2)", "'synced'", "number % 10 = 3", 1),
+	} {
+		if err := conn.Exec(ctx, "INSERT INTO orders ("+cols+") "+q); err != nil {
+			return err
+		}
 	}
-	// A tenth changed later (paid, synced): a second version of each, unmerged.
-	return conn.Exec(ctx, "INSERT INTO orders ("+cols+") "+row("toUInt64(2)", "'synced'", "number % 10 = 3"))
+	return nil
 }
 
 func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "\\'") + "'" }

@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/synco-dev/synco/platform/chstore"
 )
 
 // cursor is the position of a page edge in the keyset (sort key, order id). It is
@@ -48,50 +50,58 @@ func decodeCursor(s string, f Filter) (cursor, error) {
 	return c, nil
 }
 
-// sortColumn is how one `sort` value orders rows: an SQL expression (empty: the order
-// id alone), how a cursor's text key binds back into SQL, and how a row gives its key.
+// sortColumn is how one `sort` value orders rows: the column (empty: the order id
+// alone), its bucket (chstore.SortKey), how a cursor's text key binds back into SQL
+// (wrapped by ph for the key's type), and how a row gives its key.
 type sortColumn struct {
-	expr  string
-	ph    string // placeholder wrapping, for the key's type
-	bind  func(string) (any, error)
-	keyOf func(r *row) string
-	// order, when set, replaces expr in ORDER BY with expressions that sort the same
-	// way but faster.
-	order []string
+	expr    string
+	key     chstore.SortKey
+	keyText string // the key as text, for the first step of a page
+	ph      string
+	bind    func(string) (any, error)
+	keyOf   func(r *row) string
 }
 
 var sortColumns = map[string]sortColumn{
 	// Shopify order ids grow with the order number, and unlike the name ("#999" vs
 	// "#1000") they sort numerically.
-	"order": {},
+	"order": {key: chstore.SortByOrder, keyText: "''"},
 	"customer": {
-		expr:  "lowerUTF8(customer)",
-		ph:    "?",
-		bind:  func(s string) (any, error) { return s, nil },
-		keyOf: func(r *row) string { return r.SortKey },
+		expr:    "customer_key", // lowerUTF8(customer)
+		key:     chstore.SortByCustomer,
+		keyText: "customer_key",
+		ph:      "?",
+		bind:    func(s string) (any, error) { return s, nil },
+		keyOf:   func(r *row) string { return r.SortKey },
 	},
 	"date": {
-		expr: "created_at",
-		ph:   "toDateTime(?)",
-		bind: func(s string) (any, error) { return strconv.ParseInt(s, 10, 64) },
+		expr:    "created_at",
+		key:     chstore.SortByDate,
+		keyText: "toString(toUInt32(created_at))",
+		ph:      "toDateTime(?)",
+		bind:    func(s string) (any, error) { return strconv.ParseInt(s, 10, 64) },
 		keyOf: func(r *row) string {
 			return strconv.FormatInt(r.CreatedAt.Unix(), 10)
 		},
 	},
 	"total": {
-		expr: "total",
-		ph:   "toDecimal64(?, 4)",
+		// total_key is total in ten-thousandths as an Int64: 18.16 sorts Decimal
+		// columns ~50x slower than integers.
+		expr:    "total_key",
+		key:     chstore.SortByTotal,
+		keyText: "toString(total_key)",
+		ph:      "toInt64(?)",
 		bind: func(s string) (any, error) {
 			d, err := decimal.NewFromString(s)
 			if err != nil {
 				return nil, err
 			}
-			return d.StringFixed(4), nil
+			units := d.Shift(4)
+			if !units.IsInteger() || units.Abs().GreaterThanOrEqual(decimal.New(1, 18)) {
+				return nil, errCursor
+			}
+			return units.IntPart(), nil
 		},
 		keyOf: func(r *row) string { return r.Total.String() },
-		// 18.16 sorts Decimal columns ~50x slower than integers: order by the integer
-		// part, then the signed fraction in ten-thousandths (the column's scale), which
-		// is exactly the decimal order and cannot overflow.
-		order: []string{"toInt64(total)", "toInt16((total - toInt64(total)) * 10000)"},
 	},
 }
