@@ -316,9 +316,9 @@ func addMissingColumns(ctx context.Context, conn driver.Conn, t table) error {
 }
 
 // rebuildOrders replaces the ReplacingMergeTree orders of migration 2 with the
-// declared one: a copy of its latest rows (orders FINAL) with sign 1, order_counts
-// filled from that copy, then a swap of the two tables, and the view that keeps
-// order_counts up to date from then on. Nothing else writes meanwhile: every stage
+// declared one: a copy of its latest rows (orders FINAL) with sign 1 and a swap of the
+// two tables; then order_counts and order_sorts filled from it, and the views that
+// keep them up to date from then on. Nothing else writes meanwhile: every stage
 // migrates before it writes, and Migrate holds the lock. Each step can run again after
 // a crash.
 func rebuildOrders(ctx context.Context, conn driver.Conn) error {
@@ -357,10 +357,15 @@ func rebuildOrders(ctx context.Context, conn driver.Conn) error {
 	steps = append(steps,
 		"DROP TABLE IF EXISTS orders_replaced",
 		"DROP TABLE IF EXISTS order_counts_mv",
+		"DROP TABLE IF EXISTS order_sorts_mv",
 		"DROP TABLE IF EXISTS order_counts",
+		"DROP TABLE IF EXISTS order_sorts",
 		countsDDL,
+		sortsDDL,
 		"INSERT INTO order_counts "+countsSelect("orders"),
-		"CREATE MATERIALIZED VIEW order_counts_mv TO order_counts AS "+countsSelect("orders"))
+		"INSERT INTO order_sorts "+sortsSelect("orders"),
+		"CREATE MATERIALIZED VIEW order_counts_mv TO order_counts AS "+countsSelect("orders"),
+		"CREATE MATERIALIZED VIEW order_sorts_mv TO order_sorts AS "+sortsSelect("orders"))
 	for _, q := range steps {
 		if err := conn.Exec(ctx, q); err != nil {
 			return fmt.Errorf("%.60s…: %w", q, err)

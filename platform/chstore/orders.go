@@ -111,7 +111,9 @@ func KeysWhere(keys []OrderKey) (string, []any) {
 	return "shop IN (?" + strings.Repeat(", ?", len(shops)-1) + ") AND order_id IN (" + string(ids) + ")", shops
 }
 
-// ReadOrderRows returns the stored rows of keys (not settled: see Settle), by key.
+// ReadOrderRows returns the stored rows of keys (not settled: see Settle), by key. It
+// reads them from the doc column: a few scattered rows are far cheaper to read from
+// one column than from thirty.
 func ReadOrderRows(ctx context.Context, conn driver.Conn, keys []OrderKey) (map[OrderKey][]OrderRow, error) {
 	out := make(map[OrderKey][]OrderRow, len(keys))
 	want := make(map[OrderKey]bool, len(keys))
@@ -120,11 +122,18 @@ func ReadOrderRows(ctx context.Context, conn driver.Conn, keys []OrderKey) (map[
 	}
 	for chunk := range slices.Chunk(keys, lookupChunk) {
 		where, args := KeysWhere(chunk)
-		var rows []OrderRow
-		if err := conn.Select(ctx, &rows, "SELECT "+OrderColumns+" FROM orders WHERE "+where, args...); err != nil {
+		var docs []struct {
+			Sign int8   `ch:"sign"`
+			Doc  string `ch:"doc"`
+		}
+		if err := conn.Select(ctx, &docs, "SELECT sign, doc FROM orders WHERE "+where, args...); err != nil {
 			return nil, fmt.Errorf("read orders rows: %w", err)
 		}
-		for _, r := range rows {
+		for _, d := range docs {
+			r := OrderRow{Sign: d.Sign}
+			if err := docOf(d.Doc, &r); err != nil {
+				return nil, fmt.Errorf("read orders rows: %w", err)
+			}
 			if k := r.Key(); want[k] {
 				out[k] = append(out[k], r)
 			}

@@ -50,47 +50,33 @@ func decodeCursor(s string, f Filter) (cursor, error) {
 	return c, nil
 }
 
-// sortColumn is how one `sort` value orders rows: the column (empty: the order id
-// alone), its bucket (chstore.SortKey), how a cursor's text key binds back into SQL
-// (wrapped by ph for the key's type), and how a row gives its key.
+// sortColumn is how one `sort` value orders rows: its key (chstore.SortKey), how a
+// cursor's text key binds back into SQL as that key, and how a row gives its text key
+// (none for sort=order: the order id is the key).
 type sortColumn struct {
-	expr    string
-	key     chstore.SortKey
-	keyText string // the key as text, for the first step of a page
-	ph      string
-	bind    func(string) (any, error)
-	keyOf   func(r *row) string
+	key   chstore.SortKey
+	bind  func(string) (any, error)
+	keyOf func(r *row) string
 }
 
 var sortColumns = map[string]sortColumn{
 	// Shopify order ids grow with the order number, and unlike the name ("#999" vs
 	// "#1000") they sort numerically.
-	"order": {key: chstore.SortByOrder, keyText: "''"},
+	"order": {key: chstore.SortByOrder},
 	"customer": {
-		expr:    "customer_key", // lowerUTF8(customer)
-		key:     chstore.SortByCustomer,
-		keyText: "customer_key",
-		ph:      "?",
-		bind:    func(s string) (any, error) { return s, nil },
-		keyOf:   func(r *row) string { return r.SortKey },
+		key:   chstore.SortByCustomer, // lowerUTF8(customer)
+		bind:  func(s string) (any, error) { return s, nil },
+		keyOf: func(r *row) string { return r.SortKey },
 	},
 	"date": {
-		expr:    "created_at",
-		key:     chstore.SortByDate,
-		keyText: "toString(toUInt32(created_at))",
-		ph:      "toDateTime(?)",
-		bind:    func(s string) (any, error) { return strconv.ParseInt(s, 10, 64) },
+		key:  chstore.SortByDate, // seconds since 1970
+		bind: func(s string) (any, error) { return strconv.ParseInt(s, 10, 64) },
 		keyOf: func(r *row) string {
 			return strconv.FormatInt(r.CreatedAt.Unix(), 10)
 		},
 	},
 	"total": {
-		// total_key is total in ten-thousandths as an Int64: 18.16 sorts Decimal
-		// columns ~50x slower than integers.
-		expr:    "total_key",
-		key:     chstore.SortByTotal,
-		keyText: "toString(total_key)",
-		ph:      "toInt64(?)",
+		key: chstore.SortByTotal, // in ten-thousandths
 		bind: func(s string) (any, error) {
 			d, err := decimal.NewFromString(s)
 			if err != nil {

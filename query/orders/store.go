@@ -220,24 +220,38 @@ func (s *Store) List(ctx context.Context, shop string, f Filter, limit int, cur 
 		}
 		c = &cc
 	}
-	dims, dimArgs, search, searchArgs := f.conditions()
+	q := pageQuery{shop: shop, col: sortColumns[f.Sort], asc: f.Dir == "asc", c: c, limit: limit}
+	q.dims, q.dimArgs, q.search, q.searchArgs = f.conditions()
 
-	// The count runs beside the page.
-	var total uint64
-	countErr := make(chan error, 1)
-	go func() {
-		var err error
-		total, err = s.count(ctx, shop, dims, dimArgs, search, searchArgs)
-		countErr <- err
-	}()
-	waitCount := func() error { err := <-countErr; countErr <- err; return err }
-	defer waitCount() // never leave the goroutine writing total after we return
-
-	q := pageQuery{shop: shop, col: sortColumns[f.Sort], asc: f.Dir == "asc", c: c, limit: limit,
-		dims: dims, dimArgs: dimArgs, search: search, searchArgs: searchArgs}
-	keys, more, err := s.pageKeys(ctx, &q)
-	if err != nil {
-		return nil, err
+	var (
+		keys  []pageKey
+		more  bool
+		total uint64
+		err   error
+		found bool
+	)
+	if q.search != "" {
+		// Most searches match a few rows: read them all once, for the count and the page.
+		keys, more, total, found, err = s.searchAll(ctx, &q)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if !found {
+		// The count runs beside the page.
+		countErr := make(chan error, 1)
+		go func() {
+			var err error
+			total, err = s.count(ctx, &q)
+			countErr <- err
+		}()
+		keys, more, err = s.pageKeys(ctx, &q)
+		if cerr := <-countErr; err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	got, err := s.rows(ctx, shop, keys)
 	if err != nil {
@@ -246,9 +260,6 @@ func (s *Store) List(ctx context.Context, shop string, f Filter, limit int, cur 
 	backward := q.backward()
 	if backward {
 		slices.Reverse(got)
-	}
-	if err := waitCount(); err != nil {
-		return nil, err
 	}
 	p := &Page{Orders: make([]Order, len(got)), Total: total}
 	for i := range got {
@@ -287,15 +298,15 @@ func (s *Store) List(ctx context.Context, shop string, f Filter, limit int, cur 
 
 // count is the number of shop's live orders under the filter: from order_counts, or,
 // with a search, the sum of the signs of the matching rows.
-func (s *Store) count(ctx context.Context, shop string, dims []string, dimArgs []any, search string, searchArgs []any) (uint64, error) {
+func (s *Store) count(ctx context.Context, q *pageQuery) (uint64, error) {
 	var n int64
 	var err error
-	if search == "" {
-		err = s.ch.QueryRow(ctx, "SELECT sum(n) FROM order_counts WHERE "+countsWhere(dims),
-			append([]any{shop, chstore.SortByDate.Kind}, dimArgs...)...).Scan(&n)
+	if q.search == "" {
+		err = s.ch.QueryRow(ctx, "SELECT sum(n) FROM order_counts WHERE "+countsWhere(q.dims),
+			append([]any{q.shop, chstore.SortByDate.Kind}, q.dimArgs...)...).Scan(&n)
 	} else {
-		err = s.ch.QueryRow(ctx, "SELECT sum(toInt64(sign)) FROM orders PREWHERE "+search+" WHERE "+strings.Join(append([]string{"shop = ?"}, dims...), " AND "),
-			append(append(searchArgs, shop), dimArgs...)...).Scan(&n)
+		err = s.ch.QueryRow(ctx, "SELECT sum(toInt64(sign)) FROM orders PREWHERE "+q.search+" WHERE "+strings.Join(append([]string{"shop = ?"}, q.dims...), " AND "),
+			append(append(slices.Clone(q.searchArgs), q.shop), q.dimArgs...)...).Scan(&n)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("count orders: %w", err)
@@ -330,19 +341,101 @@ func (q *pageQuery) backward() bool { return q.c != nil && q.c.Before }
 // up is whether rows are read in ascending key order.
 func (q *pageQuery) up() bool { return q.asc != q.backward() }
 
-// cursorKey is the cursor's key bound for SQL (the order id for sort=order).
+// cursorKey is the cursor's key as the sort key's placeholder and value.
 func (q *pageQuery) cursorKey() (string, any) {
-	if q.col.expr == "" {
-		return "toUInt64(?)", q.c.ID
+	if q.col.bind == nil {
+		return "toInt64(?)", int64(q.c.ID)
 	}
 	key, _ := q.col.bind(q.c.Key)
-	return q.col.ph, key
+	if q.col.key.Text {
+		return "?", key
+	}
+	return "toInt64(?)", key
 }
 
-// pageKey is a row of the page's first step.
+// after reports whether k comes after the cursor in reading order.
+func (q *pageQuery) after(k pageKey) bool {
+	_, ck := q.cursorKey()
+	c := pageKey{id: q.c.ID}
+	if q.col.key.Text {
+		c.ks = ck.(string)
+	} else {
+		c.kn = ck.(int64)
+	}
+	if q.up() {
+		return c.less(k)
+	}
+	return k.less(c)
+}
+
+// pageKey is a row of the page's first step: its order and sort key (kn or ks, as in
+// order_sorts).
 type pageKey struct {
-	id  uint64
-	key string
+	id uint64
+	kn int64
+	ks string
+}
+
+// less is the order of the keys, as ClickHouse sorts them (strings bytewise).
+func (a pageKey) less(b pageKey) bool {
+	if a.kn != b.kn {
+		return a.kn < b.kn
+	}
+	if a.ks != b.ks {
+		return a.ks < b.ks
+	}
+	return a.id < b.id
+}
+
+// maxMatches is how many matching rows a search reads whole; past it, it counts and
+// sorts in ClickHouse.
+var maxMatches = 50_000
+
+// searchAll reads every row that matches the search (up to maxMatches) with its key
+// and sign, and answers the page and the count from them. found is false when there
+// were more.
+func (s *Store) searchAll(ctx context.Context, q *pageQuery) (keys []pageKey, more bool, total uint64, found bool, err error) {
+	kn, ks := q.col.key.OfOrders()
+	rows, err := s.ch.Query(ctx, "SELECT order_id, "+kn+", "+ks+", sign FROM orders PREWHERE "+q.search+
+		" WHERE "+strings.Join(append([]string{"shop = ?"}, q.dims...), " AND ")+" LIMIT "+strconv.Itoa(maxMatches+1),
+		append(append(slices.Clone(q.searchArgs), q.shop), q.dimArgs...)...)
+	if err != nil {
+		return nil, false, 0, false, fmt.Errorf("search orders: %w", err)
+	}
+	defer rows.Close()
+	net := map[pageKey]int{}
+	n, sum := 0, int64(0)
+	for rows.Next() {
+		var k pageKey
+		var sign int8
+		if err := rows.Scan(&k.id, &k.kn, &k.ks, &sign); err != nil {
+			return nil, false, 0, false, fmt.Errorf("search orders: %w", err)
+		}
+		net[k] += int(sign)
+		sum += int64(sign)
+		if n++; n > maxMatches {
+			return nil, false, 0, false, nil
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, 0, false, fmt.Errorf("search orders: %w", err)
+	}
+	for k, v := range net {
+		if v > 0 && (q.c == nil || q.after(k)) {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, func(a, b pageKey) int {
+		if a == b {
+			return 0
+		}
+		if a.less(b) == q.up() {
+			return -1
+		}
+		return 1
+	})
+	more = len(keys) > q.limit
+	return keys[:min(len(keys), q.limit)], more, uint64(max(sum, 0)), true, nil
 }
 
 // pageKeys finds the keys of the page (in reading order) and whether more rows follow.
@@ -444,51 +537,45 @@ func (s *Store) narrow(ctx context.Context, q *pageQuery) (bool, error) {
 	return reached, nil
 }
 
-// readKeys reads up to n rows' (key, id, sign) of the page and settles them: rows
-// with the same key and id are adjacent, and those whose signs add up to more than
-// zero are live. It returns the live keys and how many rows it read; when it read n,
-// the last key may have rows beyond and is left out.
+// readKeys reads up to n rows' (id, key, sign) of the page in reading order and
+// settles them: rows with the same key and id are adjacent, and those whose signs add
+// up to more than zero are live. Without a search it reads order_sorts, where the
+// rows of a bucket range lie together; with one, the matches in orders. It returns
+// the live keys and how many rows it read; when it read n, the last key may have rows
+// beyond and is left out.
 func (s *Store) readKeys(ctx context.Context, q *pageQuery, n int) ([]pageKey, int, error) {
+	table, kn, ks, key := "order_sorts", "kn", "ks", q.col.key.Column()
 	conds, args := append([]string{"shop = ?"}, q.dims...), append([]any{q.shop}, q.dimArgs...)
-	op := "<"
-	if q.up() {
-		op = ">"
-	}
-	if q.c != nil {
-		ph, key := q.cursorKey()
-		if q.col.expr == "" {
-			conds = append(conds, "order_id "+op+" ?")
-		} else {
-			conds = append(conds, fmt.Sprintf("(%[1]s %[2]s %[3]s OR (%[1]s = %[3]s AND order_id %[2]s ?))", q.col.expr, op, ph))
-			args = append(args, key, key)
-		}
-		args = append(args, q.c.ID)
-	}
-	var pre []string
+	var pre string
 	var preArgs []any
 	if q.search != "" {
-		pre, preArgs = append(pre, q.search), q.searchArgs
+		table = "orders"
+		kn, ks = q.col.key.OfOrders()
+		key = kn
+		if q.col.key.Text {
+			key = ks
+		}
+		pre, preArgs = " PREWHERE "+q.search, q.searchArgs
+	} else {
+		conds, args = append(conds, "kind = ?"), append(args, q.col.key.Kind)
+		if q.bucketLo != nil {
+			conds, args = append(conds, "bucket >= ?"), append(args, *q.bucketLo)
+		}
+		if q.bucketHi != nil {
+			conds, args = append(conds, "bucket <= ?"), append(args, *q.bucketHi)
+		}
 	}
-	if q.bucketLo != nil {
-		pre, preArgs = append(pre, q.col.key.Bucket+" >= ?"), append(preArgs, *q.bucketLo)
-	}
-	if q.bucketHi != nil {
-		pre, preArgs = append(pre, q.col.key.Bucket+" <= ?"), append(preArgs, *q.bucketHi)
-	}
-	prewhere := ""
-	if len(pre) > 0 {
-		prewhere = " PREWHERE " + strings.Join(pre, " AND ")
-	}
-	dir := "DESC"
+	op, dir := "<", "DESC"
 	if q.up() {
-		dir = "ASC"
+		op, dir = ">", "ASC"
 	}
-	orderBy := "order_id " + dir
-	if q.col.expr != "" {
-		orderBy = q.col.expr + " " + dir + ", " + orderBy
+	if q.c != nil {
+		ph, ck := q.cursorKey()
+		conds = append(conds, fmt.Sprintf("(%[1]s %[2]s %[3]s OR (%[1]s = %[3]s AND order_id %[2]s ?))", key, op, ph))
+		args = append(args, ck, ck, q.c.ID)
 	}
-	rows, err := s.ch.Query(ctx, "SELECT order_id, "+q.col.keyText+", sign FROM orders"+prewhere+
-		" WHERE "+strings.Join(conds, " AND ")+" ORDER BY "+orderBy+" LIMIT "+strconv.Itoa(n),
+	rows, err := s.ch.Query(ctx, "SELECT order_id, "+kn+", "+ks+", sign FROM "+table+pre+
+		" WHERE "+strings.Join(conds, " AND ")+" ORDER BY "+key+" "+dir+", order_id "+dir+" LIMIT "+strconv.Itoa(n),
 		append(preArgs, args...)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list orders: %w", err)
@@ -508,7 +595,7 @@ func (s *Store) readKeys(ctx context.Context, q *pageQuery, n int) ([]pageKey, i
 	for rows.Next() {
 		var k pageKey
 		var sign int8
-		if err := rows.Scan(&k.id, &k.key, &sign); err != nil {
+		if err := rows.Scan(&k.id, &k.kn, &k.ks, &sign); err != nil {
 			return nil, 0, fmt.Errorf("read orders: %w", err)
 		}
 		if raw == 0 || k != cur {
@@ -547,7 +634,7 @@ func (s *Store) rows(ctx context.Context, shop string, keys []pageKey) ([]row, e
 		live, ok, _ := chstore.Settle(stored[chstore.OrderKey{Shop: shop, OrderID: k.id}])
 		if ok && !seen[k.id] {
 			seen[k.id] = true
-			out = append(out, row{OrderRow: live, SortKey: k.key})
+			out = append(out, row{OrderRow: live, SortKey: k.ks})
 		}
 	}
 	return out, nil
