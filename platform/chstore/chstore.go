@@ -312,6 +312,17 @@ func addMissingColumns(ctx context.Context, conn driver.Conn, t table) error {
 			return fmt.Errorf("add column %s.%s: %w", t.name, c.name, err)
 		}
 	}
+	if len(missing) > 0 && t.name == ordersTable.name {
+		// The doc text holds every field: new rows write the new ones too (older
+		// rows' docs lack them, and read as zero).
+		for _, c := range t.columns {
+			if c.name == "doc" && !slices.ContainsFunc(missing, func(m column) bool { return m.name == "doc" }) {
+				if err := conn.Exec(ctx, "ALTER TABLE orders MODIFY COLUMN doc String MATERIALIZED "+c.expr); err != nil {
+					return fmt.Errorf("update orders.doc: %w", err)
+				}
+			}
+		}
+	}
 	return nil
 }
 

@@ -324,3 +324,38 @@ func TestReadOrderRowsRoundTrip(t *testing.T) {
 		t.Errorf("c: %+v", rs)
 	}
 }
+
+// goldenDoc is a doc text as ClickHouse wrote it for the fields declared when this
+// test was written. Fields are only ever appended to OrderRow, so it must still read
+// into the same values (and the fields added since as zero).
+const goldenDoc = "a.myshopify.com\x1f5531234\x1f#1001\x1f1740823200\x1fjo@example.com\x1fJo \\\\ Müller\x1f123.4500\x1fEUR\x1fpaid" +
+	"\x1fpartial\x1fweb\x1f1\x1f2\x1ea\x1e\x1fdelayed\x1fsale.order\x1f42\x1fS42\x1f7\x1fboom\x1f1740818000\x1f3\x1f1740826800\x1f99" +
+	"\x1f1\x1ew1\x1fposted\x1fpartial\x1f2.5000\x1f1\x1f2\x1emanual\x1egift_card"
+
+func TestDocLayout(t *testing.T) {
+	var r chstore.OrderRow
+	if err := chstore.DocOf(goldenDoc, &r); err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprintf("%s %d %s %d %s %q %s %s %s %s %s %d %q %s %s %d %s %d %s %d %d %d %d %q %s %s %s %d %q",
+		r.Shop, r.OrderID, r.OrderName, r.CreatedAt.Unix(), r.Email, r.Customer, r.Total, r.Currency, r.FinancialStatus,
+		r.FulfillmentStatus, r.Source, r.Eligible, r.IneligibleReasons, r.Status, r.OdooModel, r.OdooID, r.OdooName, r.InvoiceID,
+		r.Error, r.RetryAt.Unix(), r.Attempt, r.UpdatedAt.Unix(), r.Version, r.Warnings, r.InvoiceState, r.PaymentState,
+		r.RefundedAmount, r.Cancelled, r.PaymentGateways)
+	want := `a.myshopify.com 5531234 #1001 1740823200 jo@example.com "Jo \\ Müller" 123.45 EUR paid partial web 1 ["a" ""] delayed sale.order 42 S42 7 boom 1740818000 3 1740826800 99 ["w1"] posted partial 2.5 1 ["manual" "gift_card"]`
+	if got != want {
+		t.Errorf("golden doc reads as\n %s\nwant\n %s", got, want)
+	}
+	// A doc written before the last fields were declared reads them as zero.
+	short := goldenDoc[:strings.Index(goldenDoc, "\x1fposted")]
+	var s chstore.OrderRow
+	if err := chstore.DocOf(short, &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Version != 99 || len(s.Warnings) != 1 || s.InvoiceState != "" || !s.RefundedAmount.IsZero() || s.PaymentGateways == nil || len(s.PaymentGateways) != 0 {
+		t.Errorf("short doc reads as %+v", s)
+	}
+	if err := chstore.DocOf(goldenDoc+"\x1fextra", &s); err == nil {
+		t.Error("a doc with more fields than declared reads")
+	}
+}
