@@ -86,9 +86,9 @@ func abs(n int) int {
 	return n
 }
 
-// lookupChunk bounds the keys per look-up query, keeping it well under ClickHouse's
-// max_query_size (256 KiB) even with long shop domains.
-const lookupChunk = 1000
+// KeysPerQuery bounds the keys per look-up query (KeysWhere), keeping it well under
+// ClickHouse's max_query_size (256 KiB) even with long shop domains.
+const KeysPerQuery = 1000
 
 // KeysWhere is the condition that selects keys' rows from a table keyed by (shop,
 // order_id), with its arguments. It filters by `shop IN (...) AND order_id IN (...)`
@@ -120,7 +120,7 @@ func ReadOrderRows(ctx context.Context, conn driver.Conn, keys []OrderKey) (map[
 	for _, k := range keys {
 		want[k] = true
 	}
-	for chunk := range slices.Chunk(keys, lookupChunk) {
+	for chunk := range slices.Chunk(keys, KeysPerQuery) {
 		where, args := KeysWhere(chunk)
 		var docs []struct {
 			Sign int8   `ch:"sign"`

@@ -14,6 +14,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -176,8 +177,8 @@ func (w *Writer) newest(ctx context.Context, keys []orderKey, states map[orderKe
 	for _, k := range keys {
 		want[k] = true
 	}
-	for start := 0; start < len(keys); start += lookupChunk {
-		where, shops := chstore.KeysWhere(keys[start:min(start+lookupChunk, len(keys))])
+	for chunk := range slices.Chunk(keys, chstore.KeysPerQuery) {
+		where, shops := chstore.KeysWhere(chunk)
 		var newest []struct {
 			Shop    string `ch:"shop"`
 			OrderID uint64 `ch:"order_id"`
@@ -201,9 +202,6 @@ func (w *Writer) newest(ctx context.Context, keys []orderKey, states map[orderKe
 	}
 	return nil
 }
-
-// lookupChunk bounds the keys per look-up query (see chstore.KeysWhere).
-const lookupChunk = 1000
 
 func rankValues() []int {
 	v := make([]int, len(stageRanks))
