@@ -1,6 +1,6 @@
 # Synco — two commands matter: `make run` and `make test` (see README.md).
 SHELL := /bin/bash
-MODULES := schemas platform rules ingest processor sink query odoosim cmd bench
+MODULES := schemas platform rules xmlrpc shopify ingest processor sink query odoosim shopifysim cmd bench
 PKGS := $(addprefix ./,$(addsuffix /...,$(MODULES)))
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 GO ?= go

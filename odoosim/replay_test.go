@@ -1,6 +1,6 @@
 package odoosim
 
-// Replays the calls recorded from real Odoo 17 and 16 servers (testdata/)
+// Replays the calls recorded from real Odoo 17 and 16 servers (xmlrpc/recorded)
 // against a fresh simulator over real HTTP, sending the recorded raw request
 // bodies, and checks each answer against the recording.
 //
@@ -25,11 +25,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/synco-dev/synco/xmlrpc"
+	"github.com/synco-dev/synco/xmlrpc/recorded"
 )
 
 type recCall struct {
@@ -52,15 +54,15 @@ type recFault struct {
 	LastLine  string `json:"faultString_last_line"`
 }
 
-func loadRecs(t *testing.T, file string) []recCall {
+// loadRecs reads one version's recording (xmlrpc/recorded, kept once for every test).
+func loadRecs(t *testing.T, version int) []recCall {
 	t.Helper()
-	f, err := os.Open(file)
+	raw, err := recorded.Raw(version)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
 	var out []recCall
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(bytes.NewReader(raw))
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
 	for sc.Scan() {
 		var r recCall
@@ -74,7 +76,6 @@ func loadRecs(t *testing.T, file string) []recCall {
 
 // replayCase configures a replay of one recording file.
 type replayCase struct {
-	file      string
 	version   int
 	db        string
 	sideSeeds map[int]map[string]int // seq -> model -> first id of side-effect records
@@ -244,40 +245,25 @@ func compare(want, got any, path string, shapeOnly bool) []string {
 	return nil
 }
 
-// decodeResponse parses a methodResponse into a value or a fault.
+// decodeResponse parses a methodResponse into a value or a fault, with the
+// simulator's value types.
 func decodeResponse(body []byte) (any, *Fault, error) {
-	s := string(body)
-	if strings.Contains(s, "<fault>") {
-		i := strings.Index(s, "<fault>")
-		mc, err := decodeMethodCall(strings.NewReader("<methodCall><methodName>f</methodName><params><param>" + s[i+len("<fault>"):strings.Index(s, "</fault>")] + "</param></params></methodCall>"))
-		if err != nil {
-			return nil, nil, err
-		}
-		m := mc.Params[0].(map[string]any)
-		f := &Fault{String: asStr(m["faultString"])}
-		switch c := m["faultCode"].(type) {
-		case int:
-			f.Code = c
-		case string:
-			f.Code = -1
-			f.Message = c
-		}
-		return nil, f, nil
-	}
-	s = strings.Replace(s, "<methodResponse>", "<methodCall><methodName>r</methodName>", 1)
-	s = strings.Replace(s, "</methodResponse>", "</methodCall>", 1)
-	mc, err := decodeMethodCall(strings.NewReader(s))
+	v, xf, err := xmlrpc.DecodeResponse(body)
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(mc.Params) != 1 {
-		return nil, nil, fmt.Errorf("want 1 param, got %d", len(mc.Params))
+	if xf != nil {
+		f := &Fault{Code: xf.Code, String: xf.String}
+		if xf.CodeText != "" {
+			f.Code, f.Message = -1, xf.CodeText
+		}
+		return nil, f, nil
 	}
-	return mc.Params[0], nil, nil
+	return simValue(v), nil, nil
 }
 
 func runReplay(t *testing.T, rc replayCase) {
-	recs := loadRecs(t, rc.file)
+	recs := loadRecs(t, rc.version)
 	s := New(Options{Version: rc.version, DB: rc.db})
 	url, err := s.Start("127.0.0.1:0")
 	if err != nil {
@@ -399,7 +385,7 @@ func toPlain(v any) any {
 
 func TestReplayOdoo17(t *testing.T) {
 	runReplay(t, replayCase{
-		file: "testdata/odoo17.jsonl", version: 17, db: "synco",
+		version: 17, db: "synco",
 		sideSeeds: map[int]map[string]int{
 			40:  {"product.template": 50},
 			56:  {"account.payment.method.line": 21},
@@ -430,7 +416,7 @@ func TestReplayOdoo17(t *testing.T) {
 
 func TestReplayOdoo16(t *testing.T) {
 	runReplay(t, replayCase{
-		file: "testdata/odoo16.jsonl", version: 16, db: "synco16",
+		version: 16, db: "synco16",
 		sideSeeds: map[int]map[string]int{
 			40:  {"product.template": 42},
 			56:  {"account.payment.method.line": 21},

@@ -36,7 +36,8 @@ type Server struct {
 	errRate  float64
 	rng      *rand.Rand
 	down     bool
-	failNext map[string]int
+	hang     chan struct{}       // non-nil: requests wait for it to close (a hung Odoo)
+	failNext map[string][]*Fault // injected faults per model.method, in order
 	calls    map[string]int
 
 	lmu  sync.Mutex
@@ -60,7 +61,7 @@ func New(opts Options) *Server {
 	}
 	st := newStore(opts.Version, opts.Login)
 	st.now = time.Now
-	return &Server{opts: opts, st: st, failNext: map[string]int{}, calls: map[string]int{}, rng: rand.New(rand.NewSource(1))}
+	return &Server{opts: opts, st: st, failNext: map[string][]*Fault{}, calls: map[string]int{}, rng: rand.New(rand.NewSource(1))}
 }
 
 func (s *Server) apiKey() string {
@@ -76,8 +77,17 @@ func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.fmu.Lock()
-	down, lat := s.down, s.latency
+	down, lat, hang := s.down, s.latency, s.hang
 	s.fmu.Unlock()
+	if hang != nil {
+		// Accepts the connection and the request, then answers nothing until released
+		// (or the client gives up): what an Odoo stuck on a lock or a dead worker does.
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if down {
 		// what the reverse proxy in front of a stopped Odoo answers
 		body := "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
@@ -203,29 +213,56 @@ func (s *Server) SetDown(down bool) {
 	}
 }
 
-// FailNext makes the next n calls of model.method fail transiently.
-func (s *Server) FailNext(model, method string, n int) {
+// SetHang makes every request hang (accepted, never answered) until SetHang(false),
+// which lets the waiting requests go on.
+func (s *Server) SetHang(hang bool) {
 	s.fmu.Lock()
-	s.failNext[model+"."+method] += n
-	s.fmu.Unlock()
+	defer s.fmu.Unlock()
+	switch {
+	case hang && s.hang == nil:
+		s.hang = make(chan struct{})
+	case !hang && s.hang != nil:
+		close(s.hang)
+		s.hang = nil
+	}
 }
 
-// injected reports whether this call must fail transiently, and counts it.
-func (s *Server) countAndInject(key string, object bool) bool {
+// FailNext makes the next n calls of model.method fail transiently (the
+// SerializationFailure a busy Odoo answers), without applying them.
+func (s *Server) FailNext(model, method string, n int) {
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
+	for range n {
+		s.failNext[model+"."+method] = append(s.failNext[model+"."+method], serializationFault())
+	}
+}
+
+// RefuseNext makes the next n calls of model.method fail as Odoo refuses what a
+// person must fix (a UserError with msg, Fault 2), without applying them.
+func (s *Server) RefuseNext(model, method string, n int, msg string) {
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
+	for range n {
+		s.failNext[model+"."+method] = append(s.failNext[model+"."+method], userError(msg))
+	}
+}
+
+// countAndInject counts the call and returns the fault it must answer, if any.
+func (s *Server) countAndInject(key string, object bool) *Fault {
 	s.fmu.Lock()
 	defer s.fmu.Unlock()
 	s.calls[key]++
 	if !object {
-		return false
+		return nil
 	}
-	if s.failNext[key] > 0 {
-		s.failNext[key]--
-		return true
+	if q := s.failNext[key]; len(q) > 0 {
+		s.failNext[key] = q[1:]
+		return q[0]
 	}
 	if s.errRate > 0 && s.rng.Float64() < s.errRate {
-		return true
+		return serializationFault()
 	}
-	return false
+	return nil
 }
 
 func (s *Server) count(key string) {
@@ -278,8 +315,8 @@ func (s *Server) Records(model string) []map[string]any {
 // JSON-2; the caller encodes the result.
 func (s *Server) execute(model, method string, args []any, kwargs map[string]any, json2 bool) (res any, err error) {
 	v := s.opts.Version
-	if s.countAndInject(model+"."+method, true) {
-		return nil, serializationFault()
+	if f := s.countAndInject(model+"."+method, true); f != nil {
+		return nil, f
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

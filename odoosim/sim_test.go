@@ -2,39 +2,36 @@ package odoosim
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/synco-dev/synco/xmlrpc"
 )
 
 // rpc sends one execute_kw call through the real XML-RPC endpoint.
 func rpc(t *testing.T, url, model, method string, args []any, kw map[string]any) (any, *Fault) {
 	t.Helper()
-	var b bytes.Buffer
-	b.WriteString("<?xml version='1.0'?>\n<methodCall>\n<methodName>execute_kw</methodName>\n<params>\n")
-	for _, p := range []any{"synco", 2, "admin", model, method, args, kw} {
-		if p == nil {
-			p = map[string]any{}
-		}
-		b.WriteString("<param>\n")
-		if m, ok := p.(map[string]any); ok && m == nil {
-			p = map[string]any{}
-		}
-		if err := encodeValue(&b, p); err != nil {
-			t.Fatal(err)
-		}
-		b.WriteString("</param>\n")
+	if args == nil {
+		args = []any{}
 	}
-	b.WriteString("</params>\n</methodCall>\n")
-	resp, err := http.Post(url+"/xmlrpc/2/object", "text/xml", &b)
+	if kw == nil {
+		kw = map[string]any{}
+	}
+	body, err := xmlrpc.EncodeCall("execute_kw", []any{"synco", 2, "admin", model, method, args, kw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(url+"/xmlrpc/2/object", "text/xml", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	body, _ = io.ReadAll(resp.Body)
 	if resp.StatusCode != 200 {
 		return nil, &Fault{Code: -resp.StatusCode, String: string(body)}
 	}
@@ -315,4 +312,33 @@ func TestTaxPriceIncludeByVersion(t *testing.T) {
 	if recs, _ := got.([]any); len(recs) != 1 || recs[0].(map[string]any)["price_include"] != true {
 		t.Fatalf("18 price_include not computed from the override: %v", got)
 	}
+}
+
+// A hung simulator takes the request and answers nothing until released; a client
+// that gives up is let go.
+func TestHangMode(t *testing.T) {
+	s, url := start(t, Options{})
+	s.SetHang(true)
+	answered := make(chan struct{})
+	go func() {
+		rpc(t, url, "res.partner", "search_count", []any{[]any{}}, nil)
+		close(answered)
+	}()
+	select {
+	case <-answered:
+		t.Fatal("a hung Odoo answered")
+	case <-time.After(200 * time.Millisecond):
+	}
+	s.SetHang(false)
+	<-answered
+	s.SetHang(true)
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+"/xmlrpc/2/common", strings.NewReader("<methodCall><methodName>version</methodName></methodCall>"))
+	errc := make(chan error)
+	go func() { _, err := http.DefaultClient.Do(req); errc <- err }()
+	cancel()
+	if err := <-errc; err == nil {
+		t.Fatal("a cancelled request to a hung Odoo got an answer")
+	}
+	s.SetHang(false)
 }

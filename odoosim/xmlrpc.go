@@ -96,8 +96,9 @@ func noneToNil(v any) any {
 		return nil
 	case *OMap:
 		out := newOMap()
-		for _, k := range t.keys {
-			out.Set(k, noneToNil(t.vals[k]))
+		for _, k := range t.Keys() {
+			v, _ := t.Get(k)
+			out.Set(k, noneToNil(v))
 		}
 		return out
 	case []any:

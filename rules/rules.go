@@ -25,19 +25,18 @@ type Decision struct {
 func Evaluate(s *schemas.ShopSettings, o *schemas.Order) Decision {
 	d := Decision{Reasons: []string{}, SaleOrder: schemas.SaleOrderNone, Invoice: schemas.InvoiceNone}
 	if v := o.FinancialStatus; !allows(s.PaymentStatuses, v) {
-		d.Reasons = append(d.Reasons, fmt.Sprintf("payment status %q is not synced", v))
+		d.Reasons = append(d.Reasons, Mismatch(v, "payment status"))
 	}
 	if v := FulfillmentStatus(o); !allows(s.FulfillmentStatuses, v) {
-		d.Reasons = append(d.Reasons, fmt.Sprintf("fulfillment status %q is not synced", v))
+		d.Reasons = append(d.Reasons, Mismatch(v, "fulfillment status"))
 	}
 	if v := o.SourceName; !allows(s.OrderSources, v) {
-		d.Reasons = append(d.Reasons, fmt.Sprintf("order source %q is not synced", v))
+		d.Reasons = append(d.Reasons, Mismatch(v, "order source"))
 	}
-	if from, ok := parseDate(s.DateFrom); ok && o.CreatedAt.Before(from) {
-		d.Reasons = append(d.Reasons, "created before "+s.DateFrom)
-	}
-	if to, ok := parseDate(s.DateTo); ok && !o.CreatedAt.Before(to.AddDate(0, 0, 1)) {
-		d.Reasons = append(d.Reasons, "created after "+s.DateTo)
+	from, okFrom := parseDate(s.DateFrom)
+	to, okTo := parseDate(s.DateTo)
+	if (okFrom && o.CreatedAt.Before(from)) || (okTo && !o.CreatedAt.Before(to.AddDate(0, 0, 1))) {
+		d.Reasons = append(d.Reasons, ReasonOutsideDates)
 	}
 	d.Eligible = len(d.Reasons) == 0
 	// The desired state is computed for ineligible orders too: an order already in
@@ -63,6 +62,20 @@ func Evaluate(s *schemas.ShopSettings, o *schemas.Order) Decision {
 		d.SaleOrder = schemas.SaleOrderCancelled
 	}
 	return d
+}
+
+// Reasons are worded as the product shows them to merchants (the order table's
+// warning tooltip): the value in capitals and quotes, then what did not match.
+const ReasonOutsideDates = "Order outside sync date range"
+
+// Mismatch is the reason for a value that the settings' filter does not let through,
+// e.g. "'PENDING' payment status doesn't match sync rules".
+func Mismatch(value, what string) string {
+	v := strings.ToUpper(strings.TrimSpace(value))
+	if v == "" {
+		v = "UNKNOWN"
+	}
+	return "'" + v + "' " + what + " doesn't match sync rules"
 }
 
 // FulfillmentStatus is Shopify's fulfillment status with null read as "unfulfilled".

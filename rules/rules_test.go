@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -46,6 +47,34 @@ func TestEvaluate(t *testing.T) {
 		if !d.Eligible && len(d.Reasons) == 0 {
 			t.Errorf("%s: ineligible without a reason", name)
 		}
+	}
+}
+
+// TestReasons: the reasons are the product's own words, one per failed filter.
+func TestReasons(t *testing.T) {
+	day := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	s := schemas.DefaultSettings("x.myshopify.com")
+	s.PaymentStatuses = []string{"paid"}
+	s.FulfillmentStatuses = []string{"fulfilled"}
+	s.OrderSources = []string{"web"}
+	s.DateFrom, s.DateTo = "2026-03-11", "2026-03-20"
+	d := Evaluate(&s, order("pending", "", "pos", day))
+	want := []string{
+		"'PENDING' payment status doesn't match sync rules",
+		"'UNFULFILLED' fulfillment status doesn't match sync rules",
+		"'POS' order source doesn't match sync rules",
+		"Order outside sync date range",
+	}
+	if !slices.Equal(d.Reasons, want) {
+		t.Errorf("reasons\n got %q\nwant %q", d.Reasons, want)
+	}
+	s.DateFrom, s.DateTo = "", "2026-03-09"
+	if d := Evaluate(&s, order("paid", "fulfilled", "", day)); !slices.Equal(d.Reasons, []string{"'UNKNOWN' order source doesn't match sync rules", ReasonOutsideDates}) {
+		t.Errorf("after date_to, empty source: %q", d.Reasons)
+	}
+	s.OrderSources, s.DateTo = []string{"all"}, ""
+	if d := Evaluate(&s, order("paid", "fulfilled", "pos", day)); !d.Eligible || len(d.Reasons) != 0 {
+		t.Errorf("eligible order has reasons %q", d.Reasons)
 	}
 }
 

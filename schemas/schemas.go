@@ -14,7 +14,7 @@ import (
 var files embed.FS
 
 // Parse order matters: named types must be defined before they are referenced.
-var fileOrder = []string{"order.avsc", "shop_settings.avsc", "order_event.avsc", "order_sync.avsc", "sync_outcome.avsc", "dead_letter.avsc", "sync_request.avsc", "order_state.avsc"}
+var fileOrder = []string{"order.avsc", "shop_settings.avsc", "order_event.avsc", "order_sync.avsc", "sync_outcome.avsc", "dead_letter.avsc", "sync_request.avsc", "order_state.avsc", "odoo_catalog.avsc"}
 
 // Names of the top-level schemas.
 const (
@@ -25,6 +25,7 @@ const (
 	DeadLetterSchema   = "synco.v1.DeadLetter"
 	SyncRequestSchema  = "synco.v1.SyncRequest"
 	OrderStateSchema   = "synco.v1.OrderState"
+	OdooCatalogSchema  = "synco.v1.OdooCatalog"
 )
 
 // Set holds the parsed schemas by full name.

@@ -11,9 +11,14 @@ const (
 	TopicCommands    = "odoo.commands"
 	TopicCommandsDLQ = "odoo.commands.dlq"
 	TopicOutcomes    = "synco.outcomes"
+	TopicOutcomesDLQ = "synco.outcomes.dlq"
+	TopicRequestsDLQ = "synco.requests.dlq"
 	// TopicProcessorState is the processor's changelog: the latest applied version
 	// of every order, compacted.
 	TopicProcessorState = "synco.processor.state"
+	// TopicOdooCatalog holds, per shop, the journals, income accounts and customers
+	// read from its Odoo (compacted, key <shop>), for the settings screen.
+	TopicOdooCatalog = "synco.odoo.catalog"
 )
 
 // RetryTopics are the delayed-retry topics of the Odoo sink, shortest delay first.
@@ -27,7 +32,8 @@ func SchemaForTopic(topic string) string {
 	case topic == TopicSettings:
 		return ShopSettingsSchema
 	case strings.HasSuffix(topic, ".dlq"):
-		return DeadLetterSchema
+		// Dead letters keep the original value untouched (platform/deadletter).
+		return ""
 	case topic == TopicCommands || strings.HasPrefix(topic, TopicCommands+".retry."):
 		return OrderSyncSchema
 	case topic == TopicOutcomes:
@@ -36,6 +42,8 @@ func SchemaForTopic(topic string) string {
 		return SyncRequestSchema
 	case topic == TopicProcessorState:
 		return OrderStateSchema
+	case topic == TopicOdooCatalog:
+		return OdooCatalogSchema
 	}
 	return ""
 }

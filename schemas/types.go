@@ -238,6 +238,9 @@ const (
 	OriginManual    = "manual"
 	OriginReconcile = "reconcile"
 	OriginReplay    = "replay"
+	// OriginRetry is a delayed retry coming due: the order is re-synced from the
+	// latest snapshot the processor holds, never from the failed command's.
+	OriginRetry = "retry"
 )
 
 // OrderEvent is one thing Shopify told us about an order.
@@ -253,6 +256,7 @@ type OrderEvent struct {
 	Force       bool       `avro:"force"`
 	Order       Order      `avro:"order"`
 	Raw         []byte     `avro:"raw"`
+	Attempt     int32      `avro:"attempt"`
 }
 
 // ShopSettings are a shop's sync rules; the same JSON in the config file and the API.
@@ -452,7 +456,8 @@ func OrderKey(shop string, orderID int64) []byte {
 	return []byte(shop + "/" + itoa(orderID))
 }
 
-// DeadLetter keeps something a stage could not use, whole, with the reason.
+// DeadLetter is the v1 dead-letter envelope, no longer written: dead letters keep the
+// original key and value with the reason in headers (platform/deadletter).
 type DeadLetter struct {
 	Shop        string            `avro:"shop"`
 	Key         string            `avro:"key"`
@@ -484,4 +489,38 @@ type OrderState struct {
 	RecentEventIDs []string `avro:"recent_event_ids"`
 	Commanded      bool     `avro:"commanded"`
 	Order          Order    `avro:"order"`
+}
+
+// OdooCatalog is what a shop's settings pick from in its Odoo (topic
+// synco.odoo.catalog, key <shop>): journals, income accounts and the most recent
+// customers, read by sink/catalog.
+type OdooCatalog struct {
+	Shop           string        `avro:"shop" json:"-"`
+	RefreshedAt    time.Time     `avro:"refreshed_at" json:"refreshed_at"`
+	OdooVersion    int32         `avro:"odoo_version" json:"odoo_version"`
+	Journals       []OdooJournal `avro:"journals" json:"journals"`
+	IncomeAccounts []OdooAccount `avro:"income_accounts" json:"income_accounts"`
+	Partners       []OdooPartner `avro:"partners" json:"partners"`
+	// PartnersLimit is the bound Partners was read with: as many partners as the
+	// limit means there may be more in Odoo.
+	PartnersLimit int32 `avro:"partners_limit" json:"partners_limit"`
+}
+
+type OdooJournal struct {
+	ID   int64  `avro:"id" json:"id"`
+	Name string `avro:"name" json:"name"`
+	Code string `avro:"code" json:"code"`
+	Type string `avro:"type" json:"type"` // sale, purchase, cash, bank, general, ...
+}
+
+type OdooAccount struct {
+	ID   int64  `avro:"id" json:"id"`
+	Code string `avro:"code" json:"code"`
+	Name string `avro:"name" json:"name"`
+}
+
+type OdooPartner struct {
+	ID    int64  `avro:"id" json:"id"`
+	Name  string `avro:"name" json:"name"`
+	Email string `avro:"email" json:"email"`
 }

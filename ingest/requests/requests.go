@@ -12,6 +12,9 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/synco-dev/synco/platform/consume"
+	"github.com/synco-dev/synco/platform/deadletter"
+	"github.com/synco-dev/synco/platform/kafka"
 	"github.com/synco-dev/synco/platform/serde"
 	"github.com/synco-dev/synco/schemas"
 )
@@ -19,16 +22,12 @@ import (
 // Group is the consumer group answering requests.
 const Group = "synco-ingest-requests"
 
-// Publisher takes order events to Kafka and returns once they are acknowledged.
-type Publisher interface {
-	PublishOrder(ctx context.Context, ev *schemas.OrderEvent) error
-}
-
 // Deps is what the request consumer needs.
 type Deps struct {
 	ClientOpts []kgo.Opt
 	Serde      *serde.Serde
-	Publisher  Publisher
+	Publisher  *kafka.Publisher
+	Drain      time.Duration // consume.Config
 	Log        *slog.Logger
 }
 
@@ -49,50 +48,32 @@ func Events(r *schemas.SyncRequest, now time.Time) []*schemas.OrderEvent {
 // Run consumes synco.requests until ctx ends. Offsets are committed after the events
 // were acknowledged; a redelivered request only re-applies orders (harmless).
 func Run(ctx context.Context, d Deps) error {
-	cl, err := kgo.NewClient(append(d.ClientOpts,
-		kgo.ConsumerGroup(Group),
-		kgo.ConsumeTopics(schemas.TopicRequests),
-		kgo.DisableAutoCommit(),
-	)...)
+	c, err := consume.New(d.ClientOpts, consume.Config{Group: Group, Topics: []string{schemas.TopicRequests}, Drain: d.Drain, Log: d.Log})
 	if err != nil {
-		return fmt.Errorf("requests consumer: %w", err)
+		return err
 	}
-	defer cl.Close()
-	for {
-		fs := cl.PollFetches(ctx)
-		if ctx.Err() != nil || fs.IsClientClosed() {
-			return nil
-		}
-		fs.EachRecord(func(rec *kgo.Record) {
-			var r schemas.SyncRequest
-			if err := d.Serde.Decode(ctx, schemas.TopicRequests, rec.Value, &r); err != nil {
-				d.Log.Error("unreadable sync request skipped", "offset", rec.Offset, "err", err)
-				return
-			}
-			if r.AllEligible {
-				d.Log.Warn("sync of all eligible orders needs the Shopify Admin API client (not yet built); only named orders are re-synced", "shop", r.Shop, "request", r.RequestID)
-			}
-			for _, ev := range Events(&r, time.Now()) {
-				// Kafka unavailable: keep trying; the request's offset stays uncommitted.
-				for backoff := 100 * time.Millisecond; ; backoff = min(2*backoff, 10*time.Second) {
-					err := d.Publisher.PublishOrder(ctx, ev)
-					if err == nil || ctx.Err() != nil {
-						break
-					}
-					d.Log.Error("manual sync not published; retrying", "shop", r.Shop, "order", ev.OrderID, "err", err)
-					select {
-					case <-time.After(backoff):
-					case <-ctx.Done():
+	return c.Run(ctx, func(ctx context.Context, b *consume.Batch) error {
+		out := d.Publisher.Batch()
+		for _, p := range b.Partitions {
+			for _, rec := range p.Records {
+				var r schemas.SyncRequest
+				if err := d.Serde.Decode(ctx, schemas.TopicRequests, rec.Value, &r); err != nil {
+					d.Log.Error("unreadable sync request kept in the dead-letter topic", "offset", rec.Offset, "err", err)
+					out.PublishRecord(ctx, deadletter.FromRecord(rec, schemas.TopicRequestsDLQ, "ingest.requests", "unreadable sync request: "+err.Error(), time.Now()).Record())
+					continue
+				}
+				if r.AllEligible {
+					d.Log.Warn("sync of all eligible orders needs the Shopify Admin API client (not yet built); only named orders are re-synced", "shop", r.Shop, "request", r.RequestID)
+				}
+				for _, ev := range Events(&r, time.Now()) {
+					if err := out.Publish(ctx, schemas.TopicOrders, schemas.OrderKey(ev.Shop, ev.OrderID), ev); err != nil {
+						return err
 					}
 				}
+				d.Log.Info("manual sync requested", "shop", r.Shop, "request", r.RequestID, "orders", len(r.OrderIDs))
 			}
-			d.Log.Info("manual sync requested", "shop", r.Shop, "request", r.RequestID, "orders", len(r.OrderIDs))
-		})
-		if ctx.Err() != nil {
-			return nil
 		}
-		if err := cl.CommitUncommittedOffsets(ctx); err != nil && ctx.Err() == nil {
-			d.Log.Warn("request offsets not committed; requests may be answered twice", "err", err)
-		}
-	}
+		// Kafka unavailable: the loop handles the batch again; nothing is committed.
+		return out.Wait(ctx)
+	})
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/synco-dev/synco/ingest/webhook"
 	"github.com/synco-dev/synco/platform/config"
+	"github.com/synco-dev/synco/platform/deadletter"
 	"github.com/synco-dev/synco/platform/kafka"
 	"github.com/synco-dev/synco/platform/metrics"
 	"github.com/synco-dev/synco/schemas"
@@ -19,7 +20,8 @@ import (
 
 // Deps is what the ingest stage needs; main wires it.
 type Deps struct {
-	Config    *config.Config
+	Config    *config.Config // the shops and their webhook secrets
+	Ingest    Config
 	Publisher *kafka.Publisher
 	Metrics   *metrics.Registry
 	Log       *slog.Logger
@@ -38,8 +40,8 @@ func (k kafkaPublisher) PublishOrder(ctx context.Context, ev *schemas.OrderEvent
 	return k.p.Publish(ctx, schemas.TopicOrders, schemas.OrderKey(ev.Shop, ev.OrderID), ev)
 }
 
-func (k kafkaPublisher) PublishDeadLetter(ctx context.Context, dl *schemas.DeadLetter) error {
-	return k.p.Publish(ctx, schemas.TopicOrdersDLQ, []byte(dl.Shop), dl)
+func (k kafkaPublisher) PublishDeadLetter(ctx context.Context, dl deadletter.Letter) error {
+	return k.p.PublishRecord(ctx, dl.Record())
 }
 
 // Handler builds the ingest HTTP routes.
@@ -52,7 +54,8 @@ func Handler(d Deps) http.Handler {
 		return s.WebhookSecret, true
 	}
 	wh := webhook.New(secrets, kafkaPublisher{d.Publisher}, d.Log, webhook.Options{
-		Counter: d.Metrics.Counter("webhooks_total", "Shopify webhook deliveries by topic and result.", "topic", "result"),
+		AckTimeout: d.Ingest.AckTimeout,
+		Counter:    d.Metrics.Webhooks,
 	})
 	mux := http.NewServeMux()
 	mux.Handle("/webhooks/shopify", wh)

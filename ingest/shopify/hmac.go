@@ -1,5 +1,5 @@
-// Package shopify reads what Shopify sends: it verifies webhook signatures and turns
-// order payloads into Synco's order snapshot.
+// Package shopify is ingest's side of Shopify's webhooks: their HMAC signatures.
+// Payloads become orders in github.com/synco-dev/synco/shopify/order.
 package shopify
 
 import (

@@ -15,7 +15,9 @@ import (
 
 	"github.com/synco-dev/synco/ingest/shopify"
 	"github.com/synco-dev/synco/ingest/webhook"
+	"github.com/synco-dev/synco/platform/deadletter"
 	"github.com/synco-dev/synco/schemas"
+	"github.com/synco-dev/synco/shopify/order"
 )
 
 // countingPublisher acknowledges at once and keeps only a count, so the benchmark
@@ -27,7 +29,7 @@ func (p *countingPublisher) PublishOrder(ctx context.Context, ev *schemas.OrderE
 	return nil
 }
 
-func (p *countingPublisher) PublishDeadLetter(ctx context.Context, dl *schemas.DeadLetter) error {
+func (p *countingPublisher) PublishDeadLetter(ctx context.Context, dl deadletter.Letter) error {
 	p.dead.Add(1)
 	return nil
 }
@@ -37,7 +39,7 @@ func (p *countingPublisher) PublishDeadLetter(ctx context.Context, dl *schemas.D
 // hand it to the publisher. Each op has a new webhook id, so none is a duplicate.
 // The handler logs one line per delivery, as in production (here to io.Discard).
 func BenchmarkWebhook(b *testing.B) {
-	body, err := os.ReadFile("../shopify/testdata/orders_create.json")
+	body, err := os.ReadFile("../../shopify/order/testdata/orders_create.json")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -81,7 +83,7 @@ func BenchmarkWebhook(b *testing.B) {
 
 // BenchmarkVerify is the HMAC check alone on the same body.
 func BenchmarkVerify(b *testing.B) {
-	body, err := os.ReadFile("../shopify/testdata/orders_create.json")
+	body, err := os.ReadFile("../../shopify/order/testdata/orders_create.json")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -97,14 +99,14 @@ func BenchmarkVerify(b *testing.B) {
 
 // BenchmarkParseOrder is the payload parse alone.
 func BenchmarkParseOrder(b *testing.B) {
-	body, err := os.ReadFile("../shopify/testdata/orders_create.json")
+	body, err := os.ReadFile("../../shopify/order/testdata/orders_create.json")
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := shopify.ParseOrder(body); err != nil {
+		if _, err := order.FromWebhook(body); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -10,14 +10,18 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/synco-dev/synco/ingest/shopify"
+	"github.com/synco-dev/synco/platform/deadletter"
 	"github.com/synco-dev/synco/schemas"
+	"github.com/synco-dev/synco/shopify/order"
 )
 
 // MaxBody is the largest webhook body accepted (CONTRACT: 413 above it).
@@ -26,7 +30,7 @@ const MaxBody = 10 << 20
 // Publisher takes events to Kafka; it returns only once Kafka acknowledged.
 type Publisher interface {
 	PublishOrder(ctx context.Context, ev *schemas.OrderEvent) error
-	PublishDeadLetter(ctx context.Context, dl *schemas.DeadLetter) error
+	PublishDeadLetter(ctx context.Context, dl deadletter.Letter) error
 }
 
 // Secrets returns a configured shop's webhook secret.
@@ -132,8 +136,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if perr != nil {
 		// Signed by Shopify but unreadable: keep it whole with the reason, answer 200
 		// so Shopify does not retry something that will never parse.
-		dl := &schemas.DeadLetter{Shop: shop, OriginTopic: topic, Stage: "ingest", Reason: perr.Error(), At: h.now().UTC(),
-			Headers: map[string]string{"X-Shopify-Webhook-Id": webhookID, "X-Shopify-Event-Id": eventID}, Payload: body}
+		now := h.now()
+		dl := deadletter.Letter{Topic: schemas.TopicOrdersDLQ, Key: []byte(shop), Value: body, Shop: shop,
+			Headers: shopifyHeaders(r.Header), Reason: perr.Error(), Stage: "ingest",
+			OriginTopic: "webhook " + topic, OriginPartition: -1, FirstFailedAt: now, FailedAt: now}
 		if err := h.pub.PublishDeadLetter(ctx, dl); err != nil {
 			h.log.Error("dead letter not acknowledged by kafka", "shop", shop, "topic", topic, "err", err)
 			h.answer(w, topic, "kafka_unavailable", http.StatusServiceUnavailable, "try again")
@@ -162,14 +168,14 @@ func (h *Handler) event(shop, topic, eventID, webhookID, triggered string, body 
 		ev.TriggeredAt = &u
 	}
 	if orderTopics[topic] {
-		o, err := shopify.ParseOrder(body)
+		o, err := order.FromWebhook(body)
 		if err != nil {
 			return nil, err
 		}
 		ev.Order, ev.OrderID = o, o.ID
 		return ev, nil
 	}
-	id, err := shopify.OrderIDOf(topic, body)
+	id, err := order.OrderIDOf(topic, body)
 	if err != nil {
 		return nil, err
 	}
@@ -177,6 +183,18 @@ func (h *Handler) event(shop, topic, eventID, webhookID, triggered string, body 
 	ev.Order = schemas.Order{ID: id, NoteAttributes: []schemas.NoteAttribute{}, PaymentGatewayNames: []string{},
 		LineItems: []schemas.LineItem{}, ShippingLines: []schemas.ShippingLine{}}
 	return ev, nil
+}
+
+// shopifyHeaders keeps a delivery's X-Shopify-* headers with its dead letter.
+func shopifyHeaders(hs http.Header) []kgo.RecordHeader {
+	var out []kgo.RecordHeader
+	for k, vs := range hs {
+		if strings.HasPrefix(k, "X-Shopify-") && len(vs) > 0 {
+			out = append(out, kgo.RecordHeader{Key: k, Value: []byte(vs[0])})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
 }
 
 func (h *Handler) answer(w http.ResponseWriter, topic, result string, code int, msg string) {

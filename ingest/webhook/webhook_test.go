@@ -16,6 +16,7 @@ import (
 
 	"github.com/synco-dev/synco/ingest/shopify"
 	"github.com/synco-dev/synco/ingest/webhook"
+	"github.com/synco-dev/synco/platform/deadletter"
 	"github.com/synco-dev/synco/schemas"
 )
 
@@ -23,7 +24,7 @@ import (
 type recorder struct {
 	mu     sync.Mutex
 	orders []*schemas.OrderEvent
-	dead   []*schemas.DeadLetter
+	dead   []deadletter.Letter
 	fail   error
 	block  bool
 }
@@ -42,7 +43,7 @@ func (r *recorder) PublishOrder(ctx context.Context, ev *schemas.OrderEvent) err
 	return nil
 }
 
-func (r *recorder) PublishDeadLetter(ctx context.Context, dl *schemas.DeadLetter) error {
+func (r *recorder) PublishDeadLetter(ctx context.Context, dl deadletter.Letter) error {
 	if r.fail != nil {
 		return r.fail
 	}
@@ -74,7 +75,7 @@ func post(h http.Handler, topic, shopDomain string, body []byte, sig string, id 
 }
 
 func orderBody(t *testing.T) []byte {
-	b, err := os.ReadFile("../shopify/testdata/orders_create.json")
+	b, err := os.ReadFile("../../shopify/order/testdata/orders_create.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,8 +148,12 @@ func TestUnreadableSignedBodyGoesToDeadLetter(t *testing.T) {
 		t.Fatalf("orders %d dead %d", len(rec.orders), len(rec.dead))
 	}
 	dl := rec.dead[0]
-	if !bytes.Equal(dl.Payload, body) || dl.Reason == "" || dl.OriginTopic != "orders/create" {
+	if !bytes.Equal(dl.Value, body) || dl.Reason == "" || dl.OriginTopic != "webhook orders/create" || dl.Stage != "ingest" || dl.Topic != schemas.TopicOrdersDLQ {
 		t.Errorf("dead letter %+v", dl)
+	}
+	rec2 := dl.Record()
+	if deadletter.Header(rec2, deadletter.HeaderReason) != dl.Reason || deadletter.Header(rec2, "X-Shopify-Webhook-Id") != "bad1" {
+		t.Errorf("dead letter headers %+v", rec2.Headers)
 	}
 }
 
@@ -178,7 +183,7 @@ func TestBodyTooLarge(t *testing.T) {
 func TestOtherTopics(t *testing.T) {
 	rec := &recorder{}
 	h := newHandler(rec)
-	refund, _ := os.ReadFile("../shopify/testdata/refunds_create.json")
+	refund, _ := os.ReadFile("../../shopify/order/testdata/refunds_create.json")
 	if w := post(h, "refunds/create", shop, refund, shopify.Sign(secret, refund), "r1"); w.Code != 200 {
 		t.Fatalf("refund status %d", w.Code)
 	}

@@ -1,5 +1,11 @@
-// Package config loads Synco's configuration: a YAML file with ${VAR} expansion,
-// then environment overrides, then defaults, then Validate, which names the bad field.
+// Package config composes Synco's configuration: a YAML file with ${VAR} expansion,
+// then environment overrides, then defaults, then validation that names the bad
+// field. It owns the platform's own parts (Kafka, ClickHouse, logging, tokens, the
+// shops and their settings); every other block of the file is a Section owned by the
+// component that reads it (ingest, query, the sinks, each shop's Odoo), which the
+// caller lays out with Layout. A section's defaults and field checks live with it;
+// this package decodes it in place and prefixes its field paths
+// ("shops[2].odoo.url").
 package config
 
 import (
@@ -20,12 +26,10 @@ import (
 	"github.com/synco-dev/synco/schemas"
 )
 
-// Config is the whole configuration of one Synco process.
+// Config is the platform's part of one Synco process's configuration.
 type Config struct {
 	Kafka      Kafka      `yaml:"kafka"`
 	ClickHouse ClickHouse `yaml:"clickhouse"`
-	Ingest     Server     `yaml:"ingest"`
-	Query      Server     `yaml:"query"`
 	SecretKey  string     `yaml:"secret_key"`
 	Log        Log        `yaml:"log"`
 	DataDir    string     `yaml:"data_dir"` // embedded Kafka and local ClickHouse keep their data here
@@ -49,10 +53,6 @@ type ClickHouse struct {
 	Database string `yaml:"database"`
 	Username string `yaml:"username"`
 	Password string `yaml:"password"`
-}
-
-type Server struct {
-	Addr string `yaml:"addr"`
 }
 
 type Log struct {
@@ -80,23 +80,39 @@ type Shop struct {
 	WebhookSecret string                `yaml:"webhook_secret"`
 	AdminAPIURL   string                `yaml:"admin_api_url"`
 	AdminAPIToken string                `yaml:"admin_api_token"`
-	Odoo          Odoo                  `yaml:"odoo"`
 	Settings      *schemas.ShopSettings `yaml:"-"` // initial settings (defaults merged), used while none are stored
+	// Sections are the shop's blocks owned by components (Layout.Shop), by key.
+	Sections map[string]Section `yaml:"-"`
 }
 
-// Odoo says how to reach a shop's Odoo. An empty URL means the bundled simulator.
-type Odoo struct {
-	URL         string `yaml:"url"`
-	DB          string `yaml:"db"`
-	Username    string `yaml:"username"`
-	Password    string `yaml:"password"`
-	APIKey      string `yaml:"api_key"`     // JSON-2 (Odoo 19+); falls back to Password
-	Protocol    string `yaml:"protocol"`    // auto, xmlrpc, json2
-	Concurrency int    `yaml:"concurrency"` // calls in flight to this Odoo at once
+// Section returns the shop's block under key (nil when the layout has none).
+func (s *Shop) Section(key string) Section { return s.Sections[key] }
+
+// Section is a block of the file owned by a component: a pointer to its struct,
+// decoded in place (yaml tags, unknown keys refused).
+type Section interface {
+	// Defaults fills what the file left empty.
+	Defaults()
+	// Validate names every bad field relative to the section ("url").
+	Validate() Errors
 }
 
-// Simulated reports whether this shop uses the bundled Odoo simulator.
-func (o Odoo) Simulated() bool { return o.URL == "" }
+// EnvSection is a Section that environment variables override (after the file,
+// before the defaults).
+type EnvSection interface {
+	Section
+	ApplyEnv(env func(string) (string, bool))
+}
+
+// Layout names the sections a process reads besides the platform's own.
+type Layout struct {
+	// Sections are top-level blocks ("ingest", "query", "sink", "odoo"), decoded into
+	// the values given.
+	Sections map[string]Section
+	// Shop makes each shop's block under its key ("odoo"), for shop i; it may start
+	// from a top-level section (defaults for every shop).
+	Shop map[string]func(i int) Section
+}
 
 // Error is a configuration error naming the field.
 type Error struct {
@@ -109,6 +125,17 @@ func (e *Error) Error() string { return fmt.Sprintf("config: %s: %s", e.Field, e
 // Errors collects every bad field.
 type Errors []*Error
 
+// Prefix puts a section's path before each field ("url" under "shops[2].odoo").
+func (es Errors) Prefix(p string) Errors {
+	for _, e := range es {
+		e.Field = p + "." + e.Field
+	}
+	return es
+}
+
+// Bad adds a field error.
+func (es *Errors) Bad(field, reason string) { *es = append(*es, &Error{Field: field, Reason: reason}) }
+
 func (es Errors) Error() string {
 	parts := make([]string, len(es))
 	for i, e := range es {
@@ -118,8 +145,8 @@ func (es Errors) Error() string {
 }
 
 // Load reads path (a missing file is an error only if mustExist), expands ${VAR},
-// applies the environment, defaults and Validate.
-func Load(path string, mustExist bool, env func(string) (string, bool)) (*Config, error) {
+// applies the environment, defaults and validation.
+func Load(path string, mustExist bool, env func(string) (string, bool), l Layout) (*Config, error) {
 	if env == nil {
 		env = os.LookupEnv
 	}
@@ -134,65 +161,211 @@ func Load(path string, mustExist bool, env func(string) (string, bool)) (*Config
 			return nil, &Error{Field: "--config", Reason: err.Error()}
 		}
 	}
-	return Parse(raw, env)
+	return Parse(raw, env, l)
 }
 
 var varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
-// Parse is Load on bytes.
-func Parse(raw []byte, env func(string) (string, bool)) (*Config, error) {
+// expand replaces ${VAR} with the environment's value, line by line, leaving comments
+// alone (a comment may well say "${VAR} is read from the environment"). It works on
+// the text, before YAML, so a reference may stand in a flow mapping
+// (`{password: ${ODOO_PASSWORD}}`), which YAML could not parse unexpanded.
+func expand(raw []byte, env func(string) (string, bool)) ([]byte, []string) {
 	var missing []string
-	expanded := varRef.ReplaceAllFunc(raw, func(m []byte) []byte {
-		name := string(varRef.FindSubmatch(m)[1])
-		v, ok := env(name)
-		if !ok {
-			missing = append(missing, name)
+	lines := bytes.SplitAfter(raw, []byte("\n"))
+	for i, l := range lines {
+		code, comment := l[:commentStart(l)], l[commentStart(l):]
+		code = varRef.ReplaceAllFunc(code, func(m []byte) []byte {
+			name := string(varRef.FindSubmatch(m)[1])
+			v, ok := env(name)
+			if !ok {
+				missing = append(missing, name)
+			}
+			return []byte(v)
+		})
+		lines[i] = append(append([]byte{}, code...), comment...)
+	}
+	return bytes.Join(lines, nil), missing
+}
+
+// commentStart is where a YAML comment starts in a line: a # at the start or after
+// a space, outside quotes (len(l) when there is none).
+func commentStart(l []byte) int {
+	var quote byte
+	for i, c := range l {
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '#' && (i == 0 || l[i-1] == ' ' || l[i-1] == '\t'):
+			return i
 		}
-		return []byte(v)
-	})
+	}
+	return len(l)
+}
+
+// platformKeys are the top-level keys Config itself reads.
+var platformKeys = map[string]bool{"kafka": true, "clickhouse": true, "secret_key": true, "log": true, "data_dir": true, "api_tokens": true, "shops": true}
+
+// shopKeys are the keys of a shop Config itself reads.
+var shopKeys = map[string]bool{"domain": true, "webhook_secret": true, "admin_api_url": true, "admin_api_token": true, "settings": true}
+
+// Parse is Load on bytes.
+func Parse(raw []byte, env func(string) (string, bool), l Layout) (*Config, error) {
+	if env == nil {
+		env = os.LookupEnv
+	}
+	expanded, missing := expand(raw, env)
 	if len(missing) > 0 {
 		sort.Strings(missing)
 		return nil, &Error{Field: "${" + missing[0] + "}", Reason: "environment variable " + strings.Join(missing, ", ") + " is not set"}
 	}
-	var file struct {
-		Config `yaml:",inline"`
-		Shops  []struct {
-			Shop     `yaml:",inline"`
-			Settings yaml.Node `yaml:"settings"`
-		} `yaml:"shops"`
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(expanded))
-	dec.KnownFields(true)
-	if err := dec.Decode(&file); err != nil && !errors.Is(err, io.EOF) {
+	var top map[string]yaml.Node
+	if err := yaml.Unmarshal(expanded, &top); err != nil {
 		return nil, &Error{Field: "yaml", Reason: err.Error()}
 	}
-	cfg := file.Config
-	cfg.Shops = nil
-	for i, s := range file.Shops {
-		shop := s.Shop
-		st := schemas.DefaultSettings(shop.Domain)
-		if !s.Settings.IsZero() {
-			// Settings are the same JSON as the API's: go through JSON so names match.
-			var m any
-			if err := s.Settings.Decode(&m); err != nil {
-				return nil, &Error{Field: fmt.Sprintf("shops[%d].settings", i), Reason: err.Error()}
+	var cfg Config
+	var errs Errors
+	for _, k := range sortedKeys(top) {
+		n := top[k]
+		switch {
+		case k == "shops":
+		case platformKeys[k]:
+			if err := decodeInto(&n, k, &cfg); err != nil {
+				return nil, err
 			}
-			j, _ := json.Marshal(m)
-			jd := json.NewDecoder(bytes.NewReader(j))
-			jd.DisallowUnknownFields()
-			if err := jd.Decode(&st); err != nil {
-				return nil, &Error{Field: fmt.Sprintf("shops[%d].settings", i), Reason: err.Error()}
+		case l.Sections[k] != nil:
+			if err := decodeStrict(&n, l.Sections[k]); err != nil {
+				return nil, &Error{Field: k, Reason: err.Error()}
 			}
+		default:
+			return nil, &Error{Field: "yaml", Reason: fmt.Sprintf("unknown key %q at the top level", k)}
 		}
-		shop.Settings = &st
+	}
+	var shops []map[string]yaml.Node
+	if n, ok := top["shops"]; ok {
+		if err := n.Decode(&shops); err != nil {
+			return nil, &Error{Field: "shops", Reason: err.Error()}
+		}
+	}
+	for i, raw := range shops {
+		f := fmt.Sprintf("shops[%d]", i)
+		shop, err := parseShop(raw, f, i, l)
+		if err != nil {
+			return nil, err
+		}
 		cfg.Shops = append(cfg.Shops, shop)
 	}
 	cfg.applyEnv(env)
+	for _, sec := range l.Sections {
+		if e, ok := sec.(EnvSection); ok {
+			e.ApplyEnv(env)
+		}
+	}
 	cfg.applyDefaults()
-	if err := cfg.Validate(); err != nil {
-		return nil, err
+	for _, sec := range l.Sections {
+		sec.Defaults()
+	}
+	for _, shop := range cfg.Shops {
+		for _, sec := range shop.Sections {
+			sec.Defaults()
+		}
+	}
+	errs = append(errs, cfg.validate()...)
+	for _, k := range sortedKeys(l.Sections) {
+		errs = append(errs, l.Sections[k].Validate().Prefix(k)...)
+	}
+	for i, shop := range cfg.Shops {
+		for _, k := range sortedKeys(shop.Sections) {
+			errs = append(errs, shop.Sections[k].Validate().Prefix(fmt.Sprintf("shops[%d].%s", i, k))...)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
 	}
 	return &cfg, nil
+}
+
+func parseShop(raw map[string]yaml.Node, f string, i int, l Layout) (Shop, error) {
+	var shop Shop
+	shop.Sections = map[string]Section{}
+	for _, k := range sortedKeys(l.Shop) {
+		shop.Sections[k] = l.Shop[k](i)
+	}
+	for _, k := range sortedKeys(raw) {
+		n := raw[k]
+		switch {
+		case k == "settings":
+		case shopKeys[k]:
+			if err := decodeInto(&n, k, &shop); err != nil {
+				return shop, &Error{Field: f + "." + k, Reason: err.(*Error).Reason}
+			}
+		case shop.Sections[k] != nil:
+			if err := decodeStrict(&n, shop.Sections[k]); err != nil {
+				return shop, &Error{Field: f + "." + k, Reason: err.Error()}
+			}
+		default:
+			return shop, &Error{Field: f, Reason: fmt.Sprintf("unknown key %q", k)}
+		}
+	}
+	st := schemas.DefaultSettings(shop.Domain)
+	if n, ok := raw["settings"]; ok && !n.IsZero() {
+		// Settings are the same JSON as the API's: go through JSON so names match.
+		var m any
+		if err := n.Decode(&m); err != nil {
+			return shop, &Error{Field: f + ".settings", Reason: err.Error()}
+		}
+		j, _ := json.Marshal(m)
+		jd := json.NewDecoder(bytes.NewReader(j))
+		jd.DisallowUnknownFields()
+		if err := jd.Decode(&st); err != nil {
+			return shop, &Error{Field: f + ".settings", Reason: err.Error()}
+		}
+	}
+	shop.Settings = &st
+	return shop, nil
+}
+
+// decodeInto decodes one top-level (or shop) key into the field of dst whose yaml
+// tag is key, refusing unknown keys below it.
+func decodeInto(n *yaml.Node, key string, dst any) error {
+	wrapped := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Value: key}, n}}
+	b, err := yaml.Marshal(wrapped)
+	if err != nil {
+		return &Error{Field: key, Reason: err.Error()}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(dst); err != nil && !errors.Is(err, io.EOF) {
+		return &Error{Field: key, Reason: err.Error()}
+	}
+	return nil
+}
+
+// decodeStrict decodes a node into a section, refusing unknown keys.
+func decodeStrict(n *yaml.Node, dst any) error {
+	b, err := yaml.Marshal(n)
+	if err != nil {
+		return err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(dst); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func (c *Config) applyEnv(env func(string) (string, bool)) {
@@ -207,8 +380,6 @@ func (c *Config) applyEnv(env func(string) (string, bool)) {
 	set("SCHEMA_REGISTRY_URL", &c.Kafka.SchemaRegistryURL)
 	set("CLICKHOUSE_ADDR", &c.ClickHouse.Addr)
 	set("CLICKHOUSE_DB", &c.ClickHouse.Database)
-	set("SYNCO_INGEST_ADDR", &c.Ingest.Addr)
-	set("SYNCO_QUERY_ADDR", &c.Query.Addr)
 	set("SYNCO_SECRET_KEY", &c.SecretKey)
 	set("SYNCO_LOG_LEVEL", &c.Log.Level)
 	set("SYNCO_LOG_FORMAT", &c.Log.Format)
@@ -231,29 +402,15 @@ func (c *Config) applyDefaults() {
 	def(&c.ClickHouse.Addr, "127.0.0.1:19000")
 	def(&c.ClickHouse.Database, "synco")
 	def(&c.ClickHouse.Username, "default")
-	def(&c.Ingest.Addr, "127.0.0.1:8080")
-	def(&c.Query.Addr, "127.0.0.1:8090")
 	def(&c.Log.Level, "info")
 	def(&c.Log.Format, "text")
 	def(&c.DataDir, ".data")
-	for i := range c.Shops {
-		o := &c.Shops[i].Odoo
-		def(&o.Protocol, "auto")
-		if o.Simulated() {
-			def(&o.DB, "synco")
-			def(&o.Username, "admin")
-			def(&o.Password, "admin")
-		}
-		if o.Concurrency == 0 {
-			o.Concurrency = 2
-		}
-	}
 }
 
 var dbName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-// Validate names every bad field.
-func (c *Config) Validate() error {
+// validate names every bad field of the platform's part.
+func (c *Config) validate() Errors {
 	var errs Errors
 	bad := func(field, reason string) { errs = append(errs, &Error{Field: field, Reason: reason}) }
 	if c.Kafka.Partitions < 1 {
@@ -272,11 +429,6 @@ func (c *Config) Validate() error {
 	}
 	if !dbName.MatchString(c.ClickHouse.Database) {
 		bad("clickhouse.database", fmt.Sprintf("%q is not a plain database name", c.ClickHouse.Database))
-	}
-	for _, s := range []struct{ field, addr string }{{"ingest.addr", c.Ingest.Addr}, {"query.addr", c.Query.Addr}} {
-		if !strings.Contains(s.addr, ":") {
-			bad(s.field, fmt.Sprintf("%q is not host:port", s.addr))
-		}
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
@@ -313,29 +465,6 @@ func (c *Config) Validate() error {
 		if s.AdminAPIURL != "" && !isHTTPURL(s.AdminAPIURL) {
 			bad(f+".admin_api_url", fmt.Sprintf("%q is not an http(s) URL", s.AdminAPIURL))
 		}
-		o := s.Odoo
-		if !o.Simulated() {
-			if !isHTTPURL(o.URL) {
-				bad(f+".odoo.url", fmt.Sprintf("%q is not an http(s) URL", o.URL))
-			}
-			if o.DB == "" {
-				bad(f+".odoo.db", "is required")
-			}
-			if o.Username == "" && o.Protocol != "json2" {
-				bad(f+".odoo.username", "is required")
-			}
-			if o.Password == "" && o.APIKey == "" {
-				bad(f+".odoo.password", "is required (or api_key)")
-			}
-		}
-		switch o.Protocol {
-		case "auto", "xmlrpc", "json2":
-		default:
-			bad(f+".odoo.protocol", fmt.Sprintf("%q is not auto, xmlrpc or json2", o.Protocol))
-		}
-		if o.Concurrency < 1 {
-			bad(f+".odoo.concurrency", "must be at least 1")
-		}
 		if s.Settings != nil {
 			fields := rules.Validate(s.Settings)
 			keys := make([]string, 0, len(fields))
@@ -348,10 +477,7 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
-	if len(errs) > 0 {
-		return errs
-	}
-	return nil
+	return errs
 }
 
 // Shop returns the configured shop with that domain.
@@ -363,6 +489,12 @@ func (c *Config) Shop(domain string) (*Shop, bool) {
 	}
 	return nil, false
 }
+
+// IsHTTPURL reports whether s is an absolute http(s) URL (sections check theirs).
+func IsHTTPURL(s string) bool { return isHTTPURL(s) }
+
+// IsHostPort reports whether s looks like host:port.
+func IsHostPort(s string) bool { return strings.Contains(s, ":") }
 
 func isHTTPURL(s string) bool {
 	u, err := url.Parse(s)

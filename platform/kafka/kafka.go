@@ -130,6 +130,9 @@ type Topic struct {
 	Compact bool
 }
 
+// Avro reports whether the topic's values are Avro (dead letters keep raw bytes).
+func (t Topic) Avro() bool { return schemas.SchemaForTopic(t.Name) != "" }
+
 // Topics lists every topic Synco uses.
 func Topics() []Topic {
 	ts := []Topic{
@@ -140,7 +143,10 @@ func Topics() []Topic {
 		{Name: schemas.TopicCommands},
 		{Name: schemas.TopicCommandsDLQ},
 		{Name: schemas.TopicOutcomes},
+		{Name: schemas.TopicOutcomesDLQ},
+		{Name: schemas.TopicRequestsDLQ},
 		{Name: schemas.TopicProcessorState, Compact: true},
+		{Name: schemas.TopicOdooCatalog, Compact: true},
 	}
 	for _, r := range schemas.RetryTopics {
 		ts = append(ts, Topic{Name: r})

@@ -33,14 +33,25 @@ func (p *Publisher) Publish(ctx context.Context, topic string, key []byte, v any
 	return nil
 }
 
+// PublishRecord produces a record whose value is already bytes (a dead letter keeps
+// the original value) and returns once Kafka has it.
+func (p *Publisher) PublishRecord(ctx context.Context, r *kgo.Record) error {
+	if err := p.cl.ProduceSync(ctx, r).FirstErr(); err != nil {
+		return fmt.Errorf("produce to %s: %w", r.Topic, err)
+	}
+	return nil
+}
+
 // Client is the underlying client (for closing and flushing).
 func (p *Publisher) Client() *kgo.Client { return p.cl }
 
-// Batch produces without waiting per record; Wait flushes and reports the first
-// failure. Use it where many results are committed together (a sink's poll batch):
-// one round trip per batch instead of one per record.
+// Batch produces without waiting per record; Wait waits for the batch's own records
+// (not the whole client's) and reports every failure. Use it where several results
+// are committed together (a record's outcome and retry, a sink's poll batch): one
+// wait for all of them instead of one per record.
 type Batch struct {
 	p   *Publisher
+	wg  sync.WaitGroup
 	mu  sync.Mutex
 	err error
 }
@@ -54,20 +65,32 @@ func (b *Batch) Publish(ctx context.Context, topic string, key []byte, v any, he
 	if err != nil {
 		return err
 	}
-	b.p.cl.Produce(ctx, &kgo.Record{Topic: topic, Key: key, Value: val, Headers: headers}, func(_ *kgo.Record, err error) {
-		if err != nil {
-			b.mu.Lock()
-			b.err = errors.Join(b.err, fmt.Errorf("produce to %s: %w", topic, err))
-			b.mu.Unlock()
-		}
-	})
+	b.PublishRecord(ctx, &kgo.Record{Topic: topic, Key: key, Value: val, Headers: headers})
 	return nil
 }
 
-// Wait returns once Kafka acknowledged everything published so far (or failed).
+// PublishRecord hands a ready record to the producer.
+func (b *Batch) PublishRecord(ctx context.Context, r *kgo.Record) {
+	b.wg.Add(1)
+	b.p.cl.Produce(ctx, r, func(r *kgo.Record, err error) {
+		defer b.wg.Done()
+		if err != nil {
+			b.mu.Lock()
+			b.err = errors.Join(b.err, fmt.Errorf("produce to %s: %w", r.Topic, err))
+			b.mu.Unlock()
+		}
+	})
+}
+
+// Wait returns once Kafka acknowledged every record of the batch (or failed them);
+// ctx ending stops the wait, not the records.
 func (b *Batch) Wait(ctx context.Context) error {
-	if err := b.p.cl.Flush(ctx); err != nil {
-		return err
+	done := make(chan struct{})
+	go func() { b.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()

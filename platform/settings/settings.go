@@ -10,24 +10,22 @@ import (
 	"sync"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/synco-dev/synco/platform/consume"
 	"github.com/synco-dev/synco/platform/serde"
 	"github.com/synco-dev/synco/schemas"
 )
 
 // Store is safe for concurrent use.
 type Store struct {
-	cl    *kgo.Client
+	table *consume.Table
 	serde *serde.Serde
 	log   *slog.Logger
 
 	mu   sync.RWMutex
 	byID map[string]schemas.ShopSettings
 	subs []func(schemas.ShopSettings)
-
-	done chan struct{}
 }
 
 // Open reads the topic to its end before returning, so Get answers from a complete
@@ -35,19 +33,14 @@ type Store struct {
 // stored settings get them published (the config file's settings are used only while
 // a shop has none stored).
 func Open(ctx context.Context, opts []kgo.Opt, sd *serde.Serde, log *slog.Logger, initial []schemas.ShopSettings) (*Store, error) {
-	cl, err := kgo.NewClient(append(opts,
-		kgo.ConsumeTopics(schemas.TopicSettings),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-	)...)
+	s := &Store{serde: sd, log: log, byID: map[string]schemas.ShopSettings{}}
+	rctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	t, err := consume.OpenTable(rctx, opts, schemas.TopicSettings, s.apply)
 	if err != nil {
-		return nil, fmt.Errorf("settings client: %w", err)
+		return nil, fmt.Errorf("reading %s: %w", schemas.TopicSettings, err)
 	}
-	s := &Store{cl: cl, serde: sd, log: log, byID: map[string]schemas.ShopSettings{}, done: make(chan struct{})}
-	if err := s.catchUp(ctx); err != nil {
-		cl.Close()
-		return nil, err
-	}
-	go s.follow()
+	s.table = t
 	for _, st := range initial {
 		if _, ok := s.Get(st.Shop); ok {
 			continue
@@ -58,46 +51,6 @@ func Open(ctx context.Context, opts []kgo.Opt, sd *serde.Serde, log *slog.Logger
 		}
 	}
 	return s, nil
-}
-
-func (s *Store) catchUp(ctx context.Context) error {
-	ends, err := kadm.NewClient(s.cl).ListEndOffsets(ctx, schemas.TopicSettings)
-	if err != nil {
-		return fmt.Errorf("settings end offsets: %w", err)
-	}
-	want := map[int32]int64{}
-	ends.Each(func(o kadm.ListedOffset) {
-		if o.Offset > 0 {
-			want[o.Partition] = o.Offset
-		}
-	})
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	for len(want) > 0 {
-		fs := s.cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			return fmt.Errorf("reading %s: %w", schemas.TopicSettings, ctx.Err())
-		}
-		fs.EachError(func(t string, p int32, err error) { s.log.Warn("settings fetch", "partition", p, "err", err) })
-		fs.EachRecord(func(r *kgo.Record) {
-			s.apply(r)
-			if end, ok := want[r.Partition]; ok && r.Offset+1 >= end {
-				delete(want, r.Partition)
-			}
-		})
-	}
-	return nil
-}
-
-func (s *Store) follow() {
-	defer close(s.done)
-	for {
-		fs := s.cl.PollFetches(context.Background())
-		if fs.IsClientClosed() {
-			return
-		}
-		fs.EachRecord(s.apply)
-	}
 }
 
 func (s *Store) apply(r *kgo.Record) {
@@ -157,7 +110,7 @@ func (s *Store) Put(ctx context.Context, st schemas.ShopSettings) error {
 	if err != nil {
 		return err
 	}
-	if err := s.cl.ProduceSync(ctx, &kgo.Record{Topic: schemas.TopicSettings, Key: []byte(st.Shop), Value: v}).FirstErr(); err != nil {
+	if err := s.table.Client().ProduceSync(ctx, &kgo.Record{Topic: schemas.TopicSettings, Key: []byte(st.Shop), Value: v}).FirstErr(); err != nil {
 		return fmt.Errorf("publish settings of %s: %w", st.Shop, err)
 	}
 	s.mu.Lock()
@@ -169,7 +122,4 @@ func (s *Store) Put(ctx context.Context, st schemas.ShopSettings) error {
 }
 
 // Close stops following the topic.
-func (s *Store) Close() {
-	s.cl.Close()
-	<-s.done
-}
+func (s *Store) Close() { s.table.Close() }

@@ -67,6 +67,7 @@ func Event(prev *schemas.OrderState, ev *schemas.OrderEvent, settings *schemas.S
 	out.At = now.UTC().Truncate(time.Millisecond)
 	out.Eligible = d.Eligible
 	out.IneligibleReasons = d.Reasons
+	out.Attempt = ev.Attempt
 	res := Result{State: next, Outcome: &out}
 	if !d.Eligible && (prev == nil || !prev.Commanded) {
 		out.Status = schemas.StatusNotSynced
@@ -77,7 +78,9 @@ func Event(prev *schemas.OrderState, ev *schemas.OrderEvent, settings *schemas.S
 	res.Command = &schemas.OrderSync{
 		CommandID: fmt.Sprintf("%s/%d/%d/%d", ev.Shop, ev.OrderID, version, next.Seq),
 		Shop:      ev.Shop, OrderID: ev.OrderID, Version: version, Seq: next.Seq,
-		IssuedAt:  out.At,
+		IssuedAt: out.At,
+		// A retry's re-sync carries its attempt on, so the sink knows the next delay.
+		Attempt:   ev.Attempt,
 		SaleOrder: d.SaleOrder, Invoice: d.Invoice,
 		Eligible: d.Eligible, IneligibleReasons: d.Reasons,
 		OdooName: rules.OdooName(settings, &snapshot),

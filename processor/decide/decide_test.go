@@ -112,3 +112,24 @@ func TestManualResyncByIDReappliesStoredSnapshot(t *testing.T) {
 		t.Error("manual re-sync of an unknown order applied without a snapshot")
 	}
 }
+
+// A retry coming due re-syncs the order from the newest snapshot the processor holds,
+// carrying the attempt on; an older failed command's snapshot never wins.
+func TestRetryResyncsTheNewestSnapshotWithItsAttempt(t *testing.T) {
+	s := schemas.DefaultSettings("s.myshopify.com")
+	st, _ := apply(t, nil, ev("e1", t0, "pending"), &s)
+	st, _ = apply(t, st, ev("e2", t0.Add(time.Minute), "paid"), &s)
+	retry := ev("retry:c1:1", t0, "pending") // the failed command carried the first snapshot
+	retry.Force, retry.Origin, retry.Attempt = true, schemas.OriginRetry, 1
+	_, r := apply(t, st, retry, &s)
+	if r.Command == nil || r.Command.Attempt != 1 || r.Outcome.Attempt != 1 {
+		t.Fatalf("retry: %+v", r)
+	}
+	if r.Command.Order.FinancialStatus != "paid" || r.Command.Version != t0.Add(time.Minute).UnixMilli() {
+		t.Errorf("retry applied the older snapshot: %+v", r.Command.Order.FinancialStatus)
+	}
+	// Without stored state, the retry's own snapshot is used.
+	if r := Event(nil, retry, &s, t0); r.Command == nil || r.Command.Order.FinancialStatus != "pending" || r.Command.Attempt != 1 {
+		t.Errorf("retry without state: %+v", r)
+	}
+}

@@ -11,9 +11,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/synco-dev/synco/platform/consume"
+	"github.com/synco-dev/synco/platform/deadletter"
 	"github.com/synco-dev/synco/platform/serde"
 	"github.com/synco-dev/synco/platform/settings"
 	"github.com/synco-dev/synco/processor/decide"
@@ -102,6 +103,10 @@ func (p *Processor) batch(ctx context.Context, sess *kgo.GroupTransactSession, f
 		}
 	}
 	produce := func(topic string, key []byte, v any) error {
+		if r, ok := v.(*kgo.Record); ok { // a dead letter: bytes as they came
+			sess.Produce(ctx, r, promise)
+			return nil
+		}
 		val, err := p.d.Serde.Encode(topic, v)
 		if err != nil {
 			return err
@@ -142,10 +147,8 @@ func (p *Processor) record(ctx context.Context, r *kgo.Record, produce func(stri
 	var ev schemas.OrderEvent
 	if err := p.d.Serde.Decode(ctx, schemas.TopicOrders, r.Value, &ev); err != nil {
 		p.d.Log.Error("unreadable order event kept in the dead-letter topic", "key", string(r.Key), "partition", r.Partition, "offset", r.Offset, "err", err)
-		return produce(schemas.TopicOrdersDLQ, r.Key, &schemas.DeadLetter{
-			Key: string(r.Key), OriginTopic: schemas.TopicOrders, Stage: "processor", Reason: err.Error(),
-			At: p.d.Now().UTC(), Headers: map[string]string{"offset": fmt.Sprint(r.Offset), "partition": fmt.Sprint(r.Partition)}, Payload: r.Value,
-		})
+		dl := deadletter.FromRecord(r, schemas.TopicOrdersDLQ, schemas.StageProcessor, "unreadable order event: "+err.Error(), p.d.Now())
+		return produce(schemas.TopicOrdersDLQ, r.Key, dl.Record())
 	}
 	key := string(r.Key)
 	st := p.d.Settings.Effective(ev.Shop)
@@ -197,56 +200,17 @@ func (p *Processor) dropped(_ context.Context, _ *kgo.Client, parts map[string][
 // restore reads one changelog partition up to its last stable offset.
 func (p *Processor) restore(ctx context.Context, part int32) (map[string]*schemas.OrderState, error) {
 	states := map[string]*schemas.OrderState{}
-	cl, err := kgo.NewClient(append(p.d.ClientOpts,
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{schemas.TopicProcessorState: {part: kgo.NewOffset().AtStart()}}),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-		// Transaction markers occupy offsets (the last one is the changelog's end):
-		// seeing them tells the loop below it has read the partition.
-		kgo.KeepControlRecords(),
-	)...)
-	if err != nil {
-		return nil, err
-	}
-	defer cl.Close()
-	ends, err := kadm.NewClient(cl).ListCommittedOffsets(ctx, schemas.TopicProcessorState)
-	if err != nil {
-		return nil, fmt.Errorf("changelog end offsets: %w", err)
-	}
-	end, ok := ends.Lookup(schemas.TopicProcessorState, part)
-	if !ok || end.Offset <= 0 {
-		return states, nil
-	}
-	last, quiet := int64(-1), 0
-	for last+1 < end.Offset && quiet < 20 {
-		// The markers bring last up to the end; ten quiet seconds are only a fallback
-		// (a gap at the end), long enough that a slow broker does not cut a restore short.
-		pctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
-		fs := cl.PollFetches(pctx)
-		cancel()
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+	err := consume.ReadToEnd(ctx, p.d.ClientOpts, schemas.TopicProcessorState, map[int32]int64{part: 0}, func(r *kgo.Record) {
+		if r.Value == nil {
+			delete(states, string(r.Key))
+			return
 		}
-		if fs.NumRecords() == 0 {
-			quiet++
-			continue
+		var st schemas.OrderState
+		if err := p.d.Serde.Decode(ctx, schemas.TopicProcessorState, r.Value, &st); err != nil {
+			p.d.Log.Error("unreadable changelog record skipped", "partition", part, "offset", r.Offset, "err", err)
+			return
 		}
-		quiet = 0
-		fs.EachRecord(func(r *kgo.Record) {
-			last = r.Offset
-			if r.Attrs.IsControl() {
-				return
-			}
-			if r.Value == nil {
-				delete(states, string(r.Key))
-				return
-			}
-			var st schemas.OrderState
-			if err := p.d.Serde.Decode(ctx, schemas.TopicProcessorState, r.Value, &st); err != nil {
-				p.d.Log.Error("unreadable changelog record skipped", "partition", part, "offset", r.Offset, "err", err)
-				return
-			}
-			states[string(r.Key)] = &st
-		})
-	}
-	return states, nil
+		states[string(r.Key)] = &st
+	})
+	return states, err
 }

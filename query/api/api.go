@@ -38,6 +38,11 @@
 //     onto the defaults (a field left out takes its default value), unknown fields
 //     400, then rules.Validate (400 naming each field). PUT answers the stored
 //     settings. Preview compares with the eligibility stored for each order now.
+//   - /odoo/journals (?type=sale,bank), /odoo/accounts (income accounts) and
+//     /odoo/partners (?q, ?limit; customers, newest first, at most 2,000, truncated
+//     true when Odoo may have more) answer the lists that sink/catalog last read from
+//     the shop's Odoo, with refreshed_at (null and empty lists before the first read).
+//     503 while the catalog topic is still being read (or not wired).
 //   - Views: POST {"name", "filters"} → 201; PATCH changes name and/or replaces the
 //     filters; DELETE → 204; duplicate → 201 "<name> (copy)". Filters are validated
 //     like the order table's parameters (400 on `filters.<field>`).
@@ -93,6 +98,7 @@ type Deps struct {
 	// Optional.
 	OdooURL func(shop string) string // base URL of the shop's Odoo, for odoo_url; nil or "": odoo_url is empty
 	Metrics http.Handler             // served on GET /metrics when set
+	Catalog OdooCatalogs             // journals, accounts, customers of each shop's Odoo; nil: /odoo/* answer 503
 }
 
 type server struct {
@@ -159,6 +165,9 @@ func New(d Deps) *fiber.App {
 	api.Get(sh+"/settings", s.shop(s.getSettings))
 	api.Put(sh+"/settings", s.shop(s.putSettings))
 	api.Post(sh+"/settings/preview", s.shop(s.previewSettings))
+	api.Get(sh+"/odoo/journals", s.shop(s.odooJournals))
+	api.Get(sh+"/odoo/accounts", s.shop(s.odooAccounts))
+	api.Get(sh+"/odoo/partners", s.shop(s.odooPartners))
 	api.Get(sh+"/views", s.shop(s.listViews))
 	api.Post(sh+"/views", s.shop(s.createView))
 	api.Patch(sh+"/views/:id", s.shop(s.updateView))

@@ -119,7 +119,7 @@ func TestOrderRowShape(t *testing.T) {
 	a.Status, a.OdooModel, a.OdooID, a.OdooName, a.InvoiceID = "synced", "sale.order", 42, "WEB-1001", 7
 	b := order(5531235)
 	b.Total, b.Currency, b.Status, b.Error, b.RetryAt, b.FulfillmentStatus = "1500", "JPY", "delayed", "Odoo is unreachable", &retry, ""
-	b.Eligible, b.Reasons = false, []string{`payment status "pending" is not synced`}
+	b.Eligible, b.Reasons = false, []string{"'PENDING' payment status doesn't match sync rules"}
 	c := order(5531236)
 	c.Total, c.Currency = "1.234", "KWD"
 	d := order(5531237)
@@ -645,6 +645,10 @@ func TestSettingsPreview(t *testing.T) {
 			BecomeEligible   int `json:"become_eligible"`
 			BecomeIneligible int `json:"become_ineligible"`
 		} `json:"changes"`
+		Examples struct {
+			BecomeEligible   []map[string]any `json:"become_eligible"`
+			BecomeIneligible []map[string]any `json:"become_ineligible"`
+		} `json:"examples"`
 	}
 	// Paid web orders from February: 1 (stays), 4 is January; 2 leaves (pos), 3 leaves (pending).
 	e.call("POST", path, map[string]any{
@@ -653,10 +657,31 @@ func TestSettingsPreview(t *testing.T) {
 	if p.Eligible != 1 || p.Ineligible != 4 || p.Changes.BecomeEligible != 0 || p.Changes.BecomeIneligible != 2 {
 		t.Errorf("preview %+v", p)
 	}
+	// The orders that leave are listed, each with the reasons in the product's words.
+	ex := p.Examples.BecomeIneligible
+	if len(ex) != 2 || len(p.Examples.BecomeEligible) != 0 {
+		t.Fatalf("examples %+v", p.Examples)
+	}
+	byID := map[string][]any{}
+	for _, o := range ex {
+		byID[o["order_id"].(string)] = o["reasons"].([]any)
+		if o["name"] == "" {
+			t.Errorf("example without a name: %v", o)
+		}
+	}
+	if r := byID["2"]; len(r) != 1 || r[0] != "'POS' order source doesn't match sync rules" {
+		t.Errorf("reasons of 2: %v", r)
+	}
+	if r := byID["3"]; len(r) != 1 || r[0] != "'PENDING' payment status doesn't match sync rules" {
+		t.Errorf("reasons of 3: %v", r)
+	}
 	// Everything: 4 and 5 come in.
 	e.call("POST", path, map[string]any{}, 200, &p)
 	if p.Eligible != 5 || p.Ineligible != 0 || p.Changes.BecomeEligible != 2 || p.Changes.BecomeIneligible != 0 {
 		t.Errorf("preview of the defaults %+v", p)
+	}
+	if ex := p.Examples.BecomeEligible; len(ex) != 2 || len(ex[0]["reasons"].([]any)) != 0 {
+		t.Errorf("examples of the defaults %+v", p.Examples)
 	}
 	e.expectError("POST", path, map[string]any{"fulfillment_statuses": []string{"shipped"}}, 400, "fulfillment_statuses")
 	if len(e.settings.puts) != 0 {

@@ -76,12 +76,35 @@ func (f *fakeRequester) all() []schemas.SyncRequest {
 	return append([]schemas.SyncRequest(nil), f.reqs...)
 }
 
+// fakeCatalogs is the materialised synco.odoo.catalog topic (query/catalog has its own tests).
+type fakeCatalogs struct {
+	mu       sync.Mutex
+	m        map[string]schemas.OdooCatalog
+	notReady bool
+}
+
+func (f *fakeCatalogs) Get(shop string) (schemas.OdooCatalog, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, ok := f.m[shop]
+	return c, ok
+}
+
+func (f *fakeCatalogs) Ready() bool { f.mu.Lock(); defer f.mu.Unlock(); return !f.notReady }
+
+func (f *fakeCatalogs) put(c schemas.OdooCatalog) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.m[c.Shop] = c
+}
+
 type env struct {
 	t        testing.TB
 	ch       driver.Conn
 	app      *fiber.App
 	settings *fakeSettings
 	requests *fakeRequester
+	catalogs *fakeCatalogs
 }
 
 func newEnv(t testing.TB) *env {
@@ -91,9 +114,11 @@ func newEnv(t testing.TB) *env {
 		ch:       chtest.New(t).Conn,
 		settings: &fakeSettings{m: map[string]schemas.ShopSettings{}},
 		requests: &fakeRequester{},
+		catalogs: &fakeCatalogs{m: map[string]schemas.OdooCatalog{}},
 	}
 	e.app = api.New(api.Deps{
-		CH: e.ch,
+		Catalog: e.catalogs,
+		CH:      e.ch,
 		Tokens: []config.APIToken{
 			{Token: adminToken, Shops: []string{"*"}},
 			{Token: alphaToken, Shops: []string{shopA}},

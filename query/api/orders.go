@@ -35,6 +35,32 @@ func (s *server) withOdooURL(shop string, o *orders.Order) {
 	}
 }
 
+// order is a row as the API answers it: the table's columns plus invoice_url, the
+// invoice's form in Odoo (the record itself when it is an account.move), for the
+// Odoo ID column when the ID Type filter says invoice.
+type order struct {
+	orders.Order
+	InvoiceURL string `json:"invoice_url"`
+}
+
+func (s *server) apiOrder(shop string, o orders.Order) order {
+	s.withOdooURL(shop, &o)
+	out := order{Order: o}
+	switch {
+	case o.OdooModel == "account.move":
+		out.InvoiceURL = o.OdooURL
+	case o.InvoiceID != nil:
+		out.InvoiceURL = orders.OdooURL(s.odooBase(shop), "account.move", *o.InvoiceID)
+	}
+	return out
+}
+
+// page is orders.Page with the API's rows (its Orders shadows the embedded one).
+type page struct {
+	*orders.Page
+	Orders []order `json:"orders"`
+}
+
 // GET /api/shops/{shop}/orders
 func (s *server) listOrders(c *fiber.Ctx, shop string) error {
 	ctx, cancel := reqCtx(c)
@@ -72,7 +98,7 @@ func (s *server) listOrders(c *fiber.Ctx, shop string) error {
 	if len(fields) > 0 {
 		return badRequest(c, "invalid order table parameters", fields)
 	}
-	page, err := s.orders.List(ctx, shop, f, limit, c.Query("cursor"))
+	pg, err := s.orders.List(ctx, shop, f, limit, c.Query("cursor"))
 	var fe orders.FieldErrors
 	if errors.As(err, &fe) {
 		return badRequest(c, "invalid order table parameters", fe)
@@ -80,14 +106,15 @@ func (s *server) listOrders(c *fiber.Ctx, shop string) error {
 	if err != nil {
 		return s.internal(c, "could not read orders", err)
 	}
-	for i := range page.Orders {
-		s.withOdooURL(shop, &page.Orders[i])
+	out := page{Page: pg, Orders: make([]order, len(pg.Orders))}
+	for i, o := range pg.Orders {
+		out.Orders[i] = s.apiOrder(shop, o)
 	}
-	return c.JSON(page)
+	return c.JSON(out)
 }
 
 type orderDetail struct {
-	orders.Order
+	order
 	History []orders.Event `json:"history"`
 }
 
@@ -106,12 +133,11 @@ func (s *server) getOrder(c *fiber.Ctx, shop string) error {
 	if !found {
 		return fail(c, fiber.StatusNotFound, "order not found", nil)
 	}
-	s.withOdooURL(shop, &o)
 	h, err := s.orders.History(ctx, shop, id)
 	if err != nil {
 		return s.internal(c, "could not read the order's history", err)
 	}
-	return c.JSON(orderDetail{Order: o, History: h})
+	return c.JSON(orderDetail{order: s.apiOrder(shop, o), History: h})
 }
 
 // decodeStrict reads body as exactly one JSON value into v, refusing unknown fields.

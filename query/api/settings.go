@@ -1,6 +1,10 @@
 package api
 
 import (
+	"slices"
+	"sort"
+	"strconv"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/synco-dev/synco/query/orders"
@@ -58,14 +62,31 @@ type previewChanges struct {
 	BecomeIneligible uint64 `json:"become_ineligible"`
 }
 
-type preview struct {
-	Eligible   uint64         `json:"eligible"`
-	Ineligible uint64         `json:"ineligible"`
-	Changes    previewChanges `json:"changes"`
+// previewOrder is one order whose eligibility the proposed settings change.
+type previewOrder struct {
+	OrderID string   `json:"order_id"`
+	Name    string   `json:"name"`
+	Reasons []string `json:"reasons"` // why it would not be eligible; empty when it becomes eligible
 }
 
+type previewExamples struct {
+	BecomeEligible   []previewOrder `json:"become_eligible"`
+	BecomeIneligible []previewOrder `json:"become_ineligible"`
+}
+
+type preview struct {
+	Eligible   uint64          `json:"eligible"`
+	Ineligible uint64          `json:"ineligible"`
+	Changes    previewChanges  `json:"changes"`
+	Examples   previewExamples `json:"examples"`
+}
+
+// previewExamplesMax is how many orders of each change the preview lists.
+const previewExamplesMax = 5
+
 // POST /api/shops/{shop}/settings/preview: the stored orders under the proposed
-// settings, against the eligibility stored for them now.
+// settings, against the eligibility stored for them now, with a few orders of each
+// change (the most recent ones).
 func (s *server) previewSettings(c *fiber.Ctx, shop string) error {
 	st, ok, err := readSettings(c, shop)
 	if !ok {
@@ -74,6 +95,8 @@ func (s *server) previewSettings(c *fiber.Ctx, shop string) error {
 	ctx, cancel := reqCtx(c)
 	defer cancel()
 	var p preview
+	var becomeEl, becomeInel []orders.Summary
+	var inelReasons = map[int64][]string{}
 	err = s.orders.EachSummary(ctx, shop, func(sm orders.Summary) {
 		d := rules.Evaluate(&st, &sm.Order)
 		switch {
@@ -85,12 +108,42 @@ func (s *server) previewSettings(c *fiber.Ctx, shop string) error {
 		switch {
 		case d.Eligible && !sm.Eligible:
 			p.Changes.BecomeEligible++
+			becomeEl = keepRecent(becomeEl, sm)
 		case !d.Eligible && sm.Eligible:
 			p.Changes.BecomeIneligible++
+			becomeInel = keepRecent(becomeInel, sm)
+			inelReasons[sm.Order.ID] = d.Reasons
 		}
 	})
 	if err != nil {
 		return s.internal(c, "could not read orders", err)
 	}
+	p.Examples.BecomeEligible = examples(becomeEl, nil)
+	p.Examples.BecomeIneligible = examples(becomeInel, inelReasons)
 	return c.JSON(p)
+}
+
+// keepRecent keeps the previewExamplesMax most recently created orders, newest first.
+func keepRecent(list []orders.Summary, sm orders.Summary) []orders.Summary {
+	i := sort.Search(len(list), func(i int) bool { return sm.Order.CreatedAt.After(list[i].Order.CreatedAt) })
+	if i >= previewExamplesMax {
+		return list
+	}
+	list = slices.Insert(list, i, sm)
+	if len(list) > previewExamplesMax {
+		list = list[:previewExamplesMax]
+	}
+	return list
+}
+
+func examples(list []orders.Summary, reasons map[int64][]string) []previewOrder {
+	out := make([]previewOrder, 0, len(list))
+	for _, sm := range list {
+		r := reasons[sm.Order.ID]
+		if r == nil {
+			r = []string{}
+		}
+		out = append(out, previewOrder{OrderID: strconv.FormatInt(sm.Order.ID, 10), Name: sm.Order.Name, Reasons: r})
+	}
+	return out
 }

@@ -1,5 +1,6 @@
-// Package dashboard is the order table's web page: one embedded HTML file with
-// vanilla JavaScript, talking to the query API with the bearer token the person types.
+// Package dashboard is the merchant's web page: one embedded HTML file with vanilla
+// JavaScript (no build step) holding two screens, Order Sync (the order table) and
+// Order Settings, talking to the query API with the bearer token the person gives.
 package dashboard
 
 import (

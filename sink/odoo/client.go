@@ -1,7 +1,9 @@
-// Package odoo makes Odoo match an OrderSync command: it owns the two ways of talking
-// to Odoo (XML-RPC for every version, JSON-2 for 19 and later) behind one Client, the
-// classification of every Odoo failure as retriable or permanent, and the Syncer that
-// finds or creates customers, products, taxes, sale orders and invoices idempotently.
+// Package odoo owns everything the sink knows about Odoo: each shop's Odoo config
+// block (Config), dialing and the per-shop client cache (Sink, the one type the Kafka
+// runner calls), the two ways of talking to Odoo behind one Client (XML-RPC for every
+// version through the shared codec, JSON-2 for 19 and later), the classification of
+// every Odoo failure as retriable or not, and the Syncer that finds or creates
+// customers, products, taxes, sale orders and invoices idempotently.
 package odoo
 
 import (
@@ -9,11 +11,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/synco-dev/synco/platform/config"
 )
 
 // Client is one connection to one Odoo database. Values going in are Go strings, bools,
@@ -47,14 +48,14 @@ func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.http = 
 // 0 means no bound.
 func MaxInFlight(n int) Option { return func(o *options) { o.maxInFlight = n } }
 
-// CallTimeout bounds each call (default 2 minutes: create_invoices on a big order is slow).
+// CallTimeout bounds each call (default DefaultCallTimeout).
 func CallTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
 
 // KnownVersion skips asking the server for its version.
 func KnownVersion(major int) Option { return func(o *options) { o.version = major } }
 
 func buildOptions(opts []Option) options {
-	o := options{timeout: 2 * time.Minute, userAgent: "synco-sink-odoo"}
+	o := options{timeout: DefaultCallTimeout, userAgent: "synco-sink-odoo"}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -92,22 +93,20 @@ func (l limiter) release() {
 	}
 }
 
-// Protocols in config.Odoo.Protocol.
-const (
-	ProtocolAuto   = "auto"
-	ProtocolXMLRPC = "xmlrpc"
-	ProtocolJSON2  = "json2"
-)
-
 // Dial makes the client a shop's Odoo config asks for. With protocol auto it asks
 // common.version() over XML-RPC (no credentials needed) and uses JSON-2 on 19+ when an
 // API key is configured, XML-RPC otherwise. Dial does not log in: the XML-RPC client
-// authenticates on its first call.
-func Dial(ctx context.Context, cfg config.Odoo, opts ...Option) (Client, error) {
+// authenticates on its first call. Options given win over the config's.
+func Dial(ctx context.Context, cfg Config, opts ...Option) (Client, error) {
 	url := strings.TrimRight(cfg.URL, "/")
+	base := []Option{WithHTTPClient(httpClient(cfg.ConnectTimeout))}
 	if cfg.Concurrency > 0 {
-		opts = append([]Option{MaxInFlight(cfg.Concurrency)}, opts...)
+		base = append(base, MaxInFlight(cfg.Concurrency))
 	}
+	if cfg.CallTimeout > 0 {
+		base = append(base, CallTimeout(cfg.CallTimeout))
+	}
+	opts = append(base, opts...)
 	key := cfg.APIKey
 	if key == "" {
 		key = cfg.Password
@@ -128,11 +127,27 @@ func Dial(ctx context.Context, cfg config.Odoo, opts ...Option) (Client, error) 
 		}
 		return x, nil
 	}
-	return nil, permanent("", "dial", nil, "", fmt.Sprintf("unknown Odoo protocol %q (auto, xmlrpc or json2)", cfg.Protocol))
+	return nil, permanent("", "dial", 0, "", fmt.Sprintf("unknown Odoo protocol %q (auto, xmlrpc or json2)", cfg.Protocol))
+}
+
+// httpClient has a short connect timeout: a down Odoo answers "no" in seconds, and
+// the call timeout bounds the rest. Odoo closes every connection (Connection: close),
+// so keep-alive buys nothing.
+func httpClient(connect time.Duration) *http.Client {
+	if connect <= 0 {
+		connect = DefaultConnectTimeout
+	}
+	return &http.Client{Transport: &http.Transport{
+		Proxy:               http.ProxyFromEnvironment,
+		DialContext:         (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext,
+		TLSHandshakeTimeout: connect,
+		MaxIdleConnsPerHost: 8,
+		IdleConnTimeout:     90 * time.Second,
+	}}
 }
 
 // passwordOrKey: XML-RPC takes an API key in place of the password too.
-func passwordOrKey(cfg config.Odoo) string {
+func passwordOrKey(cfg Config) string {
 	if cfg.Password != "" {
 		return cfg.Password
 	}
@@ -153,7 +168,7 @@ func post(ctx context.Context, o *options, lim limiter, url string, headers map[
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return 0, nil, permanent(model, method, nil, "", err.Error())
+		return 0, nil, permanent(model, method, 0, "", err.Error())
 	}
 	for k, v := range headers {
 		req.Header.Set(k, v)

@@ -6,19 +6,23 @@ import (
 	"fmt"
 	"net"
 	"strings"
+
+	"github.com/synco-dev/synco/xmlrpc"
 )
 
-// Error is every failure of a call to Odoo, classified once where it happens: either
+// Error is every failure of a call to Odoo, classified once where it happens:
 // Retriable (the same call may work later: network, timeouts, HTTP 5xx, database
-// contention) or Permanent (it will fail the same way until a person changes
-// something: validation, bad field, access, bad credentials). Exactly one of the two
-// is set.
+// contention) or not, i.e. permanent (it fails the same way until a person changes
+// something: validation, bad field, access, bad credentials).
 type Error struct {
 	Model, Method string // what was called; empty for the login
 
-	// Code is the XML-RPC faultCode (an int; a string on Odoo's legacy endpoint), or the
-	// HTTP status (int) of a JSON-2 or HTTP-level error; nil for network errors.
-	Code any
+	// Code is the XML-RPC faultCode (1 any exception, 2 user/validation error, 3 access
+	// denied, 4 access error), or the HTTP status of a JSON-2 or HTTP-level error; 0
+	// for network errors and for Odoo's legacy endpoint, whose faultCode is a string,
+	// kept in CodeText.
+	Code     int
+	CodeText string
 	// Exception is the Python exception when Odoo names it, e.g. "ValueError",
 	// "psycopg2.OperationalError", "odoo.exceptions.UserError".
 	Exception string
@@ -27,7 +31,6 @@ type Error struct {
 	Message string
 
 	Retriable bool
-	Permanent bool
 
 	Err error // the underlying transport error, if any
 }
@@ -40,8 +43,11 @@ func (e *Error) Error() string {
 	} else if e.Method != "" {
 		b.WriteString(": " + e.Method)
 	}
-	if e.Code != nil {
-		fmt.Fprintf(&b, ": fault %v", e.Code)
+	switch {
+	case e.CodeText != "":
+		fmt.Fprintf(&b, ": fault %q", firstLine(e.CodeText))
+	case e.Code != 0:
+		fmt.Fprintf(&b, ": fault %d", e.Code)
 	}
 	b.WriteString(": " + e.Message)
 	return b.String()
@@ -63,10 +69,11 @@ func IsRetriable(err error) bool {
 	return true
 }
 
-// IsPermanent reports whether err needs a person before the same call can work.
+// IsPermanent reports whether err is an Odoo error that needs a person before the
+// same call can work.
 func IsPermanent(err error) bool {
 	var oe *Error
-	return errors.As(err, &oe) && oe.Permanent
+	return errors.As(err, &oe) && !oe.Retriable
 }
 
 // noneFaultText is what Odoo answers, after committing, when a method returns None.
@@ -76,7 +83,7 @@ const noneFaultText = "cannot marshal None unless allow_none is enabled"
 // and committed, only its answer could not be sent. Re-read state after it.
 func IsNoneFault(err error) bool {
 	var oe *Error
-	return errors.As(err, &oe) && oe.Code == 1 && strings.HasSuffix(oe.Message, noneFaultText)
+	return errors.As(err, &oe) && oe.Code == faultException && strings.HasSuffix(oe.Message, noneFaultText)
 }
 
 // isMissingRecord reports Odoo's MissingError ("Record does not exist or has been
@@ -87,12 +94,25 @@ func isMissingRecord(err error) bool {
 		strings.HasSuffix(oe.Exception, "MissingError"))
 }
 
-func permanent(model, method string, code any, exc, msg string) *Error {
-	return &Error{Model: model, Method: method, Code: code, Exception: exc, Message: msg, Permanent: true}
+// Odoo's XML-RPC fault codes (odoo/service/wsgi_server.py).
+const (
+	faultException    = 1 // any unhandled exception, with its traceback
+	faultUserError    = 2 // UserError, ValidationError, MissingError, mandatory field
+	faultAccessDenied = 3 // wrong password on execute_kw
+	faultAccessError  = 4 // AccessError, private methods
+)
+
+func permanent(model, method string, code int, exc, msg string) *Error {
+	return &Error{Model: model, Method: method, Code: code, Exception: exc, Message: msg}
 }
 
-func retriable(model, method string, code any, exc, msg string) *Error {
+func retriable(model, method string, code int, exc, msg string) *Error {
 	return &Error{Model: model, Method: method, Code: code, Exception: exc, Message: msg, Retriable: true}
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
 }
 
 // transientDB says whether a database error text is contention or a lost connection
@@ -116,46 +136,37 @@ func transientDB(s string) bool {
 }
 
 // classifyFault turns an XML-RPC fault into an *Error.
-func classifyFault(model, method string, code any, text string) *Error {
-	switch c := code.(type) {
-	case int64:
-		code = int(c)
-	case string:
+func classifyFault(model, method string, f *xmlrpc.Fault) *Error {
+	if c := f.CodeText; c != "" {
 		// Legacy /xmlrpc/object: faultCode is the message, e.g. "warning -- UserError\n\n<msg>".
 		msg := strings.TrimSpace(c)
 		if rest, ok := strings.CutPrefix(msg, "warning -- "); ok {
 			exc, body, _ := strings.Cut(rest, "\n")
-			return permanent(model, method, c, strings.TrimSpace(exc), strings.TrimSpace(body))
+			e := permanent(model, method, 0, strings.TrimSpace(exc), strings.TrimSpace(body))
+			e.CodeText = c
+			return e
 		}
-		if transientDB(msg + "\n" + text) {
-			return retriable(model, method, c, "", msg)
-		}
-		return permanent(model, method, c, "", msg)
+		e := permanent(model, method, 0, "", msg)
+		e.Retriable = transientDB(msg + "\n" + f.String)
+		e.CodeText = c
+		return e
 	}
-	n, _ := code.(int)
-	text = strings.TrimRight(text, "\n ")
-	switch n {
-	case 1:
+	text := strings.TrimRight(f.String, "\n ")
+	switch f.Code {
+	case faultException:
 		exc, msg := tracebackException(text)
 		name, _, _ := strings.Cut(exc, ":")
-		if transientDB(exc) {
-			return retriable(model, method, 1, name, msg)
-		}
-		return permanent(model, method, 1, name, msg)
-	case 2:
-		if transientDB(text) {
-			return retriable(model, method, 2, "", text)
-		}
-		return permanent(model, method, 2, "", text)
-	case 3:
-		return permanent(model, method, 3, "odoo.exceptions.AccessDenied", text)
-	case 4:
-		return permanent(model, method, 4, "odoo.exceptions.AccessError", text)
+		e := permanent(model, method, f.Code, name, msg)
+		e.Retriable = transientDB(exc)
+		return e
+	case faultAccessDenied:
+		return permanent(model, method, f.Code, "odoo.exceptions.AccessDenied", text)
+	case faultAccessError:
+		return permanent(model, method, f.Code, "odoo.exceptions.AccessError", text)
 	}
-	if transientDB(text) {
-		return retriable(model, method, code, "", text)
-	}
-	return permanent(model, method, code, "", text)
+	e := permanent(model, method, f.Code, "", text)
+	e.Retriable = transientDB(text)
+	return e
 }
 
 // tracebackException finds the exception line of a Python traceback (the first line

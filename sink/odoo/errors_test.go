@@ -9,6 +9,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/synco-dev/synco/xmlrpc"
 )
 
 // Every fault the real servers gave, classified: all of them need a person (none is
@@ -16,7 +18,7 @@ import (
 // traceback.
 func TestClassifyRecordedFaults(t *testing.T) {
 	want := map[string]struct {
-		code any
+		code int    // 0: the legacy endpoint's string code
 		msg  string // exact message, or prefix when it ends in "…"
 		none bool
 	}{
@@ -32,7 +34,7 @@ func TestClassifyRecordedFaults(t *testing.T) {
 		"15.error private method (_create_invoices)":                           {4, "Private methods (such as _create_invoices) cannot be called remotely.", false},
 		"15.error type error: many2one given a string":                         {1, "psycopg2.errors.InvalidTextRepresentation: invalid input syntax for type integer: \"not-an-id\"", false},
 		"15.error non-existent database (execute_kw)":                          {1, "psycopg2.OperationalError: connection to server on socket \"/var/run/postgresql/.s.PGSQL.5432\" failed: FATAL:  database \"no_such_db_synco\" does not exist", false},
-		"15.error legacy /xmlrpc/object endpoint (string faultCode) UserError": {"…", "The entry INV/2026/000…", false},
+		"15.error legacy /xmlrpc/object endpoint (string faultCode) UserError": {0, "The entry INV/2026/000…", false},
 		"15.error unique constraint: second res.currency.rate same day":        {2, "The operation cannot be completed: Only one currency rate per day allowed!", false},
 	}
 	seen := 0
@@ -41,18 +43,18 @@ func TestClassifyRecordedFaults(t *testing.T) {
 			if r.Fault == nil {
 				continue
 			}
-			_, f, err := decodeResponse([]byte(r.RawResponse))
+			_, f, err := xmlrpc.DecodeResponse([]byte(r.RawResponse))
 			if err != nil || f == nil {
 				t.Fatalf("%d/%d: %v", v, r.Seq, err)
 			}
-			e := classifyFault(r.Model, r.ModelMethod, f.Code, f.String)
-			if !e.Permanent || e.Retriable {
+			e := classifyFault(r.Model, r.ModelMethod, f)
+			if e.Retriable {
 				t.Errorf("%d/%d %s: %+v not permanent", v, r.Seq, r.Step, e)
 			}
 			if e.Message == "" || strings.Contains(e.Message, "Traceback") {
 				t.Errorf("%d/%d %s: message %q", v, r.Seq, r.Step, e.Message)
 			}
-			if _, legacy := e.Code.(string); r.Fault.IsTraceback && !legacy && e.Message != r.Fault.Exception {
+			if legacy := e.CodeText != ""; r.Fault.IsTraceback && !legacy && e.Message != r.Fault.Exception {
 				t.Errorf("%d/%d %s: message %q, want the exception line %q", v, r.Seq, r.Step, e.Message, r.Fault.Exception)
 			}
 			if got := IsNoneFault(e); got != strings.Contains(r.Fault.LastLine, "cannot marshal None") {
@@ -63,9 +65,9 @@ func TestClassifyRecordedFaults(t *testing.T) {
 				continue
 			}
 			seen++
-			if s, isStr := w.code.(string); isStr {
-				if _, ok := e.Code.(string); !ok || s != "…" {
-					t.Errorf("%d/%d: code %#v", v, r.Seq, e.Code)
+			if w.code == 0 {
+				if e.Code != 0 || !strings.HasPrefix(e.CodeText, "warning -- UserError") {
+					t.Errorf("%d/%d: code %d %q", v, r.Seq, e.Code, e.CodeText)
 				}
 			} else if e.Code != w.code {
 				t.Errorf("%d/%d %s: code %#v, want %v", v, r.Seq, r.Step, e.Code, w.code)
@@ -93,10 +95,10 @@ func TestClassifyRetriable(t *testing.T) {
 		name string
 		e    *Error
 	}{
-		{"serialization", classifyFault("sale.order", "action_confirm", int64(1), tb("psycopg2.errors.SerializationFailure: could not serialize access due to concurrent update"))},
-		{"deadlock", classifyFault("sale.order", "action_confirm", int64(1), tb("psycopg2.errors.DeadlockDetected: deadlock detected\nDETAIL:  Process 1 waits"))},
-		{"pg down", classifyFault("res.partner", "search_read", int64(1), tb("psycopg2.OperationalError: server closed the connection unexpectedly"))},
-		{"fault 2 concurrent", classifyFault("stock.quant", "write", int64(2), "could not serialize access due to concurrent update")},
+		{"serialization", classifyFault("sale.order", "action_confirm", &xmlrpc.Fault{Code: 1, String: tb("psycopg2.errors.SerializationFailure: could not serialize access due to concurrent update")})},
+		{"deadlock", classifyFault("sale.order", "action_confirm", &xmlrpc.Fault{Code: 1, String: tb("psycopg2.errors.DeadlockDetected: deadlock detected\nDETAIL:  Process 1 waits")})},
+		{"pg down", classifyFault("res.partner", "search_read", &xmlrpc.Fault{Code: 1, String: tb("psycopg2.OperationalError: server closed the connection unexpectedly")})},
+		{"fault 2 concurrent", classifyFault("stock.quant", "write", &xmlrpc.Fault{Code: 2, String: "could not serialize access due to concurrent update"})},
 		{"502", classifyHTTP("", "version", 502, "<html>Bad Gateway</html>")},
 		{"503", classifyHTTP("", "version", 503, "")},
 		{"429", classifyHTTP("", "version", 429, "")},
@@ -106,14 +108,14 @@ func TestClassifyRetriable(t *testing.T) {
 		{"refused", classifyTransport("sale.order", "create", &net.OpError{Op: "dial", Err: errors.New("connection refused")})},
 		{"timeout", classifyTransport("sale.order", "create", context.DeadlineExceeded)},
 	} {
-		if !c.e.Retriable || c.e.Permanent {
+		if !c.e.Retriable {
 			t.Errorf("%s: %+v", c.name, c.e)
 		}
 	}
 	if !strings.Contains(classifyTransport("m", "x", context.DeadlineExceeded).Message, "timeout") {
 		t.Error("timeout not named")
 	}
-	if e := classifyFault("sale.order", "action_confirm", int64(1), tb("psycopg2.errors.SerializationFailure: could not serialize access due to concurrent update")); e.Message != "psycopg2.errors.SerializationFailure: could not serialize access due to concurrent update" || e.Exception != "psycopg2.errors.SerializationFailure" {
+	if e := classifyFault("sale.order", "action_confirm", &xmlrpc.Fault{Code: 1, String: tb("psycopg2.errors.SerializationFailure: could not serialize access due to concurrent update")}); e.Message != "psycopg2.errors.SerializationFailure: could not serialize access due to concurrent update" || e.Exception != "psycopg2.errors.SerializationFailure" {
 		t.Errorf("%+v", e)
 	}
 }
@@ -134,7 +136,7 @@ func TestClassifyJSON2Permanent(t *testing.T) {
 		{500, `{"name":"odoo.exceptions.UserError","message":"nope"}`, "nope"},
 	} {
 		e := classifyJSON2("res.partner", "create", c.status, []byte(c.body))
-		if !e.Permanent || e.Retriable || e.Message != c.msg || e.Code != c.status {
+		if e.Retriable || e.Message != c.msg || e.Code != c.status {
 			t.Errorf("%d %s: %+v", c.status, c.body, e)
 		}
 	}

@@ -41,7 +41,7 @@ func Create(ctx context.Context, c Client, model string, vals map[string]any, kw
 		return 0, err
 	}
 	if len(ids) != 1 {
-		return 0, permanent(model, "create", nil, "", fmt.Sprintf("create answered %d ids for one record", len(ids)))
+		return 0, permanent(model, "create", 0, "", fmt.Sprintf("create answered %d ids for one record", len(ids)))
 	}
 	return ids[0], nil
 }
@@ -58,7 +58,7 @@ func CreateMany(ctx context.Context, c Client, model string, vals []map[string]a
 	}
 	ids, ok := asIDs(res)
 	if !ok || len(ids) != len(vals) {
-		return nil, permanent(model, "create", nil, "", fmt.Sprintf("unexpected answer to create: %v", res))
+		return nil, permanent(model, "create", 0, "", fmt.Sprintf("unexpected answer to create: %v", res))
 	}
 	return ids, nil
 }
@@ -72,13 +72,13 @@ func Write(ctx context.Context, c Client, model string, ids []int64, vals map[st
 func asRecords(model, method string, res any) ([]Record, error) {
 	list, ok := res.([]any)
 	if !ok {
-		return nil, permanent(model, method, nil, "", fmt.Sprintf("expected a list of records, got %T", res))
+		return nil, permanent(model, method, 0, "", fmt.Sprintf("expected a list of records, got %T", res))
 	}
 	out := make([]Record, 0, len(list))
 	for _, e := range list {
 		m, ok := e.(map[string]any)
 		if !ok {
-			return nil, permanent(model, method, nil, "", fmt.Sprintf("expected a record, got %T", e))
+			return nil, permanent(model, method, 0, "", fmt.Sprintf("expected a record, got %T", e))
 		}
 		out = append(out, Record(m))
 	}

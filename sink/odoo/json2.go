@@ -36,11 +36,11 @@ func (c *JSON2) Version(ctx context.Context) (int, error) { return c.ver.Version
 func (c *JSON2) Call(ctx context.Context, model, method string, args []any, kwargs map[string]any) (any, error) {
 	body, err := json2Body(method, args, kwargs)
 	if err != nil {
-		return nil, permanent(model, method, nil, "", err.Error())
+		return nil, permanent(model, method, 0, "", err.Error())
 	}
 	raw, err := json.Marshal(body)
 	if err != nil {
-		return nil, permanent(model, method, nil, "", err.Error())
+		return nil, permanent(model, method, 0, "", err.Error())
 	}
 	headers := map[string]string{"Authorization": "bearer " + c.key, "Content-Type": "application/json; charset=utf-8"}
 	if c.db != "" {
@@ -55,7 +55,7 @@ func (c *JSON2) Call(ctx context.Context, model, method string, args []any, kwar
 	}
 	v, err := decodeJSON(data)
 	if err != nil {
-		return nil, retriable(model, method, nil, "", "malformed JSON-2 answer: "+err.Error())
+		return nil, retriable(model, method, 0, "", "malformed JSON-2 answer: "+err.Error())
 	}
 	return v, nil
 }

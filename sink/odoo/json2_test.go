@@ -11,8 +11,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/synco-dev/synco/platform/config"
 )
 
 // json2Server follows JSON2.md: POST /json/2/<model>/<method>, bearer key, JSON body of
@@ -111,7 +109,7 @@ func TestJSON2NamedParamsAndAnswers(t *testing.T) {
 	defer hs.Close()
 	ctx := context.Background()
 
-	c, err := Dial(ctx, config.Odoo{URL: hs.URL, DB: "synco", Username: "bot", APIKey: "good-key", Protocol: "auto"})
+	c, err := Dial(ctx, Config{URL: hs.URL, DB: "synco", Username: "bot", APIKey: "good-key", Protocol: "auto"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +142,7 @@ func TestJSON2NamedParamsAndAnswers(t *testing.T) {
 	}
 	_, err = c.Call(ctx, "sale.advance.payment.inv", "create_invoices", []any{[]int64{3}}, nil)
 	var oe *Error
-	if !errors.As(err, &oe) || !oe.Permanent || oe.Message != "There is no invoiceable line." || oe.Exception != "odoo.exceptions.UserError" || oe.Code != 422 {
+	if !errors.As(err, &oe) || oe.Retriable || oe.Message != "There is no invoiceable line." || oe.Exception != "odoo.exceptions.UserError" || oe.Code != 422 {
 		t.Fatalf("user error: %#v", err)
 	}
 
@@ -180,7 +178,7 @@ func TestJSON2RejectedKeyIsPermanent(t *testing.T) {
 	c := NewJSON2(hs.URL, "synco", "expired-key")
 	_, err := c.Call(context.Background(), "res.partner", "search_read", []any{[]any{}}, nil)
 	var oe *Error
-	if !errors.As(err, &oe) || !oe.Permanent || !strings.HasPrefix(oe.Message, "Odoo API key rejected") || oe.Code != 401 {
+	if !errors.As(err, &oe) || oe.Retriable || !strings.HasPrefix(oe.Message, "Odoo API key rejected") || oe.Code != 401 {
 		t.Fatalf("%#v", err)
 	}
 }
@@ -192,7 +190,7 @@ func TestDialAutoPicksXMLRPC(t *testing.T) {
 	}{{"17.0", "good-key"}, {"16.0", ""}, {"19.0", ""}} {
 		srv := &json2Server{t: t, version: c.version}
 		hs := httptest.NewServer(srv)
-		cl, err := Dial(context.Background(), config.Odoo{URL: hs.URL, DB: "synco", Username: "admin", Password: "admin", APIKey: c.key, Protocol: "auto"})
+		cl, err := Dial(context.Background(), Config{URL: hs.URL, DB: "synco", Username: "admin", Password: "admin", APIKey: c.key, Protocol: "auto"})
 		hs.Close()
 		if err != nil {
 			t.Fatal(err)
@@ -201,7 +199,7 @@ func TestDialAutoPicksXMLRPC(t *testing.T) {
 			t.Errorf("%s key=%q: %T", c.version, c.key, cl)
 		}
 	}
-	if _, err := Dial(context.Background(), config.Odoo{URL: "http://x", Protocol: "soap"}); !IsPermanent(err) {
+	if _, err := Dial(context.Background(), Config{URL: "http://x", Protocol: "soap"}); !IsPermanent(err) {
 		t.Errorf("bad protocol: %v", err)
 	}
 }

@@ -1,149 +1,51 @@
 package odoo
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"reflect"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/synco-dev/synco/xmlrpc"
+	rec "github.com/synco-dev/synco/xmlrpc/recorded"
 )
 
-// recorded is one call from testdata/recorded{16,17}.jsonl: a subset of the real-Odoo
-// corpus in /work/shared/odoo (see testdata/README.md).
-type recorded struct {
-	Seq         int64          `json:"seq"`
-	Step        string         `json:"step"`
-	Endpoint    string         `json:"endpoint"`
-	Method      string         `json:"method"`
-	Model       string         `json:"model"`
-	ModelMethod string         `json:"model_method"`
-	Args        []any          `json:"args"`
-	Kwargs      map[string]any `json:"kwargs"`
-	Params      []any          `json:"params"`
-	OK          bool           `json:"ok"`
-	Result      any            `json:"result"`
-	RawResponse string         `json:"raw_response"`
-	Fault       *struct {
-		FaultCode   any    `json:"faultCode"`
-		LastLine    string `json:"last_line"`
-		Exception   string `json:"exception"`
-		IsTraceback bool   `json:"is_traceback"`
-	} `json:"fault"`
-}
+// recorded is one call recorded from real Odoo (xmlrpc/recorded).
+type recorded = rec.Call
 
+// loadRecorded returns the calls of one version that kept their raw XML, without the
+// fields_get steps (trimmed by the recorder) and the timing set-up.
 func loadRecorded(t testing.TB, version int) []recorded {
 	t.Helper()
-	f, err := os.Open(fmt.Sprintf("testdata/recorded%d.jsonl", version))
+	all, err := rec.Load(version)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
 	var out []recorded
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<22)
-	for sc.Scan() {
-		v, err := decodeJSON(sc.Bytes())
-		if err != nil {
-			t.Fatal(err)
+	for _, c := range all {
+		if c.RawResponse == "" || strings.Contains(c.Step, "fields_get") || strings.Contains(c.Step, "timing") {
+			continue
 		}
-		m := v.(map[string]any)
-		r := recorded{Result: m["result"]}
-		r.Seq, _ = m["seq"].(int64)
-		r.Step, _ = m["step"].(string)
-		r.Endpoint, _ = m["endpoint"].(string)
-		r.Method, _ = m["method"].(string)
-		r.Model, _ = m["model"].(string)
-		r.ModelMethod, _ = m["model_method"].(string)
-		r.Args, _ = m["args"].([]any)
-		r.Kwargs, _ = m["kwargs"].(map[string]any)
-		r.Params, _ = m["params"].([]any)
-		r.OK, _ = m["ok"].(bool)
-		r.RawResponse, _ = m["raw_response"].(string)
-		if f, ok := m["fault"].(map[string]any); ok {
-			r.Fault = &struct {
-				FaultCode   any    `json:"faultCode"`
-				LastLine    string `json:"last_line"`
-				Exception   string `json:"exception"`
-				IsTraceback bool   `json:"is_traceback"`
-			}{FaultCode: f["faultCode"]}
-			r.Fault.LastLine, _ = f["last_line"].(string)
-			r.Fault.Exception, _ = f["exception"].(string)
-			r.Fault.IsTraceback, _ = f["is_traceback"].(bool)
-		}
-		out = append(out, r)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
+		out = append(out, c)
 	}
 	return out
-}
-
-// Every recorded answer decodes to exactly what Python's xmlrpc.client decoded.
-func TestDecodeRecordedResponses(t *testing.T) {
-	for _, v := range []int{16, 17} {
-		for _, r := range loadRecorded(t, v) {
-			got, fault, err := decodeResponse([]byte(r.RawResponse))
-			if err != nil {
-				t.Errorf("%d/%d %s: %v", v, r.Seq, r.Step, err)
-				continue
-			}
-			if r.Fault != nil {
-				if fault == nil {
-					t.Errorf("%d/%d %s: fault not seen", v, r.Seq, r.Step)
-				} else if !reflect.DeepEqual(fault.Code, r.Fault.FaultCode) {
-					t.Errorf("%d/%d %s: faultCode %#v, want %#v", v, r.Seq, r.Step, fault.Code, r.Fault.FaultCode)
-				}
-				continue
-			}
-			if fault != nil {
-				t.Errorf("%d/%d %s: unexpected fault %v", v, r.Seq, r.Step, fault)
-				continue
-			}
-			if !reflect.DeepEqual(got, r.Result) {
-				t.Errorf("%d/%d %s:\n got %#v\nwant %#v", v, r.Seq, r.Step, got, r.Result)
-			}
-		}
-	}
 }
 
 // decodeCall reads a methodCall (the server side), for comparing requests.
 func decodeCall(t testing.TB, body []byte) (string, []any) {
 	t.Helper()
-	d := xml.NewDecoder(bytes.NewReader(body))
-	var name string
-	var params []any
-	for {
-		tok, err := d.Token()
-		if err == io.EOF {
-			return name, params
-		}
-		if err != nil {
-			t.Fatalf("bad methodCall: %v\n%s", err, body)
-		}
-		se, ok := tok.(xml.StartElement)
-		if !ok {
-			continue
-		}
-		switch se.Name.Local {
-		case "methodName":
-			name, _ = readText(d)
-		case "value":
-			v, err := decodeValue(d)
-			if err != nil {
-				t.Fatalf("bad param: %v\n%s", err, body)
-			}
-			params = append(params, v)
-		}
+	name, params, err := xmlrpc.DecodeCall(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("bad methodCall: %v\n%s", err, body)
 	}
+	return name, params
 }
 
 // replayServer answers each request with the next recorded call's raw response,
@@ -266,7 +168,7 @@ func TestXMLRPCLoginFailedIsPermanent(t *testing.T) {
 	defer hs.Close()
 	_, err := NewXMLRPC(hs.URL, "synco", "admin", "admin", KnownVersion(17)).Call(context.Background(), "res.partner", "search", []any{[]any{}}, nil)
 	var oe *Error
-	if !errors.As(err, &oe) || !oe.Permanent || oe.Message != "Odoo login failed for user admin on db synco" {
+	if !errors.As(err, &oe) || oe.Retriable || oe.Message != "Odoo login failed for user admin on db synco" {
 		t.Fatalf("err = %#v", err)
 	}
 }
@@ -306,15 +208,5 @@ func TestXMLRPCAuthenticatesOnce(t *testing.T) {
 	wg.Wait()
 	if n["authenticate"] != 1 || n["execute_kw"] != 20 {
 		t.Fatalf("calls %v", n)
-	}
-}
-
-func TestEncodeRefusesNilAndDecimals(t *testing.T) {
-	if _, err := encodeCall("x", []any{map[string]any{"a": nil}}); err == nil || !strings.Contains(err.Error(), "nil") {
-		t.Fatalf("nil: %v", err)
-	}
-	type money struct{ v string }
-	if _, err := encodeCall("x", []any{money{"1.00"}}); err == nil {
-		t.Fatal("a struct was sent")
 	}
 }

@@ -206,7 +206,7 @@ func (r *run) lines(ctx context.Context) ([]line, error) {
 			qty: 1, price: sl.Price, discount: disc, taxLines: sl.TaxLines})
 	}
 	if len(out) == 0 {
-		return nil, permanent("sale.order", "create", nil, "", "the order has no line with a quantity")
+		return nil, permanent("sale.order", "create", 0, "", "the order has no line with a quantity")
 	}
 	ids, err := r.products(ctx, specs)
 	if err != nil {

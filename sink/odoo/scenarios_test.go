@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/synco-dev/synco/odoosim"
-	"github.com/synco-dev/synco/platform/config"
 	"github.com/synco-dev/synco/schemas"
 )
 
@@ -291,7 +290,7 @@ func TestCancelConfirmedAndLocked(t *testing.T) {
 	}
 	_, err = s.Apply(ctx, command(b, schemas.SaleOrderCancelled, schemas.InvoiceNone))
 	var oe *Error
-	if !errors.As(err, &oe) || !oe.Permanent || oe.Message != "You cannot cancel a locked order. Please unlock it first." {
+	if !errors.As(err, &oe) || oe.Retriable || oe.Message != "You cannot cancel a locked order. Please unlock it first." {
 		t.Fatalf("locked cancel: %#v", err)
 	}
 
@@ -479,7 +478,7 @@ func TestNewerVersionsAgainstSimulator(t *testing.T) {
 			}
 			defer sim.Close()
 			ctx := context.Background()
-			cl, err := Dial(ctx, config.Odoo{URL: url, DB: "synco", Username: "admin", Password: "admin", APIKey: c.key, Protocol: "auto"})
+			cl, err := Dial(ctx, Config{URL: url, DB: "synco", Username: "admin", Password: "admin", APIKey: c.key, Protocol: "auto"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -542,11 +541,11 @@ func TestBadCredentialsAgainstSimulator(t *testing.T) {
 	ctx := context.Background()
 	cmd := command(order1001(), schemas.SaleOrderDraft, schemas.InvoiceNone)
 	for _, c := range []struct {
-		cfg  config.Odoo
+		cfg  Config
 		want string
 	}{
-		{config.Odoo{URL: url, DB: "synco", Username: "admin", APIKey: "expired", Protocol: "json2"}, "Odoo API key rejected"},
-		{config.Odoo{URL: url, DB: "synco", Username: "admin", Password: "nope", Protocol: "xmlrpc"}, "Odoo login failed for user admin on db synco"},
+		{Config{URL: url, DB: "synco", Username: "admin", APIKey: "expired", Protocol: "json2"}, "Odoo API key rejected"},
+		{Config{URL: url, DB: "synco", Username: "admin", Password: "nope", Protocol: "xmlrpc"}, "Odoo login failed for user admin on db synco"},
 	} {
 		cl, err := Dial(ctx, c.cfg)
 		if err != nil {
@@ -554,7 +553,7 @@ func TestBadCredentialsAgainstSimulator(t *testing.T) {
 		}
 		_, err = NewSyncer(cl).Apply(ctx, cmd)
 		var oe *Error
-		if !errors.As(err, &oe) || !oe.Permanent || !strings.HasPrefix(oe.Message, c.want) {
+		if !errors.As(err, &oe) || oe.Retriable || !strings.HasPrefix(oe.Message, c.want) {
 			t.Errorf("%s: %#v", c.cfg.Protocol, err)
 		}
 	}

@@ -113,7 +113,7 @@ func StableKey(shop string, orderID int64) string {
 // Apply makes Odoo match cmd. Errors are *Error (see IsRetriable, IsPermanent).
 func (s *Syncer) Apply(ctx context.Context, cmd *schemas.OrderSync) (Result, error) {
 	if cmd == nil || cmd.Shop == "" || cmd.OrderID == 0 {
-		return Result{}, permanent("", "apply", nil, "", "command without shop or order id")
+		return Result{}, permanent("", "apply", 0, "", "command without shop or order id")
 	}
 	cc := &counter{Client: s.c}
 	v, err := s.c.Version(ctx)
@@ -315,7 +315,7 @@ func (r *run) invoiceFromOrder(ctx context.Context, so int64, invoiceIDs []int64
 				return 0, err
 			}
 			if len(got) == 0 || len(got[0].IDs("invoice_ids")) == 0 {
-				return 0, permanent("sale.advance.payment.inv", "create_invoices", nil, "", "Odoo created no invoice for the order")
+				return 0, permanent("sale.advance.payment.inv", "create_invoices", 0, "", "Odoo created no invoice for the order")
 			}
 			ids := got[0].IDs("invoice_ids")
 			inv = slices.Max(ids)

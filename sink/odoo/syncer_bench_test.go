@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/synco-dev/synco/odoosim"
-	"github.com/synco-dev/synco/platform/config"
 	"github.com/synco-dev/synco/schemas"
 )
 
@@ -22,7 +21,7 @@ func benchSim(b *testing.B, latency time.Duration, inFlight int) (*odoosim.Serve
 		b.Fatalf("odoo simulator does not start: %v", err)
 	}
 	b.Cleanup(func() { sim.Close() })
-	c, err := Dial(context.Background(), config.Odoo{URL: url, DB: "synco", Username: "admin", Password: "admin", Protocol: "xmlrpc", Concurrency: inFlight})
+	c, err := Dial(context.Background(), Config{URL: url, DB: "synco", Username: "admin", Password: "admin", Protocol: "xmlrpc", Concurrency: inFlight})
 	if err != nil {
 		b.Fatalf("dial simulator: %v", err)
 	}

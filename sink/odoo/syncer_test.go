@@ -10,7 +10,6 @@ import (
 
 	"github.com/shopspring/decimal"
 	"github.com/synco-dev/synco/odoosim"
-	"github.com/synco-dev/synco/platform/config"
 	"github.com/synco-dev/synco/schemas"
 )
 
@@ -27,7 +26,7 @@ func startSim(t *testing.T, version int) (*odoosim.Server, Client) {
 		t.Fatalf("odoo simulator does not start: %v", err)
 	}
 	t.Cleanup(func() { sim.Close() })
-	c, err := Dial(context.Background(), config.Odoo{URL: url, DB: "synco", Username: "admin", Password: "admin", Protocol: "auto"})
+	c, err := Dial(context.Background(), Config{URL: url, DB: "synco", Username: "admin", Password: "admin", Protocol: "auto"})
 	if err != nil {
 		t.Fatalf("dial simulator: %v", err)
 	}

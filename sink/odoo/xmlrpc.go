@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/synco-dev/synco/xmlrpc"
 )
 
 // XMLRPC talks to /xmlrpc/2/common and /xmlrpc/2/object (Odoo 8 to 21). It asks the
@@ -45,7 +47,7 @@ func (c *XMLRPC) Version(ctx context.Context) (int, error) {
 	}
 	v, err := parseVersion(res)
 	if err != nil {
-		return 0, permanent("", "version", nil, "", err.Error())
+		return 0, permanent("", "version", 0, "", err.Error())
 	}
 	c.version = v
 	return v, nil
@@ -86,7 +88,7 @@ func (c *XMLRPC) UID(ctx context.Context) (int64, error) {
 	uid, ok := res.(int64)
 	if !ok || uid <= 0 {
 		// authenticate answers False (not a fault) for a bad login or password.
-		return 0, permanent("", "authenticate", nil, "", fmt.Sprintf("Odoo login failed for user %s on db %s", c.login, c.db))
+		return 0, permanent("", "authenticate", 0, "", fmt.Sprintf("Odoo login failed for user %s on db %s", c.login, c.db))
 	}
 	c.uid = uid
 	return uid, nil
@@ -105,7 +107,7 @@ func (c *XMLRPC) Call(ctx context.Context, model, method string, args []any, kwa
 		kwargs = map[string]any{}
 	}
 	res, err := c.rpc(ctx, "object", model, method, []any{c.db, uid, c.password, model, method, args, kwargs})
-	if oe, ok := err.(*Error); ok && oe.Code == 3 {
+	if oe, ok := err.(*Error); ok && oe.Code == faultAccessDenied {
 		// The password changed under us: log in again next time (still a permanent error now).
 		c.mu.Lock()
 		c.uid = 0
@@ -120,9 +122,9 @@ func (c *XMLRPC) rpc(ctx context.Context, service, model, method string, params 
 	if service == "object" {
 		wire = "execute_kw"
 	}
-	body, err := encodeCall(wire, params)
+	body, err := xmlrpc.EncodeCall(wire, params)
 	if err != nil {
-		return nil, permanent(model, method, nil, "", err.Error())
+		return nil, permanent(model, method, 0, "", err.Error())
 	}
 	status, raw, err := post(ctx, &c.o, c.lim, c.url+"/xmlrpc/2/"+service, map[string]string{"Content-Type": "text/xml"}, body, model, method)
 	if err != nil {
@@ -131,13 +133,13 @@ func (c *XMLRPC) rpc(ctx context.Context, service, model, method string, params 
 	if status != http.StatusOK {
 		return nil, classifyHTTP(model, method, status, string(raw))
 	}
-	v, fault, err := decodeResponse(raw)
+	v, fault, err := xmlrpc.DecodeResponse(raw)
 	if err != nil {
 		// A 200 that is not XML-RPC: a proxy's maintenance page, a truncated answer.
-		return nil, retriable(model, method, nil, "", err.Error())
+		return nil, retriable(model, method, 0, "", err.Error())
 	}
 	if fault != nil {
-		return nil, classifyFault(model, method, fault.Code, fault.String)
+		return nil, classifyFault(model, method, fault)
 	}
 	return v, nil
 }

@@ -3,9 +3,13 @@ package runner
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/synco-dev/synco/platform/consume"
+	"github.com/synco-dev/synco/platform/deadletter"
+	"github.com/synco-dev/synco/platform/kafka"
 	"github.com/synco-dev/synco/platform/serde"
 	"github.com/synco-dev/synco/schemas"
 )
@@ -19,7 +23,9 @@ type OutcomeWriter interface {
 type ClickHouseDeps struct {
 	ClientOpts []kgo.Opt
 	Serde      *serde.Serde
+	Publisher  *kafka.Publisher // dead letters
 	Writer     OutcomeWriter
+	Drain      time.Duration // consume.Config
 	Log        *slog.Logger
 }
 
@@ -28,29 +34,37 @@ const ClickHouseGroup = "synco-sink-clickhouse"
 
 // RunClickHouse streams synco.outcomes into the writer until ctx ends.
 func RunClickHouse(ctx context.Context, d ClickHouseDeps) error {
-	return consume(ctx, d.ClientOpts, ClickHouseGroup, []string{schemas.TopicOutcomes}, d.Log, func(ctx context.Context, fs kgo.Fetches) error {
-		batch := make([]schemas.SyncOutcome, 0, fs.NumRecords())
-		fs.EachRecord(func(r *kgo.Record) {
-			var o schemas.SyncOutcome
-			if err := d.Serde.Decode(ctx, schemas.TopicOutcomes, r.Value, &o); err != nil {
-				// An outcome is a report, not an order: an unreadable one is logged with
-				// its position (the record stays in Kafka) rather than blocking the table.
-				d.Log.Error("unreadable outcome skipped", "partition", r.Partition, "offset", r.Offset, "err", err)
-				return
+	cfg := consume.Config{Group: ClickHouseGroup, Topics: []string{schemas.TopicOutcomes}, Drain: d.Drain, Log: d.Log}
+	if r, ok := d.Writer.(interface{ ResetCache() }); ok {
+		// Another instance may have written the orders of partitions we now get.
+		reset := func(context.Context, map[string][]int32) { r.ResetCache() }
+		cfg.OnAssigned, cfg.OnRevoked = reset, reset
+	}
+	c, err := consume.New(d.ClientOpts, cfg)
+	if err != nil {
+		return err
+	}
+	return c.Run(ctx, func(ctx context.Context, b *consume.Batch) error {
+		batch := make([]schemas.SyncOutcome, 0, b.Len())
+		dead := d.Publisher.Batch()
+		for _, p := range b.Partitions {
+			for _, r := range p.Records {
+				var o schemas.SyncOutcome
+				if err := d.Serde.Decode(ctx, schemas.TopicOutcomes, r.Value, &o); err != nil {
+					// A report, not an order: kept aside so the table does not stall.
+					d.Log.Error("unreadable outcome kept in the dead-letter topic", "partition", r.Partition, "offset", r.Offset, "err", err)
+					dead.PublishRecord(ctx, deadletter.FromRecord(r, schemas.TopicOutcomesDLQ, "sink.clickhouse", "unreadable outcome: "+err.Error(), time.Now()).Record())
+					continue
+				}
+				batch = append(batch, o)
 			}
-			batch = append(batch, o)
-		})
+		}
+		if err := dead.Wait(ctx); err != nil {
+			return err
+		}
 		if len(batch) == 0 {
 			return nil
 		}
 		return d.Writer.Write(ctx, batch)
-	}, resetter(d.Writer))
-}
-
-// resetter returns the writer's cache reset, if it keeps one.
-func resetter(w OutcomeWriter) func() {
-	if r, ok := w.(interface{ ResetCache() }); ok {
-		return r.ResetCache
-	}
-	return nil
+	})
 }

@@ -1,3 +1,7 @@
+// Package runner runs the sinks on Kafka with the one consumer loop
+// (platform/consume): the Odoo sink's main and retry consumers and the ClickHouse
+// sink. Offsets are committed only after a record's results are in Kafka (or its
+// rows in ClickHouse); the sinks are idempotent, so a redelivery is harmless.
 package runner
 
 import (
@@ -5,46 +9,33 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/synco-dev/synco/platform/consume"
+	"github.com/synco-dev/synco/platform/deadletter"
 	"github.com/synco-dev/synco/platform/kafka"
+	"github.com/synco-dev/synco/platform/metrics"
 	"github.com/synco-dev/synco/platform/serde"
 	"github.com/synco-dev/synco/schemas"
+	"github.com/synco-dev/synco/sink/odoo"
 )
-
-// Applied is what Odoo holds for an order after a command was applied.
-type Applied struct {
-	Model     string
-	ID        int64
-	Name      string
-	InvoiceID int64
-	Calls     int
-}
-
-// Applier makes one shop's Odoo match a command (level-triggered, idempotent).
-type Applier interface {
-	Apply(ctx context.Context, cmd *schemas.OrderSync) (Applied, error)
-}
-
-// Target is a shop's Odoo: how to apply commands and how many at once.
-type Target struct {
-	Applier     Applier
-	Concurrency int
-}
 
 // OdooDeps is what the Odoo sink needs; main wires it.
 type OdooDeps struct {
 	ClientOpts  []kgo.Opt
 	Serde       *serde.Serde
 	Publisher   *kafka.Publisher
-	Target      func(shop string) (Target, error)
-	Retriable   func(error) bool // classification of Odoo errors, done once in the Odoo client
-	RetryDelays []time.Duration  // one per schemas.RetryTopics entry
-	Log         *slog.Logger
-	Now         func() time.Time
+	Sink        *odoo.Sink
+	RetryDelays []time.Duration // one per schemas.RetryTopics entry (Config)
+	// Drain is how long a batch in flight may finish after shutdown (consume.Config).
+	Drain   time.Duration
+	Metrics *metrics.Registry // optional
+	Log     *slog.Logger
+	Now     func() time.Time
 }
 
 // Odoo sink consumer groups.
@@ -53,25 +44,26 @@ const (
 	OdooRetryGroup = "synco-sink-odoo-retry"
 )
 
-// retryAtHeader says when a retried command is due (RFC3339Nano).
-const retryAtHeader = "synco-retry-at"
+// Headers of a retry record.
+const (
+	// HeaderRetryAt says when a retried command is due (RFC 3339, ns).
+	HeaderRetryAt = "synco.retry_at"
+	// HeaderFirstFailedAt is when the command's first attempt failed.
+	HeaderFirstFailedAt = "synco.first_failed_at"
+)
 
-// DefaultRetryDelays are the waits before each retry topic's attempt.
-var DefaultRetryDelays = []time.Duration{time.Minute, 10 * time.Minute, time.Hour}
-
-// maxApplied bounds the orders remembered by the superseded-command guard.
-const maxApplied = 200_000
-
-type odooSink struct {
-	d    OdooDeps
-	mu   sync.Mutex
-	sems map[string]chan struct{}
-	// applied remembers the newest command applied per order, so a late retry of an
-	// older command never overwrites a newer state.
-	applied map[string][2]int64
-}
+// stage names the Odoo sink in outcomes and dead letters.
+const stage = schemas.StageSinkOdoo
 
 // RunOdoo consumes odoo.commands and the retry topics until ctx ends.
+//
+// Only the main consumer calls Odoo, so at most one command per order is in flight:
+// the order's partition belongs to one member, which handles its records in order.
+// A retriable failure parks the order and writes the command to the retry topic of
+// its attempt; when it is due, the retry consumer does not apply the old command but
+// asks the processor to re-sync the order from the latest snapshot it holds (a
+// forced order event), so a retry can never move Odoo back to an older state, and
+// commands that arrive for a parked order are coalesced into that re-sync.
 func RunOdoo(ctx context.Context, d OdooDeps) error {
 	if d.Now == nil {
 		d.Now = time.Now
@@ -82,218 +74,227 @@ func RunOdoo(ctx context.Context, d OdooDeps) error {
 	if len(d.RetryDelays) != len(schemas.RetryTopics) {
 		return fmt.Errorf("odoo sink: %d retry delays for %d retry topics", len(d.RetryDelays), len(schemas.RetryTopics))
 	}
-	s := &odooSink{d: d, sems: map[string]chan struct{}{}, applied: map[string][2]int64{}}
+	s := &odooSink{d: d, parked: map[string]parked{}}
+	main, err := consume.New(d.ClientOpts, consume.Config{Group: OdooGroup, Topics: []string{schemas.TopicCommands},
+		Async: true, Drain: d.Drain, Metrics: d.Metrics, Log: d.Log, OnRevoked: s.unpark})
+	if err != nil {
+		return err
+	}
+	retry, err := consume.New(d.ClientOpts, consume.Config{Group: OdooRetryGroup, Topics: schemas.RetryTopics, Drain: d.Drain, Metrics: d.Metrics, Log: d.Log, Now: d.Now})
+	if err != nil {
+		main.Client().Close()
+		return err
+	}
 	errc := make(chan error, 2)
+	// Per-shop lanes: a shop whose Odoo is slow or hangs holds back only its own
+	// orders; one order's commands keep their order (same key, same lane).
 	go func() {
-		errc <- consume(ctx, d.ClientOpts, OdooGroup, []string{schemas.TopicCommands}, d.Log, s.handleBatch, nil)
+		errc <- main.RunLanes(ctx, consume.Lanes{Key: shopOfKey, Handle: s.handleCommand})
 	}()
-	go func() { errc <- s.runRetries(ctx) }()
+	go func() { errc <- retry.Run(ctx, s.handleRetries) }()
 	return errors.Join(<-errc, <-errc)
 }
 
-// handleBatch applies each partition's commands in order, partitions in parallel.
-func (s *odooSink) handleBatch(ctx context.Context, fs kgo.Fetches) error {
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var errs error
+type odooSink struct {
+	d OdooDeps
+
+	mu     sync.Mutex
+	parked map[string]parked // order key → its pending retry
+}
+
+// parked is an order waiting for its retry; newer commands coalesce into it.
+type parked struct {
+	partition int32
+	due       time.Time
+}
+
+// shopOfKey is the lane of a command: its shop (keys are <shop>/<order id>).
+func shopOfKey(r *kgo.Record) string {
+	k := string(r.Key)
+	if i := strings.LastIndexByte(k, '/'); i > 0 {
+		return k[:i]
+	}
+	return k
+}
+
+// handleCommand applies one command and returns once its results are in Kafka (its
+// offset may then be committed).
+func (s *odooSink) handleCommand(ctx context.Context, r *kgo.Record) error {
 	results := s.d.Publisher.Batch()
-	fs.EachPartition(func(p kgo.FetchTopicPartition) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for _, r := range p.Records {
-				if err := s.handle(ctx, r, results); err != nil {
-					mu.Lock()
-					errs = errors.Join(errs, err)
-					mu.Unlock()
-					return
-				}
-			}
-		}()
-	})
-	wg.Wait()
-	// Offsets are committed after this: every result must be in Kafka first.
-	return errors.Join(errs, results.Wait(ctx))
+	err := s.handle(ctx, r, results)
+	return errors.Join(err, results.Wait(ctx))
 }
 
 // handle applies one command and routes the result. Its error means Kafka did not
-// take the result (the batch is then retried): Odoo failures are routed, not returned.
+// take the result (the batch is then handled again): Odoo failures are routed.
 func (s *odooSink) handle(ctx context.Context, r *kgo.Record, results *kafka.Batch) error {
 	var cmd schemas.OrderSync
 	if err := s.d.Serde.Decode(ctx, r.Topic, r.Value, &cmd); err != nil {
-		s.d.Log.Error("unreadable command kept in the dead-letter topic", "topic", r.Topic, "offset", r.Offset, "err", err)
-		return results.Publish(ctx, schemas.TopicCommandsDLQ, r.Key, &schemas.DeadLetter{
-			Key: string(r.Key), OriginTopic: r.Topic, Stage: "sink.odoo", Reason: err.Error(), At: s.d.Now().UTC(), Payload: r.Value})
-	}
-	key := string(r.Key)
-	if s.superseded(key, &cmd) {
-		s.d.Log.Info("command superseded by a newer one already applied", "shop", cmd.Shop, "order", cmd.OrderID, "version", cmd.Version, "seq", cmd.Seq)
+		s.d.Log.Error("unreadable command kept in the dead-letter topic", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "err", err)
+		results.PublishRecord(ctx, deadletter.FromRecord(r, schemas.TopicCommandsDLQ, stage, "unreadable command: "+err.Error(), s.d.Now()).Record())
+		s.count(func(m *metrics.Registry) { m.DeadLetters.WithLabelValues(stage, "unreadable").Inc() })
 		return nil
 	}
-	out := schemas.OutcomeFor(&cmd.Order, cmd.Shop, schemas.StageSinkOdoo)
+	key := string(r.Key)
+	out := outcomeFor(&cmd)
+	if due, ok := s.parkedUntil(key); ok {
+		// The order waits for a retry that re-syncs it from its latest snapshot,
+		// which already holds this command's state.
+		out.At = s.d.Now().UTC().Truncate(time.Millisecond)
+		out.OutcomeID = fmt.Sprintf("%s/sink/%d/parked", cmd.CommandID, cmd.Attempt)
+		out.Status, out.RetryAt = schemas.StatusDelayed, &due
+		out.Error = "waiting for the order's retry"
+		s.d.Log.Info("command coalesced into the order's pending retry", "shop", cmd.Shop, "order", cmd.OrderID, "retry_at", due)
+		return s.outcome(ctx, results, r.Key, &out)
+	}
+	start := s.d.Now()
+	res, err := s.d.Sink.Apply(ctx, &cmd)
+	out.At = s.d.Now().UTC().Truncate(time.Millisecond)
+	out.OutcomeID = fmt.Sprintf("%s/sink/%d", cmd.CommandID, cmd.Attempt)
+	out.LatencyMs = out.At.Sub(start).Milliseconds()
+	out.RPCCalls = int32(res.Calls)
+	out.OdooModel, out.OdooID, out.OdooName, out.InvoiceID = res.Model, res.ID, res.Name, res.InvoiceID
+	if len(res.Warnings) > 0 {
+		out.Warnings = res.Warnings
+	}
+	log := s.d.Log.With("shop", cmd.Shop, "order", cmd.OrderID, "name", cmd.Order.Name, "attempt", cmd.Attempt, "rpc_calls", res.Calls, "latency_ms", out.LatencyMs)
+	switch {
+	case err == nil:
+		out.Status = schemas.StatusSynced
+		s.unparkKey(key)
+		log.Info("order synced to odoo", "model", res.Model, "odoo_id", res.ID, "odoo_name", res.Name, "warnings", len(res.Warnings))
+	case odoo.IsRetriable(err) && int(cmd.Attempt) < len(schemas.RetryTopics):
+		due := out.At.Add(s.d.RetryDelays[cmd.Attempt])
+		out.Status, out.Error, out.RetryAt = schemas.StatusDelayed, err.Error(), &due
+		topic := schemas.RetryTopics[cmd.Attempt]
+		first := firstFailedAt(r, out.At)
+		results.PublishRecord(ctx, &kgo.Record{Topic: topic, Key: r.Key, Value: r.Value, Headers: []kgo.RecordHeader{
+			{Key: HeaderRetryAt, Value: []byte(due.Format(time.RFC3339Nano))},
+			{Key: HeaderFirstFailedAt, Value: []byte(first.Format(time.RFC3339Nano))},
+		}})
+		s.park(key, r.Partition, due)
+		s.count(func(m *metrics.Registry) { m.Retries.WithLabelValues(topic).Inc() })
+		log.Warn("odoo failed; retry scheduled", "err", err, "retry_at", due, "topic", topic)
+	default:
+		out.Status, out.Error = schemas.StatusFailed, err.Error()
+		s.unparkKey(key)
+		dl := deadletter.FromRecord(r, schemas.TopicCommandsDLQ, stage, err.Error(), out.At)
+		dl.Shop, dl.Attempt, dl.FirstFailedAt = cmd.Shop, int(cmd.Attempt), firstFailedAt(r, out.At)
+		results.PublishRecord(ctx, dl.Record())
+		reason := "refused"
+		if odoo.IsRetriable(err) {
+			reason = "retries_exhausted"
+		}
+		s.count(func(m *metrics.Registry) { m.DeadLetters.WithLabelValues(stage, reason).Inc() })
+		log.Error("odoo sync failed", "err", err)
+	}
+	return s.outcome(ctx, results, r.Key, &out)
+}
+
+// outcome publishes an outcome and counts it.
+func (s *odooSink) outcome(ctx context.Context, results *kafka.Batch, key []byte, out *schemas.SyncOutcome) error {
+	s.count(func(m *metrics.Registry) { m.Outcomes.WithLabelValues(out.Stage, out.Status).Inc() })
+	return results.Publish(ctx, schemas.TopicOutcomes, key, out)
+}
+
+func (s *odooSink) count(f func(*metrics.Registry)) {
+	if s.d.Metrics != nil {
+		f(s.d.Metrics)
+	}
+}
+
+func outcomeFor(cmd *schemas.OrderSync) schemas.SyncOutcome {
+	out := schemas.OutcomeFor(&cmd.Order, cmd.Shop, stage)
 	out.Version, out.Attempt = cmd.Version, cmd.Attempt
 	out.Eligible, out.IneligibleReasons = cmd.Eligible, cmd.IneligibleReasons
 	if out.IneligibleReasons == nil {
 		out.IneligibleReasons = []string{}
 	}
-	start := s.d.Now()
-	applied, err := s.apply(ctx, &cmd)
-	out.At = s.d.Now().UTC().Truncate(time.Millisecond)
-	out.OutcomeID = fmt.Sprintf("%s/sink/%d", cmd.CommandID, cmd.Attempt)
-	out.LatencyMs = out.At.Sub(start).Milliseconds()
-	out.RPCCalls = int32(applied.Calls)
-	out.OdooModel, out.OdooID, out.OdooName, out.InvoiceID = applied.Model, applied.ID, applied.Name, applied.InvoiceID
-	log := s.d.Log.With("shop", cmd.Shop, "order", cmd.OrderID, "name", cmd.Order.Name, "attempt", cmd.Attempt, "rpc_calls", applied.Calls, "latency_ms", out.LatencyMs)
-	switch {
-	case err == nil:
-		out.Status = schemas.StatusSynced
-		s.markApplied(key, &cmd)
-		log.Info("order synced to odoo", "model", applied.Model, "odoo_id", applied.ID, "odoo_name", applied.Name)
-	case s.d.Retriable != nil && s.d.Retriable(err) && int(cmd.Attempt) < len(schemas.RetryTopics):
-		delay := s.d.RetryDelays[cmd.Attempt]
-		due := out.At.Add(delay)
-		out.Status, out.Error, out.RetryAt = schemas.StatusDelayed, err.Error(), &due
-		next := cmd
-		next.Attempt++
-		topic := schemas.RetryTopics[cmd.Attempt]
-		if perr := results.Publish(ctx, topic, r.Key, &next, kgo.RecordHeader{Key: retryAtHeader, Value: []byte(due.Format(time.RFC3339Nano))}); perr != nil {
-			return perr
+	return out
+}
+
+// firstFailedAt carries the first failure's time through the retries.
+func firstFailedAt(r *kgo.Record, now time.Time) time.Time {
+	if t, err := time.Parse(time.RFC3339Nano, deadletter.Header(r, HeaderFirstFailedAt)); err == nil {
+		return t
+	}
+	return now
+}
+
+func (s *odooSink) park(key string, partition int32, due time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.parked[key] = parked{partition, due}
+}
+
+func (s *odooSink) unparkKey(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.parked, key)
+}
+
+// parkedUntil reports the due time of the order's pending retry. Past it, the retry's
+// re-sync may not have reached us yet, and a command flowing now is as good.
+func (s *odooSink) parkedUntil(key string) (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.parked[key]
+	if !ok {
+		return time.Time{}, false
+	}
+	if !s.d.Now().Before(p.due) {
+		delete(s.parked, key)
+		return time.Time{}, false
+	}
+	return p.due, true
+}
+
+// unpark forgets the parked orders of partitions this member lost: their new owner
+// applies what comes (correct either way, since retries re-sync the latest state).
+func (s *odooSink) unpark(_ context.Context, parts map[string][]int32) {
+	lost := map[int32]bool{}
+	for _, p := range parts[schemas.TopicCommands] {
+		lost[p] = true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, p := range s.parked {
+		if lost[p.partition] {
+			delete(s.parked, k)
 		}
-		log.Warn("odoo failed; retry scheduled", "err", err, "retry_at", due, "topic", topic)
-	default:
-		out.Status, out.Error = schemas.StatusFailed, err.Error()
-		if perr := results.Publish(ctx, schemas.TopicCommandsDLQ, r.Key, &schemas.DeadLetter{
-			Shop: cmd.Shop, Key: key, OriginTopic: r.Topic, Stage: "sink.odoo", Reason: err.Error(), At: out.At,
-			Attempt: cmd.Attempt, Payload: r.Value}); perr != nil {
-			return perr
-		}
-		log.Error("odoo sync failed", "err", err)
 	}
-	return results.Publish(ctx, schemas.TopicOutcomes, r.Key, &out)
 }
 
-func (s *odooSink) apply(ctx context.Context, cmd *schemas.OrderSync) (Applied, error) {
-	t, err := s.d.Target(cmd.Shop)
-	if err != nil {
-		return Applied{}, err
-	}
-	sem := s.sem(cmd.Shop, t.Concurrency)
-	select {
-	case sem <- struct{}{}:
-	case <-ctx.Done():
-		return Applied{}, ctx.Err()
-	}
-	defer func() { <-sem }()
-	return t.Applier.Apply(ctx, cmd)
-}
-
-// sem bounds the calls in flight to one shop's Odoo: Odoo gains little from
-// concurrency and collides on shared rows (see ../shared/odoo/NOTES.md, timing).
-func (s *odooSink) sem(shop string, n int) chan struct{} {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c, ok := s.sems[shop]; ok {
-		return c
-	}
-	c := make(chan struct{}, max(n, 1))
-	s.sems[shop] = c
-	return c
-}
-
-func (s *odooSink) superseded(key string, cmd *schemas.OrderSync) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a, ok := s.applied[key]
-	return ok && (cmd.Version < a[0] || cmd.Version == a[0] && cmd.Seq < a[1])
-}
-
-func (s *odooSink) markApplied(key string, cmd *schemas.OrderSync) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a, ok := s.applied[key]
-	if !ok || cmd.Version > a[0] || cmd.Version == a[0] && cmd.Seq > a[1] {
-		if !ok && len(s.applied) >= maxApplied {
-			// Bounded memory: forget an arbitrary order. The guard only matters for
-			// retries still in flight, which are recent.
-			for k := range s.applied {
-				delete(s.applied, k)
+// handleRetries turns each due retry into a forced re-sync of its order. A partition
+// whose head is not due is paused until it is (consume.Batch.Defer): new retries on
+// other partitions and topics keep flowing, and nothing sleeps.
+func (s *odooSink) handleRetries(ctx context.Context, b *consume.Batch) error {
+	results := s.d.Publisher.Batch()
+	now := s.d.Now()
+	for _, p := range b.Partitions {
+		for _, r := range p.Records {
+			if due, err := time.Parse(time.RFC3339Nano, deadletter.Header(r, HeaderRetryAt)); err == nil && due.After(now) {
+				b.Defer(p.Topic, p.Partition, r.Offset, due)
 				break
 			}
+			var cmd schemas.OrderSync
+			if err := s.d.Serde.Decode(ctx, r.Topic, r.Value, &cmd); err != nil {
+				s.d.Log.Error("unreadable retry kept in the dead-letter topic", "topic", r.Topic, "offset", r.Offset, "err", err)
+				results.PublishRecord(ctx, deadletter.FromRecord(r, schemas.TopicCommandsDLQ, stage, "unreadable retry: "+err.Error(), now).Record())
+				continue
+			}
+			ev := &schemas.OrderEvent{
+				EventID: fmt.Sprintf("retry:%s:%d", cmd.CommandID, cmd.Attempt+1), Shop: cmd.Shop, OrderID: cmd.OrderID,
+				Topic: "retry", Origin: schemas.OriginRetry, ReceivedAt: now.UTC().Truncate(time.Millisecond), Force: true,
+				// The failed command's snapshot, in case the processor holds none newer;
+				// it never moves the order backwards (decide keeps the newest).
+				Order: cmd.Order, Attempt: cmd.Attempt + 1,
+			}
+			if err := results.Publish(ctx, schemas.TopicOrders, r.Key, ev); err != nil {
+				return err
+			}
+			s.d.Log.Info("retry due: order re-synced from its latest snapshot", "shop", cmd.Shop, "order", cmd.OrderID, "attempt", ev.Attempt, "topic", r.Topic)
 		}
-		s.applied[key] = [2]int64{cmd.Version, cmd.Seq}
 	}
-}
-
-// runRetries consumes the retry topics. Each holds one delay, so records are due in
-// offset order: waiting for the head is waiting for the partition. Offsets are
-// committed per record and rebalances are not blocked (a re-delivered retry is
-// harmless: Apply is idempotent).
-func (s *odooSink) runRetries(ctx context.Context) error {
-	cl, err := kgo.NewClient(append(s.d.ClientOpts,
-		kgo.ConsumerGroup(OdooRetryGroup),
-		kgo.ConsumeTopics(schemas.RetryTopics...),
-		kgo.DisableAutoCommit(),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-	)...)
-	if err != nil {
-		return fmt.Errorf("odoo retry consumer: %w", err)
-	}
-	defer cl.Close()
-	for {
-		fs := cl.PollFetches(ctx)
-		if ctx.Err() != nil || fs.IsClientClosed() {
-			return nil
-		}
-		var wg sync.WaitGroup
-		fs.EachPartition(func(p kgo.FetchTopicPartition) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for _, r := range p.Records {
-					if !s.waitDue(ctx, r) {
-						return
-					}
-					for {
-						b := s.d.Publisher.Batch()
-						if s.handle(ctx, r, b) == nil && b.Wait(ctx) == nil {
-							break
-						}
-						if !sleep(ctx, time.Second) {
-							return
-						}
-					}
-					cl.CommitRecords(ctx, r)
-				}
-			}()
-		})
-		wg.Wait()
-	}
-}
-
-func (s *odooSink) waitDue(ctx context.Context, r *kgo.Record) bool {
-	for _, h := range r.Headers {
-		if h.Key != retryAtHeader {
-			continue
-		}
-		due, err := time.Parse(time.RFC3339Nano, string(h.Value))
-		if err != nil {
-			return true
-		}
-		return sleep(ctx, due.Sub(s.d.Now()))
-	}
-	return true
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return results.Wait(ctx)
 }

@@ -8,11 +8,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
 
-	"github.com/synco-dev/synco/platform/config"
 	"github.com/synco-dev/synco/platform/kafka"
 	"github.com/synco-dev/synco/platform/metrics"
 	"github.com/synco-dev/synco/platform/registry"
@@ -23,7 +23,7 @@ import (
 
 // Runtime is what every stage shares in one process.
 type Runtime struct {
-	Cfg      *config.Config
+	Cfg      *Config
 	Log      *slog.Logger
 	Brokers  []string
 	Registry *sr.Client
@@ -32,15 +32,16 @@ type Runtime struct {
 	Settings *settings.Store
 	// Publisher is an idempotent acks=all producer shared by the stages.
 	Publisher *kafka.Publisher
-	// SimulatorAddr is where the bundled Odoo simulator listens for shops that name no Odoo.
-	SimulatorAddr string
-	closers       []func()
+	// Drain is how long a consumer's batch in flight may finish after a stop
+	// (0: the consumer's default, 10 s); tests that crash a stage set it short.
+	Drain   time.Duration
+	closers []func()
 }
 
 // Boot resolves Kafka and the registry, creates missing topics, registers schemas and
 // materialises the settings.
-func Boot(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Runtime, error) {
-	rt := &Runtime{Cfg: cfg, Log: log, Metrics: metrics.New(), SimulatorAddr: DefaultSimulatorAddr}
+func Boot(ctx context.Context, cfg *Config, log *slog.Logger) (*Runtime, error) {
+	rt := &Runtime{Cfg: cfg, Log: log, Metrics: metrics.New()}
 	ok := false
 	defer func() {
 		if !ok {
@@ -51,11 +52,17 @@ func Boot(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Runtime, 
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Kafka.Embedded() {
+		log.Warn("KAFKA IS THE EMBEDDED ONE: one in-process broker on this machine, for trials and development; set KAFKA_BROKERS for production", "addr", brokers[0], "data", cfg.DataDir)
+	}
 	rt.Brokers = brokers
 	rt.closers = append(rt.closers, closeKafka)
 	srcl, _, closeSR, err := registry.Resolve(cfg.Kafka.SchemaRegistryURL, log)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Kafka.SchemaRegistryURL == "" {
+		log.Warn("THE SCHEMA REGISTRY IS THE EMBEDDED ONE: in memory, for trials and development; set SCHEMA_REGISTRY_URL for production")
 	}
 	rt.Registry = srcl
 	rt.closers = append(rt.closers, closeSR)
@@ -81,7 +88,9 @@ func Boot(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Runtime, 
 	}
 	var topics []string
 	for _, t := range kafka.Topics() {
-		topics = append(topics, t.Name)
+		if t.Avro() {
+			topics = append(topics, t.Name)
+		}
 	}
 	if rt.Serde, err = serde.New(ctx, srcl, set, topics...); err != nil {
 		return nil, err
@@ -114,6 +123,3 @@ func (rt *Runtime) Close() {
 	}
 	rt.closers = nil
 }
-
-// DefaultSimulatorAddr is where `synco all` starts the bundled Odoo simulator.
-const DefaultSimulatorAddr = "127.0.0.1:18069"

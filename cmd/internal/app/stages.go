@@ -7,19 +7,18 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/synco-dev/synco/ingest/requests"
 	"github.com/synco-dev/synco/ingest/server"
-	"github.com/synco-dev/synco/odoosim"
 	"github.com/synco-dev/synco/platform/chstore"
-	"github.com/synco-dev/synco/platform/config"
 	"github.com/synco-dev/synco/processor/stream"
 	"github.com/synco-dev/synco/query/api"
+	querycatalog "github.com/synco-dev/synco/query/catalog"
 	"github.com/synco-dev/synco/schemas"
+	"github.com/synco-dev/synco/sink/catalog"
 	chsink "github.com/synco-dev/synco/sink/clickhouse"
 	"github.com/synco-dev/synco/sink/odoo"
 	"github.com/synco-dev/synco/sink/runner"
@@ -41,7 +40,8 @@ func (rt *Runtime) Ingest(ln net.Listener) Stage {
 				return fmt.Errorf("ingest listen %s: %w", rt.Cfg.Ingest.Addr, err)
 			}
 		}
-		return server.Serve(ctx, ln, server.Deps{Config: rt.Cfg, Publisher: rt.Publisher, Metrics: rt.Metrics, Log: rt.Log.With("stage", "ingest")})
+		return server.Serve(ctx, ln, server.Deps{Config: rt.Cfg.Config, Ingest: rt.Cfg.Ingest, Publisher: rt.Publisher,
+			Metrics: rt.Metrics, Log: rt.Log.With("stage", "ingest")})
 	}}
 }
 
@@ -49,7 +49,7 @@ func (rt *Runtime) Ingest(ln net.Listener) Stage {
 func (rt *Runtime) Requests() Stage {
 	return Stage{"requests", func(ctx context.Context) error {
 		return requests.Run(ctx, requests.Deps{ClientOpts: rt.ClientOpts("requests"), Serde: rt.Serde,
-			Publisher: server.OrderPublisher(rt.Publisher), Log: rt.Log.With("stage", "ingest.requests")})
+			Publisher: rt.Publisher, Drain: rt.Drain, Log: rt.Log.With("stage", "ingest.requests")})
 	}}
 }
 
@@ -66,16 +66,28 @@ func (rt *Runtime) Processor() Stage {
 	}}
 }
 
-// OdooSink applies commands to each shop's Odoo. Shops without an Odoo URL use the
-// bundled simulator, started here once.
-func (rt *Runtime) OdooSink(sim *Simulator, retryDelays []time.Duration) Stage {
+// OdooSink applies commands to each shop's Odoo. A shop whose config asks for the
+// bundled simulator must have had its URL filled by the caller (UseSimulator).
+func (rt *Runtime) OdooSink(clientOpts ...odoo.Option) Stage {
 	return Stage{"sink odoo", func(ctx context.Context) error {
-		targets := &targets{rt: rt, sim: sim, byShop: map[string]runner.Target{}}
-		return runner.RunOdoo(ctx, runner.OdooDeps{
-			ClientOpts: rt.ClientOpts("sink-odoo"), Serde: rt.Serde, Publisher: rt.Publisher,
-			Target: targets.get, Retriable: odoo.IsRetriable, RetryDelays: retryDelays,
-			Log: rt.Log.With("stage", "sink.odoo"),
-		})
+		shops := map[string]odoo.Config{}
+		for i := range rt.Cfg.Shops {
+			shops[rt.Cfg.Shops[i].Domain] = *odoo.ShopConfig(&rt.Cfg.Shops[i])
+		}
+		log := rt.Log.With("stage", "sink.odoo")
+		sink := odoo.NewSink(shops, odoo.WithSinkLogger(log), odoo.WithClientOptions(clientOpts...), odoo.WithMetrics(rt.Metrics))
+		// Beside the commands, the catalog the settings screen picks journals,
+		// accounts and customers from, read from each shop's Odoo.
+		cat := catalog.New(catalog.Deps{Shops: sink.Shops(), Dial: sink.Client, Publisher: rt.Publisher,
+			Log: rt.Log.With("stage", "sink.catalog")})
+		return RunStages(ctx, rt,
+			Stage{"sink odoo commands", func(ctx context.Context) error {
+				return runner.RunOdoo(ctx, runner.OdooDeps{
+					ClientOpts: rt.ClientOpts("sink-odoo"), Serde: rt.Serde, Publisher: rt.Publisher,
+					Sink: sink, RetryDelays: rt.Cfg.Sink.RetryDelays, Drain: rt.Drain, Metrics: rt.Metrics, Log: log,
+				})
+			}},
+			Stage{"sink odoo catalog", cat.Run})
 	}}
 }
 
@@ -87,9 +99,10 @@ func (rt *Runtime) ClickHouseSink() Stage {
 			return err
 		}
 		defer conn.Close()
+		log := rt.Log.With("stage", "sink.clickhouse")
 		return runner.RunClickHouse(ctx, runner.ClickHouseDeps{
-			ClientOpts: rt.ClientOpts("sink-clickhouse"), Serde: rt.Serde,
-			Writer: chsink.NewWriter(conn, rt.Log.With("stage", "sink.clickhouse")), Log: rt.Log.With("stage", "sink.clickhouse"),
+			ClientOpts: rt.ClientOpts("sink-clickhouse"), Serde: rt.Serde, Publisher: rt.Publisher,
+			Writer: chsink.NewWriter(conn, log), Drain: rt.Drain, Log: log,
 		})
 	}}
 }
@@ -113,7 +126,7 @@ func (rt *Runtime) Query(ln net.Listener) Stage {
 		}
 		a := api.New(api.Deps{CH: conn, Tokens: rt.Cfg.APITokens, Shops: shops, Settings: rt.Settings,
 			Requests: requester{rt}, Logger: rt.Log.With("stage", "query"), Metrics: rt.Metrics.Handler(),
-			OdooURL: rt.odooURL})
+			OdooURL: func(shop string) string { return rt.Cfg.ShopOdoo(shop).URL }, Catalog: querycatalog.FollowKafka(ctx, rt.ClientOpts("query-catalog"), rt.Serde, rt.Log.With("stage", "query"))})
 		errc := make(chan error, 1)
 		go func() { errc <- a.Listener(ln) }()
 		rt.Log.Info("query listening", "addr", ln.Addr().String())
@@ -138,18 +151,6 @@ func (rt *Runtime) openClickHouse(ctx context.Context) (driver.Conn, error) {
 	return conn, nil
 }
 
-// odooURL is the base URL of a shop's Odoo for links in the order table.
-func (rt *Runtime) odooURL(shop string) string {
-	sc, ok := rt.Cfg.Shop(shop)
-	if !ok {
-		return ""
-	}
-	if sc.Odoo.Simulated() {
-		return "http://" + rt.SimulatorAddr
-	}
-	return sc.Odoo.URL
-}
-
 // requester publishes manual and bulk sync requests for ingest to answer.
 type requester struct{ rt *Runtime }
 
@@ -161,93 +162,6 @@ func (r requester) RequestSync(ctx context.Context, req schemas.SyncRequest) err
 		req.RequestedAt = time.Now().UTC()
 	}
 	return r.rt.Publisher.Publish(ctx, schemas.TopicRequests, []byte(req.Shop), &req)
-}
-
-// targets dials each shop's Odoo on first use.
-type targets struct {
-	rt     *Runtime
-	sim    *Simulator
-	mu     sync.Mutex
-	byShop map[string]runner.Target
-}
-
-func (t *targets) get(shop string) (runner.Target, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if tg, ok := t.byShop[shop]; ok {
-		return tg, nil
-	}
-	sc, ok := t.rt.Cfg.Shop(shop)
-	if !ok {
-		return runner.Target{}, fmt.Errorf("shop %s is not in the config", shop)
-	}
-	oc := sc.Odoo
-	if oc.Simulated() {
-		if t.sim == nil {
-			return runner.Target{}, fmt.Errorf("shop %s names no Odoo and no simulator runs in this process", shop)
-		}
-		url, err := t.sim.URL()
-		if err != nil {
-			return runner.Target{}, err
-		}
-		oc.URL = url
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cl, err := odoo.Dial(ctx, oc)
-	if err != nil {
-		return runner.Target{}, fmt.Errorf("odoo of %s: %w", shop, err)
-	}
-	tg := runner.Target{Applier: applier{odoo.NewSyncer(cl)}, Concurrency: oc.Concurrency}
-	t.byShop[shop] = tg
-	return tg, nil
-}
-
-// applier adapts the Odoo syncer to the runner.
-type applier struct{ s *odoo.Syncer }
-
-func (a applier) Apply(ctx context.Context, cmd *schemas.OrderSync) (runner.Applied, error) {
-	r, err := a.s.Apply(ctx, cmd)
-	return runner.Applied{Model: r.Model, ID: r.ID, Name: r.Name, InvoiceID: r.InvoiceID, Calls: r.Calls}, err
-}
-
-// Simulator is the bundled Odoo for shops that name none, started on first use.
-type Simulator struct {
-	Addr    string
-	Version int
-	once    sync.Once
-	srv     *odoosim.Server
-	url     string
-	err     error
-}
-
-// URL starts the simulator if needed and returns its base URL.
-func (s *Simulator) URL() (string, error) {
-	s.once.Do(func() {
-		s.srv = odoosim.New(odoosim.Options{Version: s.Version})
-		s.url, s.err = s.srv.Start(s.Addr)
-	})
-	return s.url, s.err
-}
-
-// Server is the running simulator (nil before first use).
-func (s *Simulator) Server() *odoosim.Server { return s.srv }
-
-// Close stops it.
-func (s *Simulator) Close() {
-	if s.srv != nil {
-		s.srv.Close()
-	}
-}
-
-// SimulatorFor returns a simulator when some shop needs one.
-func SimulatorFor(cfg *config.Config, addr string) *Simulator {
-	for _, s := range cfg.Shops {
-		if s.Odoo.Simulated() {
-			return &Simulator{Addr: addr, Version: 17}
-		}
-	}
-	return nil
 }
 
 func randomID() string {

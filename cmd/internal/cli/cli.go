@@ -1,5 +1,6 @@
-// Package cli is the synco command line: subcommands, the global --config flag and
-// exit codes (0 ok, 1 runtime failure, 2 bad usage or bad config).
+// Package cli is the synco command line: subcommands, the global --config flag
+// (before or after the subcommand), help per command, and exit codes (0 ok, 1
+// runtime failure, 2 bad usage or bad config).
 package cli
 
 import (
@@ -20,7 +21,6 @@ import (
 
 	"github.com/synco-dev/synco/cmd/internal/app"
 	"github.com/synco-dev/synco/cmd/internal/demo"
-	"github.com/synco-dev/synco/odoosim"
 	"github.com/synco-dev/synco/platform/config"
 	"github.com/synco-dev/synco/platform/kafka"
 	"github.com/synco-dev/synco/platform/logging"
@@ -31,11 +31,11 @@ var Version = "dev"
 
 const usage = `synco keeps Odoo in step with Shopify.
 
-Usage: synco [--config FILE] <command> [flags]
+Usage: synco <command> [flags] [--config FILE]
 
 Commands:
   all                  ingest, processor, both sinks and query in one process
-  ingest               the webhook endpoint
+  ingest               the webhook endpoint (and manual sync requests)
   processor            the rules
   sink odoo            applies commands to Odoo
   sink clickhouse      streams outcomes into ClickHouse
@@ -45,10 +45,32 @@ Commands:
   replay --shop D [--from DATE] [--to DATE]
   odoo-sim [--addr A] [--version 16|17|18|19]
   version
+  help [command]       this text, or one command's
 
---config FILE (env SYNCO_CONFIG, default ./synco.yaml). Without a config file
-synco runs the demo store on embedded Kafka and the bundled Odoo simulator.
+Global flag, before or after the command: --config FILE (env SYNCO_CONFIG, default
+./synco.yaml). Without a config file synco runs the demo store on embedded Kafka and
+the bundled Odoo simulator.
 `
+
+// help is each command's own text (synco help <command>).
+var help = map[string]string{
+	"all": `synco all [--demo] [--odoo-sim-addr A]
+
+Runs ingest, the processor, both sinks and the query service in one process. With no
+config file it runs the demo store and posts signed sample orders (--demo does that
+for a configured first shop too). Shops whose odoo block says "simulator: true" are
+served by the bundled Odoo simulator on --odoo-sim-addr (default ` + demo.SimulatorAddr + `).`,
+	"ingest":          "synco ingest\n\nServes POST /webhooks/shopify (SYNCO_INGEST_ADDR, ingest.addr) and answers manual sync requests.",
+	"processor":       "synco processor\n\nApplies each shop's rules to order events; run as many as there are partitions to share.",
+	"sink odoo":       "synco sink odoo [--odoo-sim-addr A]\n\nApplies commands to each shop's Odoo, with delayed retries (sink.retry_delays) and dead letters.",
+	"sink clickhouse": "synco sink clickhouse\n\nStreams every outcome into ClickHouse (CLICKHOUSE_ADDR).",
+	"query":           "synco query\n\nServes the API and the dashboard (SYNCO_QUERY_ADDR, query.addr).",
+	"topics":          "synco topics\n\nCreates missing topics and checks the partitions and cleanup policy of existing ones.",
+	"backfill":        "synco backfill --shop D --from YYYY-MM-DD [--to YYYY-MM-DD]\n\nPulls a date range of orders from Shopify's Admin API into the pipeline.",
+	"replay":          "synco replay --shop D [--from YYYY-MM-DD] [--to YYYY-MM-DD]\n\nRe-sends stored order events through the current rules.",
+	"odoo-sim":        "synco odoo-sim [--addr A] [--version 16|17|18|19]\n\nThe Odoo simulator on its own (db synco, login admin, password admin; JSON-2 on 19).",
+	"version":         "synco version\n\nVersion and build information.",
+}
 
 // exitError carries an exit code.
 type exitError struct {
@@ -85,27 +107,37 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
+// globals takes the global flags out of args, wherever they stand.
+func globals(args []string) (cfgPath string, explicit bool, rest []string, err error) {
+	cfgPath = os.Getenv("SYNCO_CONFIG")
+	explicit = cfgPath != ""
+	if cfgPath == "" {
+		cfgPath = "synco.yaml"
+	}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "config" {
+			rest = append(rest, a)
+			continue
+		}
+		if !hasValue {
+			if i+1 >= len(args) {
+				return "", false, nil, usageErr("--config needs a file")
+			}
+			i++
+			value = args[i]
+		}
+		cfgPath, explicit = value, true
+	}
+	return cfgPath, explicit, rest, nil
+}
+
 func run(args []string, stdout, stderr io.Writer) error {
-	global := flag.NewFlagSet("synco", flag.ContinueOnError)
-	global.SetOutput(io.Discard)
-	defaultPath, explicit := os.Getenv("SYNCO_CONFIG"), true
-	if defaultPath == "" {
-		defaultPath, explicit = "synco.yaml", false
+	cfgPath, explicit, rest, err := globals(args)
+	if err != nil {
+		return err
 	}
-	cfgPath := global.String("config", defaultPath, "config file")
-	if err := global.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, usage)
-			return nil
-		}
-		return usageErr("%v", err)
-	}
-	global.Visit(func(f *flag.Flag) {
-		if f.Name == "config" {
-			explicit = true
-		}
-	})
-	rest := global.Args()
 	if len(rest) == 0 {
 		return usageErr("no command given")
 	}
@@ -120,8 +152,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	case "version":
 		return printVersion(stdout)
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return nil
+		return printHelp(stdout, rest)
 	case "odoo-sim":
 		return runSim(rest, stderr)
 	case "all", "ingest", "processor", "sink odoo", "sink clickhouse", "query", "topics", "backfill", "replay":
@@ -132,18 +163,21 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	demoFlag := fs.Bool("demo", false, "post signed sample orders to ingest (all only)")
-	simAddr := fs.String("odoo-sim-addr", app.DefaultSimulatorAddr, "where the bundled Odoo simulator listens")
+	simAddr := fs.String("odoo-sim-addr", demo.SimulatorAddr, "where the bundled Odoo simulator listens")
 	shop := fs.String("shop", "", "shop domain (backfill, replay)")
 	from := fs.String("from", "", "first date YYYY-MM-DD (backfill, replay)")
 	to := fs.String("to", "", "last date YYYY-MM-DD (backfill, replay)")
 	if err := fs.Parse(rest); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return printHelp(stdout, []string{cmd})
+		}
 		return usageErr("%s: %v", cmd, err)
 	}
 	if fs.NArg() > 0 {
 		return usageErr("%s: unexpected arguments %v", cmd, fs.Args())
 	}
 
-	cfg, usingDemo, err := loadConfig(*cfgPath, explicit)
+	cfg, usingDemo, err := loadConfig(cfgPath, explicit)
 	if err != nil {
 		return err
 	}
@@ -177,23 +211,36 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return runTopics(ctx, cfg, log, stdout)
 	}
 
+	// Shops that ask for the bundled simulator get it; the process that applies
+	// commands runs it (the query process only links to it).
+	var sim *demo.Simulator
+	if shops := cfg.SimulatedShops(); len(shops) > 0 {
+		cfg.UseSimulator("http://" + *simAddr)
+		if cmd == "all" || cmd == "sink odoo" {
+			if sim, err = demo.StartSimulator(*simAddr, 17); err != nil {
+				return err
+			}
+			defer sim.Close()
+			log.Warn("THE BUNDLED ODOO SIMULATOR SERVES SHOPS: in memory, what it holds is lost when synco stops; give each shop its odoo.url for real use", "shops", shops, "url", sim.URL)
+		}
+	}
+
 	rt, err := app.Boot(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer rt.Close()
-	rt.SimulatorAddr = *simAddr
-	sim := app.SimulatorFor(cfg, *simAddr)
-	if sim != nil {
-		defer sim.Close()
-	}
 	var stages []app.Stage
 	switch cmd {
 	case "all":
-		stages = []app.Stage{rt.ClickHouseSink(), rt.Processor(), rt.OdooSink(sim, nil), rt.Query(nil), rt.Ingest(nil), rt.Requests()}
+		stages = []app.Stage{rt.ClickHouseSink(), rt.Processor(), rt.OdooSink(), rt.Query(nil), rt.Ingest(nil), rt.Requests()}
 		if *demoFlag || usingDemo {
+			shops := cfg.Shops[:1]
+			if usingDemo {
+				shops = cfg.Shops
+			}
 			stages = append(stages, app.Stage{Name: "demo", Run: func(ctx context.Context) error {
-				return demo.Generate(ctx, demo.Options{IngestURL: "http://" + cfg.Ingest.Addr, Shop: cfg.Shops[0], Log: log.With("stage", "demo")})
+				return demo.Generate(ctx, demo.Options{IngestURL: "http://" + cfg.Ingest.Addr, Shops: shops, Sim: sim, Log: log.With("stage", "demo")})
 			}})
 		}
 		printWelcome(stdout, cfg, usingDemo)
@@ -202,7 +249,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	case "processor":
 		stages = []app.Stage{rt.Processor()}
 	case "sink odoo":
-		stages = []app.Stage{rt.OdooSink(sim, nil)}
+		stages = []app.Stage{rt.OdooSink()}
 	case "sink clickhouse":
 		stages = []app.Stage{rt.ClickHouseSink()}
 	case "query":
@@ -211,23 +258,38 @@ func run(args []string, stdout, stderr io.Writer) error {
 	return app.RunStages(ctx, rt, stages...)
 }
 
+func printHelp(w io.Writer, topic []string) error {
+	if len(topic) == 0 {
+		fmt.Fprint(w, usage)
+		return nil
+	}
+	name := strings.Join(topic, " ")
+	h, ok := help[name]
+	if !ok {
+		return usageErr("help: unknown command %q", name)
+	}
+	fmt.Fprintln(w, h)
+	fmt.Fprintln(w, "\nGlobal flag: --config FILE (env SYNCO_CONFIG, default ./synco.yaml).")
+	return nil
+}
+
 // loadConfig reads the config file; without one (and none named explicitly) it
 // returns the demo configuration.
-func loadConfig(path string, explicit bool) (*config.Config, bool, error) {
+func loadConfig(path string, explicit bool) (*app.Config, bool, error) {
 	if _, err := os.Stat(path); err != nil && !explicit {
 		cfg, err := demo.Config(os.LookupEnv)
 		return cfg, true, err
 	}
-	cfg, err := config.Load(path, true, nil)
+	cfg, err := app.Load(path, true, nil)
 	return cfg, false, err
 }
 
-func printWelcome(w io.Writer, cfg *config.Config, usingDemo bool) {
+func printWelcome(w io.Writer, cfg *app.Config, usingDemo bool) {
 	fmt.Fprintf(w, "\nSynco is running.\n  dashboard: http://%s/\n  webhooks:  http://%s/webhooks/shopify\n", cfg.Query.Addr, cfg.Ingest.Addr)
 	if usingDemo && len(cfg.APITokens) > 0 {
 		fmt.Fprintf(w, "  dev API token: %s\n  try: curl -H 'Authorization: Bearer %s' http://%s/api/shops/%s/orders\n",
 			cfg.APITokens[0].Token, cfg.APITokens[0].Token, cfg.Query.Addr, cfg.Shops[0].Domain)
-		fmt.Fprintln(w, "  demo store: "+cfg.Shops[0].Domain+" (sample orders are posted every few seconds; Odoo is the bundled simulator)")
+		fmt.Fprintln(w, "  demo stores: "+cfg.Shops[0].Domain+" (USD) and "+cfg.Shops[len(cfg.Shops)-1].Domain+" (EUR); sample orders are posted every few seconds; Odoo is the bundled simulator")
 	}
 	fmt.Fprintln(w)
 }
@@ -245,7 +307,7 @@ func printVersion(w io.Writer) error {
 	return nil
 }
 
-func runTopics(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer) error {
+func runTopics(ctx context.Context, cfg *app.Config, log *slog.Logger, stdout io.Writer) error {
 	brokers, closeKafka, err := kafka.Brokers(cfg.Kafka, cfg.DataDir, log)
 	if err != nil {
 		return err
@@ -280,13 +342,12 @@ func runSim(args []string, stderr io.Writer) error {
 	default:
 		return usageErr("odoo-sim: --version %d is not 16, 17, 18 or 19", *version)
 	}
-	srv := odoosim.New(odoosim.Options{Version: *version})
-	url, err := srv.Start(*addr)
+	sim, err := demo.StartSimulator(*addr, *version)
 	if err != nil {
 		return err
 	}
-	defer srv.Close()
-	fmt.Fprintf(stderr, "odoo simulator (Odoo %d) at %s — db synco, login admin, password admin\n", *version, url)
+	defer sim.Close()
+	fmt.Fprintf(stderr, "odoo simulator (Odoo %d) at %s — db synco, login admin, password admin\n", *version, sim.URL)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	<-ctx.Done()

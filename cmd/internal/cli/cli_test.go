@@ -22,6 +22,12 @@ func TestExitCodes(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("shops: [{domain: nope.example.com, webhook_secret: x}]\n"), 0o644)
+	noOdoo := filepath.Join(dir, "noodoo.yaml")
+	os.WriteFile(noOdoo, []byte("shops: [{domain: a.myshopify.com, webhook_secret: x}]\n"), 0o644)
+	badDelays := filepath.Join(dir, "delays.yaml")
+	os.WriteFile(badDelays, []byte("sink: {retry_delays: [1m]}\n"), 0o644)
+	badAck := filepath.Join(dir, "ack.yaml")
+	os.WriteFile(badAck, []byte("ingest: {ack_timeout: 10s}\n"), 0o644)
 	missingVar := filepath.Join(dir, "var.yaml")
 	os.WriteFile(missingVar, []byte("shops: [{domain: a.myshopify.com, webhook_secret: ${SYNCO_TEST_UNSET_SECRET}}]\n"), 0o644)
 	for name, c := range map[string]struct {
@@ -29,19 +35,28 @@ func TestExitCodes(t *testing.T) {
 		code int
 		want string
 	}{
-		"version":             {[]string{"version"}, 0, "synco"},
-		"help":                {[]string{"help"}, 0, "Usage"},
-		"no command":          {nil, 2, "no command"},
-		"unknown command":     {[]string{"frobnicate"}, 2, "unknown command"},
-		"sink without kind":   {[]string{"sink"}, 2, "odoo or clickhouse"},
-		"unknown flag":        {[]string{"query", "--nope"}, 2, "nope"},
-		"config file missing": {[]string{"--config", filepath.Join(dir, "none.yaml"), "query"}, 2, "none.yaml"},
-		"bad config":          {[]string{"--config", bad, "query"}, 2, "shops[0].domain"},
-		"missing env var":     {[]string{"--config", missingVar, "query"}, 2, "SYNCO_TEST_UNSET_SECRET"},
-		"backfill no shop":    {[]string{"backfill", "--from", "2026-01-01"}, 2, "--shop"},
-		"backfill bad date":   {[]string{"backfill", "--shop", "demo.myshopify.com", "--from", "yesterday"}, 2, "YYYY-MM-DD"},
-		"backfill not yet":    {[]string{"backfill", "--shop", "demo.myshopify.com", "--from", "2026-01-01"}, 1, "not yet"},
-		"sim bad version":     {[]string{"odoo-sim", "--version", "15"}, 2, "15"},
+		"version":              {[]string{"version"}, 0, "synco"},
+		"help":                 {[]string{"help"}, 0, "Usage"},
+		"no command":           {nil, 2, "no command"},
+		"unknown command":      {[]string{"frobnicate"}, 2, "unknown command"},
+		"sink without kind":    {[]string{"sink"}, 2, "odoo or clickhouse"},
+		"unknown flag":         {[]string{"query", "--nope"}, 2, "nope"},
+		"config file missing":  {[]string{"--config", filepath.Join(dir, "none.yaml"), "query"}, 2, "none.yaml"},
+		"bad config":           {[]string{"--config", bad, "query"}, 2, "shops[0].domain"},
+		"missing env var":      {[]string{"--config", missingVar, "query"}, 2, "SYNCO_TEST_UNSET_SECRET"},
+		"backfill no shop":     {[]string{"backfill", "--from", "2026-01-01"}, 2, "--shop"},
+		"backfill bad date":    {[]string{"backfill", "--shop", "demo.myshopify.com", "--from", "yesterday"}, 2, "YYYY-MM-DD"},
+		"backfill not yet":     {[]string{"backfill", "--shop", "demo.myshopify.com", "--from", "2026-01-01"}, 1, "not yet"},
+		"sim bad version":      {[]string{"odoo-sim", "--version", "15"}, 2, "15"},
+		"config after command": {[]string{"query", "--config", bad}, 2, "shops[0].domain"},
+		"config= form":         {[]string{"query", "--config=" + bad}, 2, "shops[0].domain"},
+		"config no value":      {[]string{"query", "--config"}, 2, "--config needs a file"},
+		"help command":         {[]string{"help", "sink", "odoo"}, 0, "retry_delays"},
+		"help unknown":         {[]string{"help", "frob"}, 2, "unknown command"},
+		"command -h":           {[]string{"processor", "-h"}, 0, "rules"},
+		"no odoo url":          {[]string{"--config", noOdoo, "query"}, 2, "shops[0].odoo.url"},
+		"bad retry delays":     {[]string{"--config", badDelays, "query"}, 2, "sink.retry_delays"},
+		"bad ack timeout":      {[]string{"--config", badAck, "query"}, 2, "ingest.ack_timeout"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Chdir(dir) // no synco.yaml here: the demo config applies

@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/synco-dev/synco/ingest/shopify"
+	"github.com/synco-dev/synco/platform/deadletter"
 	"github.com/synco-dev/synco/platform/kafka"
 	"github.com/synco-dev/synco/query/orders"
 	"github.com/synco-dev/synco/schemas"
@@ -393,7 +394,7 @@ func TestOdooTransientFailureRetried(t *testing.T) {
 	h.odoo.FailNext("sale.order", "create", 1)
 	// Hold the retry at Odoo's door until the API has shown the order delayed.
 	retry := h.gate.hold("sale.order", "create", 2, true)
-	h.start(allStages...)
+	p := h.start(allStages...)
 	o := loadOrder(t, "orders_create.json")
 	id := o.id(t)
 	h.webhook("orders/create", "wh-1", rawOrder(t, "orders_create.json"))
@@ -424,8 +425,22 @@ func TestOdooTransientFailureRetried(t *testing.T) {
 	for _, e := range h.orderDetail(id).History {
 		hist = append(hist, fmt.Sprintf("%s/%s/%d", e.Stage, e.Status, e.Attempt))
 	}
-	if want := "[processor/in_progress/0 sink.odoo/delayed/0 sink.odoo/synced/1]"; fmt.Sprint(hist) != want {
+	// The retry re-syncs the order through the processor, from its latest snapshot.
+	if want := "[processor/in_progress/0 sink.odoo/delayed/0 processor/in_progress/1 sink.odoo/synced/1]"; fmt.Sprint(hist) != want {
 		t.Errorf("history %v, want %s", hist, want)
+	}
+	var resyncs int
+	for _, r := range h.readTopic(schemas.TopicOrders) {
+		var ev schemas.OrderEvent
+		if err := p.rt.Serde.Decode(context.Background(), schemas.TopicOrders, r.Value, &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.Origin == schemas.OriginRetry && ev.Force && ev.Attempt == 1 {
+			resyncs++
+		}
+	}
+	if resyncs != 1 {
+		t.Errorf("%d retry re-sync events in %s, want 1", resyncs, schemas.TopicOrders)
 	}
 	sos := h.odoo.Records("sale.order")
 	if len(sos) != 1 {
@@ -475,16 +490,17 @@ func TestOdooPermanentFailure(t *testing.T) {
 	if len(dlq) != 1 {
 		t.Fatalf("odoo.commands.dlq holds %d records, want 1", len(dlq))
 	}
-	var dl schemas.DeadLetter
-	if err := p.rt.Serde.Decode(ctx, schemas.TopicCommandsDLQ, dlq[0].Value, &dl); err != nil {
-		t.Fatal(err)
+	dl := dlq[0]
+	reason, stage, origin := deadletter.Header(dl, deadletter.HeaderReason), deadletter.Header(dl, deadletter.HeaderStage), deadletter.Header(dl, deadletter.HeaderOriginTopic)
+	if !strings.Contains(reason, odooMsg) || stage != "sink.odoo" || origin != schemas.TopicCommands ||
+		deadletter.Header(dl, deadletter.HeaderOriginOffset) == "" || deadletter.Header(dl, deadletter.HeaderFirstFailedAt) == "" ||
+		deadletter.Header(dl, deadletter.HeaderAttempt) != "0" || string(dl.Key) != fmt.Sprintf("%s/%d", shopDomain, id) {
+		t.Errorf("dead letter: key %q headers %v", dl.Key, dl.Headers)
 	}
-	if !strings.Contains(dl.Reason, odooMsg) || dl.Stage != "sink.odoo" || dl.OriginTopic != schemas.TopicCommands {
-		t.Errorf("dead letter: stage %q, origin %q, reason %q", dl.Stage, dl.OriginTopic, dl.Reason)
-	}
+	// The value is the command, untouched: it can be produced back to its topic.
 	var cmd schemas.OrderSync
-	if err := p.rt.Serde.Decode(ctx, schemas.TopicCommands, dl.Payload, &cmd); err != nil {
-		t.Fatalf("dead letter payload is not the command: %v", err)
+	if err := p.rt.Serde.Decode(ctx, schemas.TopicCommands, dl.Value, &cmd); err != nil {
+		t.Fatalf("dead letter value is not the command: %v", err)
 	}
 	if cmd.OrderID != id || cmd.SaleOrder != schemas.SaleOrderCancelled {
 		t.Errorf("dead-lettered command: order %d, sale order %s; want %d CANCELLED", cmd.OrderID, cmd.SaleOrder, id)
@@ -500,7 +516,7 @@ func TestOdooPermanentFailure(t *testing.T) {
 // shopify.orders.dlq with the reason; a good order afterwards still syncs.
 func TestBadInputsLoseNothing(t *testing.T) {
 	h := newHarness(t, draftSaleOrders)
-	p := h.start(allStages...)
+	h.start(allStages...)
 	body := rawOrder(t, "orders_create.json")
 
 	for _, d := range []delivery{
@@ -527,15 +543,14 @@ func TestBadInputsLoseNothing(t *testing.T) {
 	if len(dlq) != 1 {
 		t.Fatalf("shopify.orders.dlq holds %d records, want 1", len(dlq))
 	}
-	var dl schemas.DeadLetter
-	if err := p.rt.Serde.Decode(context.Background(), schemas.TopicOrdersDLQ, dlq[0].Value, &dl); err != nil {
-		t.Fatal(err)
+	dl := dlq[0]
+	if !bytes.Equal(dl.Value, unreadable) {
+		t.Errorf("dead letter value (%d bytes) is not the body (%d bytes)", len(dl.Value), len(unreadable))
 	}
-	if !bytes.Equal(dl.Payload, unreadable) {
-		t.Errorf("dead letter payload (%d bytes) is not the body (%d bytes)", len(dl.Payload), len(unreadable))
-	}
-	if dl.Reason == "" || dl.Shop != shopDomain || dl.OriginTopic != "orders/create" || dl.Stage != "ingest" {
-		t.Errorf("dead letter: shop %q, origin %q, stage %q, reason %q", dl.Shop, dl.OriginTopic, dl.Stage, dl.Reason)
+	if deadletter.Header(dl, deadletter.HeaderReason) == "" || deadletter.Header(dl, deadletter.HeaderShop) != shopDomain ||
+		deadletter.Header(dl, deadletter.HeaderOriginTopic) != "webhook orders/create" || deadletter.Header(dl, deadletter.HeaderStage) != "ingest" ||
+		deadletter.Header(dl, "X-Shopify-Webhook-Id") != "wh-cut" {
+		t.Errorf("dead letter headers %v", dl.Headers)
 	}
 	if n := len(h.readTopic(schemas.TopicOrders)); n != 0 {
 		t.Errorf("shopify.orders holds %d events, want 0", n)

@@ -24,7 +24,6 @@ import (
 	"github.com/synco-dev/synco/ingest/shopify"
 	"github.com/synco-dev/synco/odoosim"
 	"github.com/synco-dev/synco/platform/chstore/chtest"
-	"github.com/synco-dev/synco/platform/config"
 	"github.com/synco-dev/synco/platform/kafka"
 	"github.com/synco-dev/synco/platform/registry"
 	"github.com/synco-dev/synco/query/orders"
@@ -68,9 +67,16 @@ type harness struct {
 	ingestURL string
 	queryURL  string
 	running   []*pipeline
-	cfg       *config.Config
+	cfg       *app.Config
 	// retryDelays are given to the Odoo sink (nil: the defaults).
 	retryDelays []time.Duration
+	// others are more shops, each with its own Odoo.
+	others []otherShop
+}
+
+// otherShop is a shop beside the main one, with its own Odoo block (YAML flow map).
+type otherShop struct {
+	domain, secret, odoo string
 }
 
 // newHarness starts Kafka, the registry, a fresh ClickHouse database and the Odoo
@@ -130,7 +136,7 @@ func listen(t *testing.T) net.Listener {
 // config builds the configuration from YAML through config.Parse, as a synco.yaml
 // would be read. The environment is empty: CI's KAFKA_BROKERS and friends must not
 // send a test elsewhere.
-func (h *harness) config() *config.Config {
+func (h *harness) config() *app.Config {
 	h.t.Helper()
 	var settings strings.Builder
 	for _, l := range strings.Split(strings.TrimSpace(h.settings), "\n") {
@@ -161,13 +167,44 @@ shops:
   - domain: %s
     webhook_secret: %q
     odoo: {url: %q, db: synco, username: admin, password: admin}
-%s`, h.kafka.Addr, h.srURL, chc.Addr, chc.Database, chc.Username, chc.Password, h.t.TempDir(),
-		apiToken, shopDomain, secret, h.odooURL, settingsBlock)
-	cfg, err := config.Parse([]byte(yaml), func(string) (string, bool) { return "", false })
+%s%s%s`, h.kafka.Addr, h.srURL, chc.Addr, chc.Database, chc.Username, chc.Password, h.t.TempDir(),
+		apiToken, shopDomain, secret, h.odooURL, settingsBlock, h.otherShopsBlock(), h.sinkBlock())
+	cfg, err := app.Parse([]byte(yaml), func(string) (string, bool) { return "", false })
 	if err != nil {
 		h.t.Fatalf("config: %v\n%s", err, yaml)
 	}
 	return cfg
+}
+
+// otherShopsBlock lists the other shops under shops:.
+func (h *harness) otherShopsBlock() string {
+	var b strings.Builder
+	for _, o := range h.others {
+		fmt.Fprintf(&b, "  - domain: %s\n    webhook_secret: %q\n    odoo: %s\n", o.domain, o.secret, o.odoo)
+	}
+	return b.String()
+}
+
+// secretOf is a shop's webhook secret.
+func (h *harness) secretOf(shop string) string {
+	for _, o := range h.others {
+		if o.domain == shop {
+			return o.secret
+		}
+	}
+	return secret
+}
+
+// sinkBlock is the config's sink: block (the retry delays a test asks for).
+func (h *harness) sinkBlock() string {
+	if len(h.retryDelays) == 0 {
+		return ""
+	}
+	var ds []string
+	for _, d := range h.retryDelays {
+		ds = append(ds, d.String())
+	}
+	return "sink: {retry_delays: [" + strings.Join(ds, ", ") + "]}\n"
 }
 
 // pipeline is one "process": a Runtime and the stages it runs.
@@ -198,6 +235,8 @@ func (h *harness) start(stages ...string) *pipeline {
 	if err != nil {
 		h.t.Fatalf("boot %s: %v", name, err)
 	}
+	// A stop here is a crash: what is in flight is not finished.
+	rt.Drain = 50 * time.Millisecond
 	var run []app.Stage
 	for _, s := range stages {
 		switch s {
@@ -216,7 +255,7 @@ func (h *harness) start(stages ...string) *pipeline {
 		case stProcessor:
 			run = append(run, rt.Processor())
 		case stOdoo:
-			run = append(run, rt.OdooSink(nil, h.retryDelays))
+			run = append(run, rt.OdooSink())
 		case stClickHouse:
 			run = append(run, rt.ClickHouseSink())
 		default:
@@ -344,7 +383,7 @@ func (h *harness) deliver(d delivery) (int, string) {
 	case d.signature != "":
 		req.Header.Set("X-Shopify-Hmac-Sha256", d.signature)
 	default:
-		req.Header.Set("X-Shopify-Hmac-Sha256", shopify.Sign(secret, d.body))
+		req.Header.Set("X-Shopify-Hmac-Sha256", shopify.Sign(h.secretOf(shop), d.body))
 	}
 	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
 	if err != nil {
@@ -387,10 +426,13 @@ func (h *harness) apiGet(path string, into any) int {
 }
 
 // orderRows is the shop's order table as the API lists it.
-func (h *harness) orderRows() []orders.Order {
+func (h *harness) orderRows() []orders.Order { return h.orderRowsOf(shopDomain) }
+
+// orderRowsOf is another shop's order table.
+func (h *harness) orderRowsOf(shop string) []orders.Order {
 	h.t.Helper()
 	var page orders.Page
-	if code := h.apiGet("/api/shops/"+shopDomain+"/orders?limit=250", &page); code != http.StatusOK {
+	if code := h.apiGet("/api/shops/"+shop+"/orders?limit=250", &page); code != http.StatusOK {
 		h.t.Fatalf("GET orders: %d", code)
 	}
 	return page.Orders
@@ -677,7 +719,7 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // ---- payloads ----------------------------------------------------------------------------------
 
-var testdata = filepath.Join("..", "..", "..", "ingest", "shopify", "testdata")
+var testdata = filepath.Join("..", "..", "..", "shopify", "order", "testdata")
 
 // rawOrder is a Shopify sample payload, byte for byte.
 func rawOrder(t *testing.T, file string) []byte {

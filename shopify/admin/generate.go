@@ -1,0 +1,3 @@
+package admin
+
+//go:generate go tool genqlient genqlient.yaml
