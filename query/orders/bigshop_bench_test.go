@@ -118,7 +118,7 @@ const (
 	bigOrders = 1_000_000
 	// bigGenVersion names what the generator writes; a database holding another
 	// version is rebuilt.
-	bigGenVersion = "orders-v4-sorts"
+	bigGenVersion = "orders-v4-sorts-2"
 )
 
 // bigDB returns a connection to synco_bench_<size>, generating its data first when
@@ -175,31 +175,45 @@ func bigDB(b *testing.B, size string, shops int) driver.Conn {
 // invoices), 90 % eligible; then a tenth of them again with a newer version (paid and
 // synced), in parts of their own.
 func generate(ctx context.Context, conn driver.Conn, shop string, seed uint64) error {
-	cols := `shop, order_id, order_name, created_at, email, customer, total, currency,
-		financial_status, fulfillment_status, source, eligible, ineligible_reasons, status,
-		odoo_model, odoo_id, odoo_name, invoice_id, error, retry_at, attempt, updated_at, version, sign`
-	row := func(version, status, where string, sign int) string {
-		return `SELECT ` + quote(shop) + `, 5000000000000 + number * 1000 + (cityHash64(number, ` + fmt.Sprint(seed) + `) % 997),
-			concat('#', toString(1001 + number)),
-			toDateTime(1672531200 + number * 90 + (cityHash64(number, 1) % 90)),
-			concat(lower(first), '.', lower(last), toString(number % 37), '@example.com'),
-			concat(first, ' ', last),
-			toDecimal64(5 + (cityHash64(number, 2) % 50000) / 100, 4),
-			'EUR',
-			['paid','paid','paid','pending','refunded','partially_refunded'][cityHash64(number, 3) % 6 + 1],
-			['fulfilled','unfulfilled','partial',''][cityHash64(number, 4) % 4 + 1],
-			['web','web','web','pos','shopify_draft_order'][cityHash64(number, 5) % 5 + 1],
-			eligible, if(eligible, emptyArrayString(), ['payment status does not match']),
-			` + status + ` AS st,
-			if(st = 'synced', if(number % 3 = 0, 'account.move', 'sale.order'), '') AS model,
-			if(st = 'synced', 100000 + number, 0),
-			if(st = 'synced', concat(if(model = 'account.move', 'INV/', 'S'), toString(100000 + number)), ''),
-			if(st = 'synced' AND number % 3 = 1, 900000 + number, 0),
-			if(st = 'failed', 'Odoo said no', if(st = 'delayed', 'Odoo is unreachable', '')),
-			if(st = 'delayed', toDateTime(1767225600), NULL),
-			if(st IN ('failed', 'delayed'), 3, 0),
-			toDateTime(1672531200 + number * 90 + 600),
-			` + version + `, toInt8(` + fmt.Sprint(sign) + `)
+	// Each column and how it is made from `number` (columns not named take their
+	// defaults).
+	cols := func(version, status string, sign int) [][2]string {
+		return [][2]string{
+			{"shop", quote(shop)},
+			{"order_id", fmt.Sprintf("5000000000000 + number * 1000 + (cityHash64(number, %d) %% 997)", seed)},
+			{"order_name", "concat('#', toString(1001 + number))"},
+			{"created_at", "toDateTime(1672531200 + number * 90 + (cityHash64(number, 1) % 90))"},
+			{"email", "concat(lower(first), '.', lower(last), toString(number % 37), '@example.com')"},
+			{"customer", "concat(first, ' ', last)"},
+			{"total", "toDecimal64(5 + (cityHash64(number, 2) % 50000) / 100, 4)"},
+			{"currency", "'EUR'"},
+			{"financial_status", "['paid','paid','paid','pending','refunded','partially_refunded'][cityHash64(number, 3) % 6 + 1]"},
+			{"fulfillment_status", "['fulfilled','unfulfilled','partial',''][cityHash64(number, 4) % 4 + 1]"},
+			{"source", "['web','web','web','pos','shopify_draft_order'][cityHash64(number, 5) % 5 + 1]"},
+			{"eligible", "eligible"},
+			{"ineligible_reasons", "if(eligible, emptyArrayString(), ['payment status does not match'])"},
+			{"status", status + " AS st"},
+			{"odoo_model", "if(st = 'synced', if(number % 3 = 0, 'account.move', 'sale.order'), '') AS model"},
+			{"odoo_id", "if(st = 'synced', 100000 + number, 0)"},
+			{"odoo_name", "if(st = 'synced', concat(if(model = 'account.move', 'INV/', 'S'), toString(100000 + number)), '')"},
+			{"invoice_id", "if(st = 'synced' AND number % 3 = 1, 900000 + number, 0) AS invoice"},
+			{"error", "if(st = 'failed', 'Odoo said no', if(st = 'delayed', 'Odoo is unreachable', ''))"},
+			{"retry_at", "if(st = 'delayed', toDateTime(1767225600), NULL)"},
+			{"attempt", "if(st IN ('failed', 'delayed'), 3, 0)"},
+			{"updated_at", "toDateTime(1672531200 + number * 90 + 600)"},
+			{"version", version},
+			{"invoice_state", "if(invoice > 0 OR model = 'account.move', 'posted', '')"},
+			{"payment_state", "if(invoice > 0 OR model = 'account.move', 'paid', '')"},
+			{"payment_gateways", "[['shopify_payments'], ['shopify_payments'], ['manual'], ['gift_card', 'shopify_payments']][cityHash64(number, 8) % 4 + 1]"},
+			{"sign", fmt.Sprintf("toInt8(%d)", sign)},
+		}
+	}
+	insert := func(c [][2]string, where string) string {
+		var names, exprs []string
+		for _, p := range c {
+			names, exprs = append(names, p[0]), append(exprs, p[1])
+		}
+		return "INSERT INTO orders (" + strings.Join(names, ", ") + ") SELECT " + strings.Join(exprs, ",\n") + `
 		FROM (SELECT number,
 			['Anna','Ben','Chloé','David','Emma','Felix','Grace','Hugo','Ines','Jonas','Kira','Liam','Mia','Noah',
 			 'Olga','Paul','Quinn','Rosa','Sam','Tara','Uwe','Vera','Will','Xenia','Yusuf','Zoe','Ada','Bruno',
@@ -219,15 +233,21 @@ func generate(ctx context.Context, conn driver.Conn, shop string, seed uint64) e
 			FROM numbers(` + fmt.Sprint(bigOrders) + `) WHERE ` + where + `)`
 	}
 	status := `['synced','synced','synced','synced','synced','synced','synced','synced','not_synced','failed','delayed','in_progress','synced','synced','synced','synced','not_synced','failed','synced','synced'][cityHash64(number, 7) % 20 + 1]`
-	// A million rows in one INSERT ... SELECT, run inside the server; then a tenth
-	// changed later (synced): the first version cancelled and a second one, as the
-	// sink writes them, unmerged.
+	// INSERT ... SELECT run inside the server, 200,000 rows at a time (each well
+	// within the connection's read timeout); then a tenth changed later (synced): the
+	// first version cancelled and a second one, as the sink writes them, unmerged.
+	const step = 200_000
+	for from := 0; from < bigOrders; from += step {
+		in := fmt.Sprintf("number >= %d AND number < %d", from, from+step)
+		if err := conn.Exec(ctx, insert(cols("toUInt64(1)", status, 1), in)); err != nil {
+			return err
+		}
+	}
 	for _, q := range []string{
-		row("toUInt64(1)", status, "1", 1),
-		row("toUInt64(1)", status, "number % 10 = 3", -1),
-		row("toUInt64(2)", "'synced'", "number % 10 = 3", 1),
+		insert(cols("toUInt64(1)", status, -1), "number % 10 = 3"),
+		insert(cols("toUInt64(2)", "'synced'", 1), "number % 10 = 3"),
 	} {
-		if err := conn.Exec(ctx, "INSERT INTO orders ("+cols+") "+q); err != nil {
+		if err := conn.Exec(ctx, q); err != nil {
 			return err
 		}
 	}

@@ -18,8 +18,9 @@ import (
 // rows after the cursor (narrow), and order_sorts, sorted by (shop, kind, bucket,
 // key), gives those rows from a few granules; the total is a sum over order_counts.
 // With a search, the matches are read from orders (PREWHERE on its lower-cased
-// search text) once, for the page and the total (searchAll); only a search matching
-// more than maxMatches rows is counted and sorted in ClickHouse.
+// search text) once, for the page and the total (searchAll); a search matching more
+// than maxMatches rows is counted by a scan beside a walk of order_sorts that keeps
+// the matches (broadPage).
 
 // List answers one page of shop's orders under f (validated; Normalized here) after or
 // before cur (empty: the first page). A bad cursor is a FieldErrors.
@@ -61,7 +62,11 @@ func (s *Store) List(ctx context.Context, shop string, f Filter, limit int, cur 
 			total, err = s.count(ctx, &q)
 			countErr <- err
 		}()
-		keys, more, err = s.pageKeys(ctx, &q)
+		if q.search == "" {
+			keys, more, err = s.pageKeys(ctx, &q)
+		} else {
+			keys, more, err = s.broadPage(ctx, &q)
+		}
 		if cerr := <-countErr; err == nil {
 			err = cerr
 		}
@@ -256,12 +261,9 @@ func (s *Store) searchAll(ctx context.Context, q *pageQuery) (keys []pageKey, mo
 
 // pageKeys finds the keys of the page (in reading order) and whether more rows follow.
 func (s *Store) pageKeys(ctx context.Context, q *pageQuery) ([]pageKey, bool, error) {
-	narrowed := false
-	if q.search == "" {
-		var err error
-		if narrowed, err = s.narrow(ctx, q); err != nil {
-			return nil, false, err
-		}
+	narrowed, err := s.narrow(ctx, q, q.limit+1)
+	if err != nil {
+		return nil, false, err
 	}
 	// Rows of replaced states come in pairs (+1, -1) that add up to nothing: read a
 	// little more than the page, and more again if such pairs filled it.
@@ -284,9 +286,9 @@ func (s *Store) pageKeys(ctx context.Context, q *pageQuery) ([]pageKey, bool, er
 }
 
 // narrow sets the bucket range that holds the page from order_counts: from the
-// cursor's bucket (or the first one) on, as many buckets as hold limit+1 live rows
+// cursor's bucket (or the first one) on, as many buckets as hold `rows` live rows
 // after the cursor. It reports whether the range leaves rows out.
-func (s *Store) narrow(ctx context.Context, q *pageQuery) (bool, error) {
+func (s *Store) narrow(ctx context.Context, q *pageQuery, rows int) (bool, error) {
 	k := q.col.key
 	dir, cmp := "DESC", "<="
 	if q.up() {
@@ -300,21 +302,21 @@ func (s *Store) narrow(ctx context.Context, q *pageQuery) (bool, error) {
 		args = append([]any{key}, args...)
 		where += " AND bucket " + cmp + " " + cursorBucket
 	}
-	rows, err := s.ch.Query(ctx, with+"SELECT bucket, sum(n) AS cnt, bucket = "+cursorBucket+" AS at_cursor FROM order_counts WHERE "+where+
-		" GROUP BY bucket HAVING cnt > 0 ORDER BY bucket "+dir+" LIMIT "+strconv.Itoa(q.limit+2), args...)
+	res, err := s.ch.Query(ctx, with+"SELECT bucket, sum(n) AS cnt, bucket = "+cursorBucket+" AS at_cursor FROM order_counts WHERE "+where+
+		" GROUP BY bucket HAVING cnt > 0 ORDER BY bucket "+dir+" LIMIT "+strconv.Itoa(rows+1), args...)
 	if err != nil {
 		return false, fmt.Errorf("read order counts: %w", err)
 	}
-	defer rows.Close()
+	defer res.Close()
 	var (
 		first, last int64
 		seen, cum   int64
 		reached     bool
 	)
-	for rows.Next() {
+	for res.Next() {
 		var b, n int64
 		var atCursor uint8
-		if err := rows.Scan(&b, &n, &atCursor); err != nil {
+		if err := res.Scan(&b, &n, &atCursor); err != nil {
 			return false, fmt.Errorf("read order counts: %w", err)
 		}
 		if seen == 0 {
@@ -325,12 +327,12 @@ func (s *Store) narrow(ctx context.Context, q *pageQuery) (bool, error) {
 		if q.c != nil && atCursor == 1 {
 			continue // partly before the cursor: it counts for nothing
 		}
-		if cum += n; cum > int64(q.limit) {
+		if cum += n; cum >= int64(rows) {
 			reached = true
 			break
 		}
 	}
-	if err := rows.Err(); err != nil {
+	if err := res.Err(); err != nil {
 		return false, fmt.Errorf("read order counts: %w", err)
 	}
 	if seen == 0 {
@@ -353,33 +355,20 @@ func (s *Store) narrow(ctx context.Context, q *pageQuery) (bool, error) {
 	return reached, nil
 }
 
-// readKeys reads up to n rows' (id, key, sign) of the page in reading order and
-// settles them: rows with the same key and id are adjacent, and those whose signs add
-// up to more than zero are live. Without a search it reads order_sorts, where the
-// rows of a bucket range lie together; with one, the matches in orders. It returns
-// the live keys and how many rows it read; when it read n, the last key may have rows
-// beyond and is left out.
+// readKeys reads up to n rows' (id, key, sign) of the page from order_sorts in
+// reading order, where the rows of a bucket range lie together, and settles them:
+// rows with the same key and id are adjacent, and those whose signs add up to more
+// than zero are live. It returns the live keys and how many rows it read; when it
+// read n, the last key may have rows beyond and is left out.
 func (s *Store) readKeys(ctx context.Context, q *pageQuery, n int) ([]pageKey, int, error) {
-	table, kn, ks, key := "order_sorts", "kn", "ks", q.col.key.Column()
-	conds, args := append([]string{"shop = ?"}, q.dims...), append([]any{q.shop}, q.dimArgs...)
-	var pre string
-	var preArgs []any
-	if q.search != "" {
-		table = "orders"
-		kn, ks = q.col.key.OfOrders()
-		key = kn
-		if q.col.key.Text {
-			key = ks
-		}
-		pre, preArgs = " PREWHERE "+q.search, q.searchArgs
-	} else {
-		conds, args = append(conds, "kind = ?"), append(args, q.col.key.Kind)
-		if q.bucketLo != nil {
-			conds, args = append(conds, "bucket >= ?"), append(args, *q.bucketLo)
-		}
-		if q.bucketHi != nil {
-			conds, args = append(conds, "bucket <= ?"), append(args, *q.bucketHi)
-		}
+	key := q.col.key.Column()
+	conds := append([]string{"shop = ?", "kind = ?"}, q.dims...)
+	args := append([]any{q.shop, q.col.key.Kind}, q.dimArgs...)
+	if q.bucketLo != nil {
+		conds, args = append(conds, "bucket >= ?"), append(args, *q.bucketLo)
+	}
+	if q.bucketHi != nil {
+		conds, args = append(conds, "bucket <= ?"), append(args, *q.bucketHi)
 	}
 	op, dir := "<", "DESC"
 	if q.up() {
@@ -390,9 +379,8 @@ func (s *Store) readKeys(ctx context.Context, q *pageQuery, n int) ([]pageKey, i
 		conds = append(conds, fmt.Sprintf("(%[1]s %[2]s %[3]s OR (%[1]s = %[3]s AND order_id %[2]s ?))", key, op, ph))
 		args = append(args, ck, ck, q.c.ID)
 	}
-	rows, err := s.ch.Query(ctx, "SELECT order_id, "+kn+", "+ks+", sign FROM "+table+pre+
-		" WHERE "+strings.Join(conds, " AND ")+" ORDER BY "+key+" "+dir+", order_id "+dir+" LIMIT "+strconv.Itoa(n),
-		append(preArgs, args...)...)
+	rows, err := s.ch.Query(ctx, "SELECT order_id, kn, ks, sign FROM order_sorts WHERE "+strings.Join(conds, " AND ")+
+		" ORDER BY "+key+" "+dir+", order_id "+dir+" LIMIT "+strconv.Itoa(n), args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list orders: %w", err)
 	}
@@ -428,6 +416,78 @@ func (s *Store) readKeys(ctx context.Context, q *pageQuery, n int) ([]pageKey, i
 		flush()
 	}
 	return keys, raw, nil
+}
+
+// broadPage finds the page of a search that matches more than maxMatches rows, so
+// many that walking the sort order (order_sorts, as without a search) and keeping the
+// orders whose live row matches fills the page after a read or two, where sorting
+// every match would read the whole shop again.
+func (s *Store) broadPage(ctx context.Context, q *pageQuery) ([]pageKey, bool, error) {
+	walk := *q
+	walk.search, walk.searchArgs = "", nil
+	for rows := 4 * (q.limit + 1); ; rows *= 8 {
+		walk.bucketLo, walk.bucketHi = nil, nil
+		narrowed, err := s.narrow(ctx, &walk, rows)
+		if err != nil {
+			return nil, false, err
+		}
+		n := rows + rows/4 + 16
+		keys, raw, err := s.readKeys(ctx, &walk, n)
+		if err != nil {
+			return nil, false, err
+		}
+		matched, err := s.matching(ctx, q, keys)
+		if err != nil {
+			return nil, false, err
+		}
+		if len(matched) > q.limit || (raw < n && !narrowed) {
+			return matched[:min(len(matched), q.limit)], len(matched) > q.limit, nil
+		}
+	}
+}
+
+// matching keeps the keys whose order's live row matches q's search. A replaced row
+// and its cancel are the same text, so they match together and add up to nothing:
+// the orders whose matching rows add up to more than zero are those whose live row
+// matches.
+func (s *Store) matching(ctx context.Context, q *pageQuery, keys []pageKey) ([]pageKey, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	ok := make(map[uint64]bool, len(keys))
+	for chunk := range slices.Chunk(keys, chstore.KeysPerQuery) {
+		ks := make([]chstore.OrderKey, len(chunk))
+		for i, k := range chunk {
+			ks[i] = chstore.OrderKey{Shop: q.shop, OrderID: k.id}
+		}
+		where, args := chstore.KeysWhere(ks)
+		rows, err := s.ch.Query(ctx, "SELECT order_id, sum(toInt64(sign)) AS n FROM orders PREWHERE "+q.search+
+			" WHERE "+where+" GROUP BY order_id HAVING n > 0", append(slices.Clone(q.searchArgs), args...)...)
+		if err != nil {
+			return nil, fmt.Errorf("search orders: %w", err)
+		}
+		for rows.Next() {
+			var id uint64
+			var n int64
+			if err := rows.Scan(&id, &n); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("search orders: %w", err)
+			}
+			ok[id] = true
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("search orders: %w", err)
+		}
+	}
+	out := make([]pageKey, 0, len(ok))
+	for _, k := range keys {
+		if ok[k.id] {
+			out = append(out, k)
+		}
+	}
+	return out, nil
 }
 
 // rows reads the live rows of the page's keys, in their order. A key whose order
