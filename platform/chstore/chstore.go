@@ -1,6 +1,10 @@
-// Package chstore opens Synco's ClickHouse database over the native protocol and
-// migrates its tables forward. The tables work on ClickHouse 18.16 (Debian's) and on
-// current releases: no DateTime64, Map, Bool or LowCardinality; UInt8 for booleans.
+// Package chstore opens Synco's ClickHouse database over the native protocol,
+// migrates its tables forward and declares them: sync_events (EventRow), orders
+// (OrderRow: every state of every order, a replaced one cancelled with sign -1, read
+// by key through its doc column), and order_counts and order_sorts, which views keep
+// from orders for the order table's totals and sorted pages. The tables work on
+// ClickHouse 18.16 (Debian's) and on current releases: no DateTime64, Map, Bool,
+// LowCardinality, skipping indexes or projections; UInt8 for booleans.
 package chstore
 
 import (
