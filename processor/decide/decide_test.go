@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/synco-dev/synco/schemas"
 )
 
@@ -131,5 +133,20 @@ func TestRetryResyncsTheNewestSnapshotWithItsAttempt(t *testing.T) {
 	// Without stored state, the retry's own snapshot is used.
 	if r := Event(nil, retry, &s, t0); r.Command == nil || r.Command.Order.FinancialStatus != "pending" || r.Command.Attempt != 1 {
 		t.Errorf("retry without state: %+v", r)
+	}
+}
+
+// With currency: presentment the outcome shows the buyer's total and currency.
+func TestOutcomeInTheBookedCurrency(t *testing.T) {
+	s := schemas.DefaultSettings("s.myshopify.com")
+	e := ev("e1", t0, "paid")
+	e.Order.Currency, e.Order.TotalPrice = "USD", decimal.RequireFromString("110.00")
+	e.Order.PresentmentCurrency, e.Order.TotalPricePresentment = "EUR", decimal.RequireFromString("100.00")
+	if r := Event(nil, e, &s, t0); r.Outcome.Currency != "USD" || r.Outcome.Total.String() != "110" {
+		t.Errorf("shop currency: %s %s", r.Outcome.Total, r.Outcome.Currency)
+	}
+	s.Currency = "presentment"
+	if r := Event(nil, e, &s, t0); r.Outcome.Currency != "EUR" || r.Outcome.Total.String() != "100" {
+		t.Errorf("presentment: %s %s", r.Outcome.Total, r.Outcome.Currency)
 	}
 }
