@@ -32,6 +32,8 @@
 //     decides from Shopify, ClickHouse may lag. A publish failure is 503.
 //   - /jobs: waiting = eligible and not_synced; active = in_progress; delayed;
 //     failed.
+//   - GET /gateways answers {"gateways": ["manual", "shopify_payments"]}: the
+//     payment gateways of the shop's orders, sorted, [] when none.
 //   - PUT /settings and /settings/preview read the body like the config file does:
 //     onto the defaults (a field left out takes its default value), unknown fields
 //     400, then rules.Validate (400 naming each field). PUT answers the stored
@@ -159,6 +161,7 @@ func New(d Deps) *fiber.App {
 	api.Get(sh+"/orders/:order_id", s.shop(s.getOrder))
 	api.Post(sh+"/sync", s.shop(s.sync))
 	api.Get(sh+"/jobs", s.shop(s.jobs))
+	api.Get(sh+"/gateways", s.shop(s.gateways))
 	api.Get(sh+"/settings", s.shop(s.getSettings))
 	api.Put(sh+"/settings", s.shop(s.putSettings))
 	api.Post(sh+"/settings/preview", s.shop(s.previewSettings))
