@@ -15,6 +15,7 @@ import (
 	"github.com/synco-dev/synco/platform/consume"
 	"github.com/synco-dev/synco/platform/deadletter"
 	"github.com/synco-dev/synco/platform/kafka"
+	"github.com/synco-dev/synco/platform/metrics"
 	"github.com/synco-dev/synco/platform/serde"
 	"github.com/synco-dev/synco/schemas"
 )
@@ -27,7 +28,8 @@ type Deps struct {
 	ClientOpts []kgo.Opt
 	Serde      *serde.Serde
 	Publisher  *kafka.Publisher
-	Drain      time.Duration // consume.Config
+	Drain      time.Duration     // consume.Config
+	Metrics    *metrics.Registry // optional: consumer lag
 	Log        *slog.Logger
 }
 
@@ -48,7 +50,7 @@ func Events(r *schemas.SyncRequest, now time.Time) []*schemas.OrderEvent {
 // Run consumes synco.requests until ctx ends. Offsets are committed after the events
 // were acknowledged; a redelivered request only re-applies orders (harmless).
 func Run(ctx context.Context, d Deps) error {
-	c, err := consume.New(d.ClientOpts, consume.Config{Group: Group, Topics: []string{schemas.TopicRequests}, Drain: d.Drain, Log: d.Log})
+	c, err := consume.New(d.ClientOpts, consume.Config{Group: Group, Topics: []string{schemas.TopicRequests}, Drain: d.Drain, Metrics: d.Metrics, Log: d.Log})
 	if err != nil {
 		return err
 	}

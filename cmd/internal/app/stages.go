@@ -49,7 +49,7 @@ func (rt *Runtime) Ingest(ln net.Listener) Stage {
 func (rt *Runtime) Requests() Stage {
 	return Stage{"requests", func(ctx context.Context) error {
 		return requests.Run(ctx, requests.Deps{ClientOpts: rt.ClientOpts("requests"), Serde: rt.Serde,
-			Publisher: rt.Publisher, Drain: rt.Drain, Log: rt.Log.With("stage", "ingest.requests")})
+			Publisher: rt.Publisher, Drain: rt.Drain, Metrics: rt.Metrics, Log: rt.Log.With("stage", "ingest.requests")})
 	}}
 }
 
@@ -102,7 +102,7 @@ func (rt *Runtime) ClickHouseSink() Stage {
 		log := rt.Log.With("stage", "sink.clickhouse")
 		return runner.RunClickHouse(ctx, runner.ClickHouseDeps{
 			ClientOpts: rt.ClientOpts("sink-clickhouse"), Serde: rt.Serde, Publisher: rt.Publisher,
-			Writer: chsink.NewWriter(conn, log), Drain: rt.Drain, Log: log,
+			Writer: chsink.NewWriter(conn, log).WithMetrics(rt.Metrics), Drain: rt.Drain, Metrics: rt.Metrics, Log: log,
 		})
 	}}
 }
@@ -125,7 +125,7 @@ func (rt *Runtime) Query(ln net.Listener) Stage {
 			shops = append(shops, s.Domain)
 		}
 		a := api.New(api.Deps{CH: conn, Tokens: rt.Cfg.APITokens, Shops: shops, Settings: rt.Settings,
-			Requests: requester{rt}, Logger: rt.Log.With("stage", "query"), Metrics: rt.Metrics.Handler(),
+			Requests: requester{rt}, Logger: rt.Log.With("stage", "query"), Metrics: rt.Metrics.Handler(), Registry: rt.Metrics,
 			OdooURL: func(shop string) string { return rt.Cfg.ShopOdoo(shop).URL }, Catalog: querycatalog.FollowKafka(ctx, rt.ClientOpts("query-catalog"), rt.Serde, rt.Log.With("stage", "query"))})
 		errc := make(chan error, 1)
 		go func() { errc <- a.Listener(ln) }()
