@@ -23,6 +23,18 @@ type Result struct {
 	Outcome *schemas.SyncOutcome
 }
 
+// fromAPI are the origins whose snapshot Synco read from the Admin API itself, with
+// everything GraphQL tells (transactions, refund details) that a webhook body lacks.
+var fromAPI = map[string]bool{schemas.OriginBackfill: true, schemas.OriginManual: true, schemas.OriginReconcile: true}
+
+// enriches reports whether a snapshot read from the Admin API adds to the held one of
+// the same version: Shopify's updated_at did not move, but the webhook body it came
+// as carried no transactions (or fewer refunds). A second read of the same version
+// adds nothing and stays a duplicate.
+func enriches(origin string, held, fetched *schemas.Order) bool {
+	return fromAPI[origin] && (len(fetched.Transactions) > len(held.Transactions) || len(fetched.Refunds) > len(held.Refunds))
+}
+
 // Event decides what event ev means for an order whose state is prev (nil: unknown).
 func Event(prev *schemas.OrderState, ev *schemas.OrderEvent, settings *schemas.ShopSettings, now time.Time) Result {
 	if prev != nil && slices.Contains(prev.RecentEventIDs, ev.EventID) && !ev.Force {
@@ -43,7 +55,7 @@ func Event(prev *schemas.OrderState, ev *schemas.OrderEvent, settings *schemas.S
 		switch {
 		case version < prev.Version && !ev.Force:
 			return Result{Drop: fmt.Sprintf("stale: version %d is older than %d", version, prev.Version)}
-		case version == prev.Version && !ev.Force:
+		case version == prev.Version && !ev.Force && !enriches(ev.Origin, &prev.Order, &snapshot):
 			return Result{Drop: fmt.Sprintf("duplicate: version %d already applied", version)}
 		case version < prev.Version:
 			// A forced re-sync never moves an order backwards.
@@ -68,7 +80,14 @@ func Event(prev *schemas.OrderState, ev *schemas.OrderEvent, settings *schemas.S
 	out.Eligible = d.Eligible
 	out.IneligibleReasons = d.Reasons
 	out.Attempt = ev.Attempt
+	out.Origin = ev.Origin
 	res := Result{State: next, Outcome: &out}
+	if rules.Held(settings, ev.Origin, ev.Force) {
+		// Recorded (the table shows it) but not sent to Odoo: a manual sync, which is
+		// forced, sends it when someone asks.
+		out.Status, out.Error = schemas.StatusNotSynced, rules.ReasonAutoSyncOff
+		return res
+	}
 	if !d.Eligible && (prev == nil || !prev.Commanded) {
 		out.Status = schemas.StatusNotSynced
 		return res

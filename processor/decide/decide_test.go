@@ -133,3 +133,70 @@ func TestRetryResyncsTheNewestSnapshotWithItsAttempt(t *testing.T) {
 		t.Errorf("retry without state: %+v", r)
 	}
 }
+
+// TestAPISnapshotEnrichesAnEqualVersion: a GraphQL read of the same updated_at as the
+// webhook's, but with the transactions a webhook body lacks, is applied; the same read
+// again, or a webhook of that version, is a duplicate.
+func TestAPISnapshotEnrichesAnEqualVersion(t *testing.T) {
+	s := schemas.DefaultSettings("s.myshopify.com")
+	at := t0.Add(time.Minute)
+	st, _ := apply(t, nil, ev("webhook-1", at, "paid"), &s)
+	fetched := func(origin, id string) *schemas.OrderEvent {
+		e := ev(id, at, "paid")
+		e.Origin = origin
+		e.Order.Transactions = []schemas.Transaction{{ID: 1, Kind: "sale", Status: "success"}}
+		return e
+	}
+	st2, r := apply(t, st, fetched(schemas.OriginBackfill, "backfill:7:1"), &s)
+	if r.Drop != "" || r.Command == nil || len(r.Command.Order.Transactions) != 1 || st2.Version != st.Version || st2.Seq != st.Seq+1 {
+		t.Fatalf("richer snapshot of the same version: %+v", r)
+	}
+	if _, r := apply(t, st2, fetched(schemas.OriginReconcile, "reconcile:7:1"), &s); r.Drop == "" {
+		t.Error("a second API read of the same version was applied again")
+	}
+	if _, r := apply(t, st, fetched(schemas.OriginWebhook, "webhook-2"), &s); r.Drop == "" {
+		t.Error("a webhook of an equal version enriched (only API reads may)")
+	}
+	plain := ev("manual-x", at, "paid")
+	plain.Origin = schemas.OriginReconcile
+	if _, r := apply(t, st, plain, &s); r.Drop == "" {
+		t.Error("an API read that adds nothing was applied")
+	}
+}
+
+// TestAutoSyncOffRecordsButHolds: with auto_sync off a webhook is recorded (state and an
+// outcome saying so) without a command; a forced manual sync then sends it.
+func TestAutoSyncOffRecordsButHolds(t *testing.T) {
+	s := schemas.DefaultSettings("s.myshopify.com")
+	s.AutoSync = false
+	e := ev("e1", t0, "paid")
+	e.Origin = schemas.OriginWebhook
+	st, r := apply(t, nil, e, &s)
+	if r.Drop != "" || r.Command != nil || r.Outcome == nil {
+		t.Fatalf("held event: %+v", r)
+	}
+	if r.Outcome.Status != schemas.StatusNotSynced || r.Outcome.Error != "Auto Order Sync is off" || !r.Outcome.Eligible || r.Outcome.Origin != schemas.OriginWebhook {
+		t.Errorf("held outcome %+v", r.Outcome)
+	}
+	if st.Commanded || st.Version != t0.UnixMilli() {
+		t.Errorf("held state %+v", st)
+	}
+	m := &schemas.OrderEvent{EventID: "manual:r1:7", Shop: e.Shop, OrderID: 7, Topic: "manual", Origin: schemas.OriginManual, Force: true}
+	st2, r := apply(t, st, m, &s)
+	if r.Command == nil || !st2.Commanded || r.Outcome.Status != schemas.StatusInProgress {
+		t.Fatalf("manual sync while off: %+v", r)
+	}
+	// Already in Odoo, auto sync still off: a newer webhook is recorded, not sent.
+	e2 := ev("e2", t0.Add(time.Minute), "refunded")
+	e2.Origin = schemas.OriginWebhook
+	st3, r := apply(t, st2, e2, &s)
+	if r.Command != nil || r.Outcome.Status != schemas.StatusNotSynced || !st3.Commanded || st3.Order.FinancialStatus != "refunded" {
+		t.Errorf("update of a synced order while off: %+v", r)
+	}
+	s.AutoSync = true
+	e3 := ev("e3", t0.Add(2*time.Minute), "refunded")
+	e3.Origin = schemas.OriginWebhook
+	if _, r := apply(t, st3, e3, &s); r.Command == nil {
+		t.Error("auto sync back on: the next webhook sent nothing")
+	}
+}
