@@ -7,11 +7,13 @@ require (
 	github.com/synco-dev/synco/platform v0.0.0
 	github.com/synco-dev/synco/schemas v0.0.0
 	github.com/synco-dev/synco/shopify v0.0.0
+	github.com/synco-dev/synco/shopifysim v0.0.0
 	github.com/twmb/franz-go v1.22.3
 )
 
 require (
 	github.com/Khan/genqlient v0.8.1 // indirect
+	github.com/agnivade/levenshtein v1.2.2 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/go-viper/mapstructure/v2 v2.4.0 // indirect
@@ -43,4 +45,5 @@ replace (
 	github.com/synco-dev/synco/rules => ../rules
 	github.com/synco-dev/synco/schemas => ../schemas
 	github.com/synco-dev/synco/shopify => ../shopify
+	github.com/synco-dev/synco/shopifysim => ../shopifysim
 )

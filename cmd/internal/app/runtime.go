@@ -19,6 +19,7 @@ import (
 	"github.com/synco-dev/synco/platform/serde"
 	"github.com/synco-dev/synco/platform/settings"
 	"github.com/synco-dev/synco/schemas"
+	"github.com/synco-dev/synco/shopify/admin"
 )
 
 // Runtime is what every stage shares in one process.
@@ -30,6 +31,8 @@ type Runtime struct {
 	Serde    *serde.Serde
 	Metrics  *metrics.Registry
 	Settings *settings.Store
+	// Shopify are the shops' Admin API clients (those with a token).
+	Shopify *ShopifyClients
 	// Publisher is an idempotent acks=all producer shared by the stages.
 	Publisher *kafka.Publisher
 	// Drain is how long a consumer's batch in flight may finish after a stop
@@ -42,6 +45,10 @@ type Runtime struct {
 // materialises the settings.
 func Boot(ctx context.Context, cfg *Config, log *slog.Logger) (*Runtime, error) {
 	rt := &Runtime{Cfg: cfg, Log: log, Metrics: metrics.New()}
+	var err error
+	if rt.Shopify, err = newShopifyClients(cfg, admin.NewLimiters()); err != nil {
+		return nil, err
+	}
 	ok := false
 	defer func() {
 		if !ok {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/synco-dev/synco/ingest/requests"
 	"github.com/synco-dev/synco/ingest/server"
+	"github.com/synco-dev/synco/ingest/subscriptions"
 	"github.com/synco-dev/synco/platform/chstore"
 	"github.com/synco-dev/synco/processor/stream"
 	"github.com/synco-dev/synco/query/api"
@@ -21,6 +22,7 @@ import (
 	chsink "github.com/synco-dev/synco/sink/clickhouse"
 	"github.com/synco-dev/synco/sink/odoo"
 	"github.com/synco-dev/synco/sink/runner"
+	"github.com/synco-dev/synco/sink/writeback"
 )
 
 // Stage is one long-running part of Synco.
@@ -41,6 +43,20 @@ func (rt *Runtime) Ingest(ln net.Listener) Stage {
 		}
 		return server.Serve(ctx, ln, server.Deps{Config: rt.Cfg.Config, Ingest: rt.Cfg.Ingest, Publisher: rt.Publisher,
 			Metrics: rt.Metrics, Log: rt.Log.With("stage", "ingest")})
+	}}
+}
+
+// Subscriptions keeps each shop's webhook subscriptions in step with its auto_sync
+// switch; it runs with ingest.
+func (rt *Runtime) Subscriptions() Stage {
+	return Stage{"subscriptions", func(ctx context.Context) error {
+		shops := make([]string, 0, len(rt.Cfg.Shops))
+		for _, s := range rt.Cfg.Shops {
+			shops = append(shops, s.Domain)
+		}
+		m := &subscriptions.Manager{Shops: shops, Clients: rt.Shopify, Settings: rt.Settings, PublicURL: rt.Cfg.Ingest.PublicURL,
+			Log: rt.Log.With("stage", "ingest.subscriptions")}
+		return m.Run(ctx)
 	}}
 }
 
@@ -77,6 +93,7 @@ func (rt *Runtime) OdooSink(clientOpts ...odoo.Option) Stage {
 		return runner.RunOdoo(ctx, runner.OdooDeps{
 			ClientOpts: rt.ClientOpts("sink-odoo"), Serde: rt.Serde, Publisher: rt.Publisher,
 			Sink:        odoo.NewSink(shops, odoo.WithSinkLogger(log), odoo.WithClientOptions(clientOpts...)),
+			WriteBack:   writeback.New(rt.Shopify, log),
 			RetryDelays: rt.Cfg.Sink.RetryDelays, Drain: rt.Drain, Log: log,
 		})
 	}}

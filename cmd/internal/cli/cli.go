@@ -233,7 +233,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	var stages []app.Stage
 	switch cmd {
 	case "all":
-		stages = []app.Stage{rt.ClickHouseSink(), rt.Processor(), rt.OdooSink(), rt.Query(nil), rt.Ingest(nil), rt.Requests()}
+		stages = []app.Stage{rt.ClickHouseSink(), rt.Processor(), rt.OdooSink(), rt.Query(nil), rt.Ingest(nil), rt.Requests(), rt.Subscriptions()}
 		if *demoFlag || usingDemo {
 			shops := cfg.Shops[:1]
 			if usingDemo {
@@ -245,7 +245,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		printWelcome(stdout, cfg, usingDemo)
 	case "ingest":
-		stages = []app.Stage{rt.Ingest(nil), rt.Requests()}
+		stages = []app.Stage{rt.Ingest(nil), rt.Requests(), rt.Subscriptions()}
 	case "processor":
 		stages = []app.Stage{rt.Processor()}
 	case "sink odoo":
