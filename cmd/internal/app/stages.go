@@ -11,6 +11,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/synco-dev/synco/ingest/known"
 	"github.com/synco-dev/synco/ingest/requests"
 	"github.com/synco-dev/synco/ingest/server"
 	"github.com/synco-dev/synco/ingest/subscriptions"
@@ -63,8 +64,11 @@ func (rt *Runtime) Subscriptions() Stage {
 // Requests answers manual sync requests from the query API.
 func (rt *Runtime) Requests() Stage {
 	return Stage{"requests", func(ctx context.Context) error {
+		seen := rt.known()
+		defer seen.Close()
 		return requests.Run(ctx, requests.Deps{ClientOpts: rt.ClientOpts("requests"), Serde: rt.Serde,
-			Publisher: rt.Publisher, Drain: rt.Drain, Log: rt.Log.With("stage", "ingest.requests")})
+			Publisher: rt.Publisher, Drain: rt.Drain, Log: rt.Log.With("stage", "ingest.requests"),
+			Clients: rt.Shopify, Settings: rt.Settings, Known: seen, Threshold: rt.Cfg.Ingest.BulkThreshold})
 	}}
 }
 
@@ -145,6 +149,12 @@ func (rt *Runtime) Query(ln net.Listener) Stage {
 			return a.ShutdownWithTimeout(5 * time.Second)
 		}
 	}}
+}
+
+// known is what Synco has seen of the shops' orders, from ClickHouse, connected on
+// first use: ingest serves webhooks whether or not ClickHouse is up.
+func (rt *Runtime) known() *known.Lazy {
+	return &known.Lazy{Open: rt.openClickHouse}
 }
 
 func (rt *Runtime) openClickHouse(ctx context.Context) (driver.Conn, error) {
