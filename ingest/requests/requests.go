@@ -216,7 +216,9 @@ func (b *background) run(ctx context.Context, r *schemas.SyncRequest) {
 	} else {
 		var n int
 		n, err = AllEligible(ctx, c, b.d.Settings.Effective(r.Shop), b.d.Known, scan.Options{Threshold: b.d.Threshold},
-			func(ctx context.Context, evs []*schemas.OrderEvent) error { return events.Publish(ctx, b.d.Publisher, evs) })
+			func(ctx context.Context, evs []*schemas.OrderEvent) error {
+				return events.Publish(ctx, b.d.Publisher, evs)
+			})
 		if err == nil {
 			log.Info("sync of all eligible orders sent", "orders", n)
 		}
@@ -246,7 +248,9 @@ func (b *background) backfill(ctx context.Context, c *admin.Client, r *schemas.S
 		return err
 	}
 	bf := &backfill.Backfill{Shop: r.Shop, From: *r.From, To: to, Client: c, Options: scan.Options{Threshold: b.d.Threshold},
-		Emit:        func(ctx context.Context, evs []*schemas.OrderEvent) error { return events.Publish(ctx, b.d.Publisher, evs) },
+		Emit: func(ctx context.Context, evs []*schemas.OrderEvent) error {
+			return events.Publish(ctx, b.d.Publisher, evs)
+		},
 		Save:        func(ctx context.Context, j *schemas.Job) error { return events.SaveJob(ctx, b.d.Publisher, j) },
 		Resume:      resume,
 		RequestedBy: r.RequestedBy, Log: log}

@@ -69,7 +69,9 @@ type Error struct {
 	Retriable bool
 }
 
-func (e *Error) Error() string { return "shopify write-back of " + Namespace + "." + Key + ": " + e.Err.Error() }
+func (e *Error) Error() string {
+	return "shopify write-back of " + Namespace + "." + Key + ": " + e.Err.Error()
+}
 func (e *Error) Unwrap() error { return e.Err }
 
 // IsRetriable reports whether err (from Write) may go away by itself.
