@@ -56,3 +56,13 @@ func LoadJob(ctx context.Context, opts []kgo.Opt, dec Decoder, shop, kind, id st
 	}
 	return &j, nil
 }
+
+// Emitter is Publish on p, as the jobs take it.
+func Emitter(p *kafka.Publisher) func(context.Context, []*schemas.OrderEvent) error {
+	return func(ctx context.Context, evs []*schemas.OrderEvent) error { return Publish(ctx, p, evs) }
+}
+
+// Saver is SaveJob on p, as the jobs take it.
+func Saver(p *kafka.Publisher) func(context.Context, *schemas.Job) error {
+	return func(ctx context.Context, j *schemas.Job) error { return SaveJob(ctx, p, j) }
+}

@@ -215,10 +215,7 @@ func (b *background) run(ctx context.Context, r *schemas.SyncRequest) {
 		err = b.backfill(ctx, c, r, log)
 	} else {
 		var n int
-		n, err = AllEligible(ctx, c, b.d.Settings.Effective(r.Shop), b.d.Known, scan.Options{Threshold: b.d.Threshold},
-			func(ctx context.Context, evs []*schemas.OrderEvent) error {
-				return events.Publish(ctx, b.d.Publisher, evs)
-			})
+		n, err = AllEligible(ctx, c, b.d.Settings.Effective(r.Shop), b.d.Known, scan.Options{Threshold: b.d.Threshold}, events.Emitter(b.d.Publisher))
 		if err == nil {
 			log.Info("sync of all eligible orders sent", "orders", n)
 		}
@@ -248,12 +245,7 @@ func (b *background) backfill(ctx context.Context, c *admin.Client, r *schemas.S
 		return err
 	}
 	bf := &backfill.Backfill{Shop: r.Shop, From: *r.From, To: to, Client: c, Options: scan.Options{Threshold: b.d.Threshold},
-		Emit: func(ctx context.Context, evs []*schemas.OrderEvent) error {
-			return events.Publish(ctx, b.d.Publisher, evs)
-		},
-		Save:        func(ctx context.Context, j *schemas.Job) error { return events.SaveJob(ctx, b.d.Publisher, j) },
-		Resume:      resume,
-		RequestedBy: r.RequestedBy, Log: log}
+		Emit: events.Emitter(b.d.Publisher), Save: events.Saver(b.d.Publisher), Resume: resume, RequestedBy: r.RequestedBy, Log: log}
 	_, err = bf.Run(ctx, r.RequestID)
 	return err
 }
