@@ -1,6 +1,7 @@
 package schemas
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -498,6 +499,35 @@ type SyncRequest struct {
 
 // RequestBackfill is the Kind of a SyncRequest that asks for a backfill.
 const RequestBackfill = "backfill"
+
+// BackfillRange is a backfill's days from..to (YYYY-MM-DD, UTC, to inclusive) as the
+// instants [from, to) it covers; to empty leaves the end zero (until the run starts).
+func BackfillRange(from, to string) (time.Time, time.Time, error) {
+	f, err := time.Parse(time.DateOnly, from)
+	if err != nil {
+		return time.Time{}, time.Time{}, fmt.Errorf("from %q is not a date YYYY-MM-DD", from)
+	}
+	if to == "" {
+		return f, time.Time{}, nil
+	}
+	t, err := time.Parse(time.DateOnly, to)
+	if err != nil {
+		return time.Time{}, time.Time{}, fmt.Errorf("to %q is not a date YYYY-MM-DD", to)
+	}
+	if t.Before(f) {
+		return time.Time{}, time.Time{}, fmt.Errorf("to %s is before from %s", to, from)
+	}
+	return f, t.AddDate(0, 0, 1), nil
+}
+
+// BackfillID is the job id of the backfill of the days from..to (to empty: open):
+// one per range, so a backfill asked again, from anywhere, resumes the same job.
+func BackfillID(from, to string) string {
+	if to == "" {
+		to = "open"
+	}
+	return from + "_" + to
+}
 
 // Job is the state of a long-running job of one shop (topic synco.jobs, key JobKey).
 type Job struct {

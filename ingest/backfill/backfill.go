@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -59,32 +60,11 @@ type Backfill struct {
 }
 
 // JobID names the run over the days from..to (to empty: open-ended).
-func JobID(from, to string) string {
-	if to == "" {
-		to = "open"
-	}
-	return from + "_" + to
-}
+func JobID(from, to string) string { return schemas.BackfillID(from, to) }
 
 // Window is the range of days from..to (inclusive, UTC) as instants [From, To); to
 // empty leaves To zero (until the run starts).
-func Window(from, to string) (time.Time, time.Time, error) {
-	f, err := time.Parse(time.DateOnly, from)
-	if err != nil {
-		return time.Time{}, time.Time{}, fmt.Errorf("from %q is not a date YYYY-MM-DD", from)
-	}
-	if to == "" {
-		return f, time.Time{}, nil
-	}
-	t, err := time.Parse(time.DateOnly, to)
-	if err != nil {
-		return time.Time{}, time.Time{}, fmt.Errorf("to %q is not a date YYYY-MM-DD", to)
-	}
-	if t.Before(f) {
-		return time.Time{}, time.Time{}, fmt.Errorf("to %s is before from %s", to, from)
-	}
-	return f, t.AddDate(0, 0, 1), nil
-}
+func Window(from, to string) (time.Time, time.Time, error) { return schemas.BackfillRange(from, to) }
 
 // Run reads the range and emits every order. It returns the final job record (also
 // saved): done, failed (with the error), or interrupted when ctx ended.
@@ -134,11 +114,25 @@ func (b *Backfill) Run(ctx context.Context, id string) (*schemas.Job, error) {
 	if err := b.Save(ctx, job); err != nil {
 		return job, err
 	}
+	saved := now()
+	// While Shopify runs a bulk operation nothing is emitted: its own count is the
+	// progress, saved so that the API shows the job alive.
+	opts.Bulk = func(op *admin.BulkOperation) {
+		if n, err := strconv.ParseInt(op.RootObjectCount, 10, 64); err == nil {
+			job.Counts["bulk_orders_read_by_shopify"] = n
+		}
+		if now().Sub(saved) >= b.SaveEvery {
+			saved = now()
+			job.UpdatedAt = saved.UTC()
+			if err := b.Save(ctx, job); err != nil {
+				log.Warn("backfill progress not saved", "shop", b.Shop, "job", id, "err", err)
+			}
+		}
+	}
 	var (
 		pending   []*schemas.OrderEvent
 		last      time.Time // created_at of the newest order emitted, in order
 		unordered bool      // an order came older than one before: the checkpoint stops moving
-		saved     = now()
 	)
 	report := func() {
 		if b.Progress == nil {

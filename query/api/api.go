@@ -97,6 +97,10 @@ type Deps struct {
 	OdooURL func(shop string) string // base URL of the shop's Odoo, for odoo_url; nil or "": odoo_url is empty
 	Metrics http.Handler             // served on GET /metrics when set
 	Catalog OdooCatalogs             // journals, accounts, customers of each shop's Odoo; nil: /odoo/* answer 503
+	Jobs    BackfillJobs             // backfill progress (synco.jobs); nil: GET /backfill answers 503
+	// ShopifyAPI says whether Synco can read a shop's orders from Shopify (it has an
+	// Admin API token); nil: every shop can.
+	ShopifyAPI func(shop string) bool
 }
 
 type server struct {
@@ -170,6 +174,7 @@ func New(d Deps) *fiber.App {
 	api.Patch(sh+"/views/:id", s.shop(s.updateView))
 	api.Delete(sh+"/views/:id", s.shop(s.deleteView))
 	api.Post(sh+"/views/:id/duplicate", s.shop(s.duplicateView))
+	s.backfillRoutes(api, sh)
 	api.Use(func(c *fiber.Ctx) error { return fail(c, fiber.StatusNotFound, "no such API route", nil) })
 	return app
 }

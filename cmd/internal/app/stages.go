@@ -19,6 +19,7 @@ import (
 	"github.com/synco-dev/synco/processor/stream"
 	"github.com/synco-dev/synco/query/api"
 	querycatalog "github.com/synco-dev/synco/query/catalog"
+	queryjobs "github.com/synco-dev/synco/query/jobs"
 	"github.com/synco-dev/synco/schemas"
 	chsink "github.com/synco-dev/synco/sink/clickhouse"
 	"github.com/synco-dev/synco/sink/odoo"
@@ -138,7 +139,9 @@ func (rt *Runtime) Query(ln net.Listener) Stage {
 		}
 		a := api.New(api.Deps{CH: conn, Tokens: rt.Cfg.APITokens, Shops: shops, Settings: rt.Settings,
 			Requests: requester{rt}, Logger: rt.Log.With("stage", "query"), Metrics: rt.Metrics.Handler(),
-			OdooURL: func(shop string) string { return rt.Cfg.ShopOdoo(shop).URL }, Catalog: querycatalog.FollowKafka(ctx, rt.ClientOpts("query-catalog"), rt.Serde, rt.Log.With("stage", "query"))})
+			OdooURL: func(shop string) string { return rt.Cfg.ShopOdoo(shop).URL }, Catalog: querycatalog.FollowKafka(ctx, rt.ClientOpts("query-catalog"), rt.Serde, rt.Log.With("stage", "query")),
+			Jobs:       queryjobs.FollowKafka(ctx, querycatalog.KafkaFeed{Opts: rt.ClientOpts("query-jobs"), Log: rt.Log.With("stage", "query")}, rt.Serde, rt.Log.With("stage", "query")),
+			ShopifyAPI: func(shop string) bool { _, ok := rt.Shopify.Client(shop); return ok }})
 		errc := make(chan error, 1)
 		go func() { errc <- a.Listener(ln) }()
 		rt.Log.Info("query listening", "addr", ln.Addr().String())
