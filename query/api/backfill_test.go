@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -100,4 +101,29 @@ func TestBackfillStartAndProgress(t *testing.T) {
 	}
 	jobs.notReady = true
 	e.expectError("GET", "/api/shops/"+shopA+"/backfill", nil, 503, "")
+}
+
+// TestDashboardBackfillPanel: the settings screen shows the shop's import of past
+// orders and starts one.
+func TestDashboardBackfillPanel(t *testing.T) {
+	e := newEnv(t)
+	from, to := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+	cp := from.Add(to.Sub(from) / 4)
+	start := time.Now().Add(-time.Minute)
+	e.jobs.m[shopA+"/backfill"] = schemas.Job{JobID: "2026-01-01_2026-01-31", Shop: shopA, Kind: schemas.JobBackfill, Status: schemas.JobRunning,
+		From: &from, To: &to, Checkpoint: &cp, Mode: "bulk", Processed: 1234, StartedAt: start, UpdatedAt: start.Add(30 * time.Second)}
+	b := newBrowser(t, e, 1280, 800)
+	b.open("page=settings")
+	b.waitJS(`document.getElementById("bf-state").textContent.startsWith("Importing 2026-01-01 to 2026-01-31: 25%")`, "the running import shown")
+	if got := b.str(`document.getElementById("bf-state").textContent`); !strings.Contains(got, "1,234 orders (bulk)") || !strings.Contains(got, "min left") {
+		t.Errorf("panel says %q", got)
+	}
+	b.setValue("#bf-from", "2025-06-01")
+	b.click("#bf-start")
+	b.waitJS(`document.getElementById("bf-state").textContent.includes("queued") || document.getElementById("bf-state").textContent.startsWith("Importing")`, "the import queued")
+	reqs := e.requests.all()
+	if len(reqs) != 1 || reqs[0].Kind != schemas.RequestBackfill || reqs[0].RequestID != "2025-06-01_open" {
+		t.Errorf("requests %+v", reqs)
+	}
+	b.shot("settings-backfill", true)
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/synco-dev/synco/platform/kafka"
 	"github.com/synco-dev/synco/platform/registry"
 	"github.com/synco-dev/synco/query/orders"
+	"github.com/synco-dev/synco/shopifysim"
 )
 
 const (
@@ -45,6 +46,9 @@ const (
 	stOdoo       = "odoo"
 	stClickHouse = "clickhouse"
 	stQuery      = "query"
+	// What `synco ingest` runs beside the webhook endpoint.
+	stRequests      = "requests"
+	stSubscriptions = "subscriptions"
 )
 
 var allStages = []string{stClickHouse, stProcessor, stOdoo, stQuery, stIngest}
@@ -72,6 +76,12 @@ type harness struct {
 	retryDelays []time.Duration
 	// others are more shops, each with its own Odoo.
 	others []otherShop
+	// shopify is the main shop's Shopify (withShopify): its Admin API and webhook
+	// deliveries, and publicURL the stable address it delivers to (forwarded to
+	// whichever ingest runs).
+	shopify   *shopifysim.Sim
+	adminURL  string
+	publicURL string
 }
 
 // otherShop is a shop beside the main one, with its own Odoo block (YAML flow map).
@@ -138,6 +148,16 @@ func listen(t *testing.T) net.Listener {
 // send a test elsewhere.
 func (h *harness) config() *app.Config {
 	h.t.Helper()
+	yaml := h.yaml()
+	cfg, err := app.Parse([]byte(yaml), func(string) (string, bool) { return "", false })
+	if err != nil {
+		h.t.Fatalf("config: %v\n%s", err, yaml)
+	}
+	return cfg
+}
+
+// yaml is the configuration as a synco.yaml holds it.
+func (h *harness) yaml() string {
 	var settings strings.Builder
 	for _, l := range strings.Split(strings.TrimSpace(h.settings), "\n") {
 		if strings.TrimSpace(l) != "" {
@@ -167,13 +187,9 @@ shops:
   - domain: %s
     webhook_secret: %q
     odoo: {url: %q, db: synco, username: admin, password: admin}
-%s%s%s`, h.kafka.Addr, h.srURL, chc.Addr, chc.Database, chc.Username, chc.Password, h.t.TempDir(),
-		apiToken, shopDomain, secret, h.odooURL, settingsBlock, h.otherShopsBlock(), h.sinkBlock())
-	cfg, err := app.Parse([]byte(yaml), func(string) (string, bool) { return "", false })
-	if err != nil {
-		h.t.Fatalf("config: %v\n%s", err, yaml)
-	}
-	return cfg
+%s%s%s%s`, h.kafka.Addr, h.srURL, chc.Addr, chc.Database, chc.Username, chc.Password, h.t.TempDir(),
+		apiToken, shopDomain, secret, h.odooURL, h.shopifyBlock(), settingsBlock, h.otherShopsBlock(), h.sinkBlock())
+	return h.ingestBlock() + yaml
 }
 
 // otherShopsBlock lists the other shops under shops:.
@@ -258,6 +274,10 @@ func (h *harness) start(stages ...string) *pipeline {
 			run = append(run, rt.OdooSink())
 		case stClickHouse:
 			run = append(run, rt.ClickHouseSink())
+		case stRequests:
+			run = append(run, rt.Requests())
+		case stSubscriptions:
+			run = append(run, rt.Subscriptions())
 		default:
 			h.t.Fatalf("unknown stage %q", s)
 		}
