@@ -84,8 +84,8 @@ Sends the shop's stored orders (the latest snapshot of each, from the processor'
 changelog), created on those days, through the current rules again: after a rule
 change, orders that now pass are synced. Orders already sent to Odoo are left as they
 are unless --force.`,
-	"odoo-sim":        "synco odoo-sim [--addr A] [--version 16|17|18|19]\n\nThe Odoo simulator on its own (db synco, login admin, password admin; JSON-2 on 19).",
-	"version":         "synco version\n\nVersion and build information.",
+	"odoo-sim": "synco odoo-sim [--addr A] [--version 16|17|18|19]\n\nThe Odoo simulator on its own (db synco, login admin, password admin; JSON-2 on 19).",
+	"version":  "synco version\n\nVersion and build information.",
 }
 
 // exitError carries an exit code.
