@@ -55,7 +55,7 @@ func Handler(d Deps) http.Handler {
 	}
 	wh := webhook.New(secrets, kafkaPublisher{d.Publisher}, d.Log, webhook.Options{
 		AckTimeout: d.Ingest.AckTimeout,
-		Counter:    d.Metrics.Counter("webhooks_total", "Shopify webhook deliveries by topic and result.", "topic", "result"),
+		Counter:    d.Metrics.Webhooks,
 	})
 	mux := http.NewServeMux()
 	mux.Handle("/webhooks/shopify", wh)

@@ -17,6 +17,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/synco-dev/synco/platform/metrics"
 )
 
 // Config of one group consumer.
@@ -36,6 +38,8 @@ type Config struct {
 	Log        *slog.Logger
 	// Now is the clock of pauses (tests).
 	Now func() time.Time
+	// Metrics, when set, gets the consumer's lag per partition.
+	Metrics *metrics.Registry
 	// Async makes a consumer for RunLanes: polling goes on while records are handled,
 	// so rebalances are not blocked by a poll (the lanes of a revoked partition are
 	// stopped and their finished offsets committed in the rebalance instead).
@@ -228,6 +232,7 @@ func (c *Consumer) Run(ctx context.Context, h Handler) error {
 		fs.EachError(func(t string, p int32, err error) {
 			c.cfg.Log.Warn("fetch error", "group", c.cfg.Group, "topic", t, "partition", p, "err", err)
 		})
+		c.observeLag(fs)
 		b := &Batch{}
 		fs.EachPartition(func(p kgo.FetchTopicPartition) {
 			if len(p.Records) > 0 {
@@ -348,6 +353,20 @@ func commitErrors(resp *kmsgResp) error {
 		}
 	}
 	return err
+}
+
+// observeLag sets the lag gauges from a poll's high watermarks.
+func (c *Consumer) observeLag(fs kgo.Fetches) {
+	if c.cfg.Metrics == nil {
+		return
+	}
+	fs.EachPartition(func(p kgo.FetchTopicPartition) {
+		if len(p.Records) == 0 {
+			return
+		}
+		next := p.Records[len(p.Records)-1].Offset + 1
+		c.cfg.Metrics.ConsumerLag.WithLabelValues(c.cfg.Group, p.Topic, metrics.Partition(p.Partition)).Set(float64(max(p.HighWatermark-next, 0)))
+	})
 }
 
 func (c *Consumer) owns(k tp) bool {

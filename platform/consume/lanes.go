@@ -103,6 +103,7 @@ func (c *Consumer) RunLanes(ctx context.Context, l Lanes) error {
 		fs.EachError(func(t string, p int32, err error) {
 			c.cfg.Log.Warn("fetch error", "group", c.cfg.Group, "topic", t, "partition", p, "err", err)
 		})
+		c.observeLag(fs)
 		fs.EachPartition(func(p kgo.FetchTopicPartition) { r.dispatch(p) })
 	}
 	// Stopping: the lanes get the drain time, then their context ends.

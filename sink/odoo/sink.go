@@ -2,12 +2,14 @@ package odoo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/synco-dev/synco/platform/metrics"
 	"github.com/synco-dev/synco/schemas"
 )
 
@@ -22,6 +24,7 @@ const dialMemory = 10 * time.Second
 type Sink struct {
 	log      *slog.Logger
 	opts     []Option
+	metrics  *metrics.Registry
 	now      func() time.Time
 	mu       sync.Mutex
 	shops    map[string]*shop    // by lower-case domain
@@ -49,6 +52,10 @@ type SinkOption func(*Sink)
 func WithClientOptions(opts ...Option) SinkOption {
 	return func(s *Sink) { s.opts = append(s.opts, opts...) }
 }
+
+// WithMetrics records every RPC call (by shop, model, method and result), the calls
+// per command and each breaker's state.
+func WithMetrics(m *metrics.Registry) SinkOption { return func(s *Sink) { s.metrics = m } }
 
 // WithSinkLogger logs what the Syncers create and change.
 func WithSinkLogger(l *slog.Logger) SinkOption { return func(s *Sink) { s.log = l } }
@@ -107,15 +114,56 @@ func (s *Sink) Apply(ctx context.Context, cmd *schemas.OrderSync) (Result, error
 	if err := sh.brk.allow(sh.cfg.URL); err != nil {
 		return Result{}, err
 	}
+	defer s.observeBreaker(sh)
 	syncer, _, err := s.dial(ctx, sh)
 	if err == nil {
 		var res Result
 		res, err = syncer.Apply(ctx, cmd)
 		sh.brk.done(err)
+		if s.metrics != nil {
+			s.metrics.OdooCallsPerOrder.WithLabelValues(sh.domain).Observe(float64(res.Calls))
+		}
 		return res, err
 	}
 	sh.brk.done(err)
 	return Result{}, err
+}
+
+func (s *Sink) observeBreaker(sh *shop) {
+	if s.metrics == nil {
+		return
+	}
+	cur, ep := sh.brk.State(), Endpoint(sh.cfg)
+	for _, st := range []breakerState{breakerClosed, breakerOpen, breakerHalfOpen} {
+		v := 0.0
+		if st == cur {
+			v = 1
+		}
+		s.metrics.OdooBreaker.WithLabelValues(ep, st.String()).Set(v)
+	}
+}
+
+// observed times every call of a shop's client for the metrics.
+type observed struct {
+	Client
+	shop string
+	m    *metrics.Registry
+}
+
+func (o observed) Call(ctx context.Context, model, method string, args []any, kwargs map[string]any) (any, error) {
+	start := time.Now()
+	res, err := o.Client.Call(ctx, model, method, args, kwargs)
+	result := "ok"
+	var oe *Error
+	switch {
+	case err == nil:
+	case errors.As(err, &oe) && (oe.Code != 0 || oe.CodeText != "" || oe.Exception != ""):
+		result = "fault" // Odoo answered with an error
+	default:
+		result = "error"
+	}
+	o.m.OdooRPCSeconds.WithLabelValues(o.shop, model, method, result).Observe(time.Since(start).Seconds())
+	return res, err
 }
 
 // Client is the shop's Odoo client (dialed on first use), for readers other than the
@@ -169,6 +217,9 @@ func (s *Sink) dial(ctx context.Context, sh *shop) (*Syncer, Client, error) {
 	if err != nil {
 		sh.err, sh.errAt = wrapDial(sh.domain, err), s.now()
 		return nil, nil, sh.err
+	}
+	if s.metrics != nil {
+		c = observed{Client: c, shop: sh.domain, m: s.metrics}
 	}
 	sh.client, sh.err = c, nil
 	sh.syncer = NewSyncer(c, WithLogger(s.log.With("shop", sh.domain)))

@@ -18,6 +18,7 @@ import (
 	"github.com/synco-dev/synco/platform/consume"
 	"github.com/synco-dev/synco/platform/deadletter"
 	"github.com/synco-dev/synco/platform/kafka"
+	"github.com/synco-dev/synco/platform/metrics"
 	"github.com/synco-dev/synco/platform/serde"
 	"github.com/synco-dev/synco/schemas"
 	"github.com/synco-dev/synco/sink/odoo"
@@ -35,9 +36,10 @@ type OdooDeps struct {
 	WriteBack   *writeback.Writer
 	RetryDelays []time.Duration // one per schemas.RetryTopics entry (Config)
 	// Drain is how long a batch in flight may finish after shutdown (consume.Config).
-	Drain time.Duration
-	Log   *slog.Logger
-	Now   func() time.Time
+	Drain   time.Duration
+	Metrics *metrics.Registry // optional
+	Log     *slog.Logger
+	Now     func() time.Time
 }
 
 // Odoo sink consumer groups.
@@ -78,11 +80,11 @@ func RunOdoo(ctx context.Context, d OdooDeps) error {
 	}
 	s := &odooSink{d: d, parked: map[string]parked{}}
 	main, err := consume.New(d.ClientOpts, consume.Config{Group: OdooGroup, Topics: []string{schemas.TopicCommands},
-		Async: true, Drain: d.Drain, Log: d.Log, OnRevoked: s.unpark})
+		Async: true, Drain: d.Drain, Metrics: d.Metrics, Log: d.Log, OnRevoked: s.unpark})
 	if err != nil {
 		return err
 	}
-	retry, err := consume.New(d.ClientOpts, consume.Config{Group: OdooRetryGroup, Topics: schemas.RetryTopics, Drain: d.Drain, Log: d.Log, Now: d.Now})
+	retry, err := consume.New(d.ClientOpts, consume.Config{Group: OdooRetryGroup, Topics: schemas.RetryTopics, Drain: d.Drain, Metrics: d.Metrics, Log: d.Log, Now: d.Now})
 	if err != nil {
 		main.Client().Close()
 		return err
@@ -134,6 +136,7 @@ func (s *odooSink) handle(ctx context.Context, r *kgo.Record, results *kafka.Bat
 	if err := s.d.Serde.Decode(ctx, r.Topic, r.Value, &cmd); err != nil {
 		s.d.Log.Error("unreadable command kept in the dead-letter topic", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "err", err)
 		results.PublishRecord(ctx, deadletter.FromRecord(r, schemas.TopicCommandsDLQ, stage, "unreadable command: "+err.Error(), s.d.Now()).Record())
+		s.count(func(m *metrics.Registry) { m.DeadLetters.WithLabelValues(stage, "unreadable").Inc() })
 		return nil
 	}
 	key := string(r.Key)
@@ -146,7 +149,7 @@ func (s *odooSink) handle(ctx context.Context, r *kgo.Record, results *kafka.Bat
 		out.Status, out.RetryAt = schemas.StatusDelayed, &due
 		out.Error = "waiting for the order's retry"
 		s.d.Log.Info("command coalesced into the order's pending retry", "shop", cmd.Shop, "order", cmd.OrderID, "retry_at", due)
-		return results.Publish(ctx, schemas.TopicOutcomes, r.Key, &out)
+		return s.outcome(ctx, results, r.Key, &out)
 	}
 	start := s.d.Now()
 	res, err := s.d.Sink.Apply(ctx, &cmd)
@@ -190,6 +193,7 @@ func (s *odooSink) handle(ctx context.Context, r *kgo.Record, results *kafka.Bat
 			{Key: HeaderFirstFailedAt, Value: []byte(first.Format(time.RFC3339Nano))},
 		}})
 		s.park(key, r.Partition, due)
+		s.count(func(m *metrics.Registry) { m.Retries.WithLabelValues(topic).Inc() })
 		log.Warn("odoo failed; retry scheduled", "err", err, "retry_at", due, "topic", topic)
 	default:
 		out.Status, out.Error = schemas.StatusFailed, err.Error()
@@ -197,9 +201,26 @@ func (s *odooSink) handle(ctx context.Context, r *kgo.Record, results *kafka.Bat
 		dl := deadletter.FromRecord(r, schemas.TopicCommandsDLQ, stage, err.Error(), out.At)
 		dl.Shop, dl.Attempt, dl.FirstFailedAt = cmd.Shop, int(cmd.Attempt), firstFailedAt(r, out.At)
 		results.PublishRecord(ctx, dl.Record())
+		reason := "refused"
+		if odoo.IsRetriable(err) {
+			reason = "retries_exhausted"
+		}
+		s.count(func(m *metrics.Registry) { m.DeadLetters.WithLabelValues(stage, reason).Inc() })
 		log.Error("odoo sync failed", "err", err)
 	}
-	return results.Publish(ctx, schemas.TopicOutcomes, r.Key, &out)
+	return s.outcome(ctx, results, r.Key, &out)
+}
+
+// outcome publishes an outcome and counts it.
+func (s *odooSink) outcome(ctx context.Context, results *kafka.Batch, key []byte, out *schemas.SyncOutcome) error {
+	s.count(func(m *metrics.Registry) { m.Outcomes.WithLabelValues(out.Stage, out.Status).Inc() })
+	return results.Publish(ctx, schemas.TopicOutcomes, key, out)
+}
+
+func (s *odooSink) count(f func(*metrics.Registry)) {
+	if s.d.Metrics != nil {
+		f(s.d.Metrics)
+	}
 }
 
 func outcomeFor(cmd *schemas.OrderSync) schemas.SyncOutcome {

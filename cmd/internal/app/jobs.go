@@ -5,8 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/synco-dev/synco/ingest/backfill"
 	"github.com/synco-dev/synco/ingest/events"
 	"github.com/synco-dev/synco/ingest/reconcile"
@@ -57,7 +55,7 @@ func (rt *Runtime) Reconcile(ctx context.Context, shop string, from, to time.Tim
 func (rt *Runtime) newReconciler() (*reconcile.Reconciler, func()) {
 	seen := rt.known()
 	return &reconcile.Reconciler{Clients: rt.Shopify, Known: seen, Settings: rt.Settings, Emit: events.Emitter(rt.Publisher),
-		Save: events.Saver(rt.Publisher), Counter: rt.reconcileCounter(), Log: rt.Log.With("stage", "reconcile")}, seen.Close
+		Save: events.Saver(rt.Publisher), Counter: rt.Metrics.Reconciled, Log: rt.Log.With("stage", "reconcile")}, seen.Close
 }
 
 // Reconciliation reconciles every shop periodically (its settings' reconcile_interval);
@@ -79,12 +77,4 @@ func (rt *Runtime) Replay(ctx context.Context, shop string, from, to time.Time, 
 	r := &replay.Replay{Shop: shop, From: from, To: to, Force: force, Source: replay.Changelog(rt.ClientOpts("replay")), Decoder: rt.Serde,
 		Emit: events.Emitter(rt.Publisher), Progress: progress, Log: rt.Log.With("stage", "replay")}
 	return r.Run(ctx)
-}
-
-// reconcileCounter is registered once per process.
-func (rt *Runtime) reconcileCounter() *prometheus.CounterVec {
-	rt.reconcileOnce.Do(func() {
-		rt.reconcileCount = rt.Metrics.Counter("reconcile_orders_total", "Orders looked at by reconciliation, by shop and result (listed, missing, stale, emitted).", "shop", "result")
-	})
-	return rt.reconcileCount
 }

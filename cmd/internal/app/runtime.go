@@ -8,10 +8,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
 
@@ -41,9 +39,6 @@ type Runtime struct {
 	// (0: the consumer's default, 10 s); tests that crash a stage set it short.
 	Drain   time.Duration
 	closers []func()
-
-	reconcileOnce  sync.Once
-	reconcileCount *prometheus.CounterVec
 }
 
 // Boot resolves Kafka and the registry, creates missing topics, registers schemas and

@@ -21,6 +21,7 @@ import (
 	querycatalog "github.com/synco-dev/synco/query/catalog"
 	queryjobs "github.com/synco-dev/synco/query/jobs"
 	"github.com/synco-dev/synco/schemas"
+	"github.com/synco-dev/synco/sink/catalog"
 	chsink "github.com/synco-dev/synco/sink/clickhouse"
 	"github.com/synco-dev/synco/sink/odoo"
 	"github.com/synco-dev/synco/sink/runner"
@@ -95,12 +96,19 @@ func (rt *Runtime) OdooSink(clientOpts ...odoo.Option) Stage {
 			shops[rt.Cfg.Shops[i].Domain] = *odoo.ShopConfig(&rt.Cfg.Shops[i])
 		}
 		log := rt.Log.With("stage", "sink.odoo")
-		return runner.RunOdoo(ctx, runner.OdooDeps{
-			ClientOpts: rt.ClientOpts("sink-odoo"), Serde: rt.Serde, Publisher: rt.Publisher,
-			Sink:        odoo.NewSink(shops, odoo.WithSinkLogger(log), odoo.WithClientOptions(clientOpts...)),
-			WriteBack:   writeback.New(rt.Shopify, log),
-			RetryDelays: rt.Cfg.Sink.RetryDelays, Drain: rt.Drain, Log: log,
-		})
+		sink := odoo.NewSink(shops, odoo.WithSinkLogger(log), odoo.WithClientOptions(clientOpts...), odoo.WithMetrics(rt.Metrics))
+		// Beside the commands, the catalog the settings screen picks journals,
+		// accounts and customers from, read from each shop's Odoo.
+		cat := catalog.New(catalog.Deps{Shops: sink.Shops(), Dial: sink.Client, Publisher: rt.Publisher,
+			Log: rt.Log.With("stage", "sink.catalog")})
+		return RunStages(ctx, rt,
+			Stage{"sink odoo commands", func(ctx context.Context) error {
+				return runner.RunOdoo(ctx, runner.OdooDeps{
+					ClientOpts: rt.ClientOpts("sink-odoo"), Serde: rt.Serde, Publisher: rt.Publisher,
+					Sink: sink, WriteBack: writeback.New(rt.Shopify, log), RetryDelays: rt.Cfg.Sink.RetryDelays, Drain: rt.Drain, Metrics: rt.Metrics, Log: log,
+				})
+			}},
+			Stage{"sink odoo catalog", cat.Run})
 	}}
 }
 
