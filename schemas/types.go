@@ -288,6 +288,10 @@ type ShopSettings struct {
 	// ReconcileInterval is how often the shop's recently updated orders are compared
 	// with what Synco holds: a Go duration ("1h", "30m") or "off".
 	ReconcileInterval string `avro:"reconcile_interval" json:"reconcile_interval"`
+	// Secrets are the shop's credentials set through the API, sealed (AES-256-GCM
+	// under SYNCO_SECRET_KEY); only platform/settings opens them, and it hands the
+	// settings to everyone else without them. Never in JSON.
+	Secrets []byte `avro:"secrets" json:"-"`
 }
 
 type IncomeAccount struct {

@@ -101,6 +101,7 @@ type Deps struct {
 	// ShopifyAPI says whether Synco can read a shop's orders from Shopify (it has an
 	// Admin API token); nil: every shop can.
 	ShopifyAPI func(shop string) bool
+	Secrets    SecretStore // credentials stored through the API; nil: /credentials answer 503
 }
 
 type server struct {
@@ -175,6 +176,7 @@ func New(d Deps) *fiber.App {
 	api.Delete(sh+"/views/:id", s.shop(s.deleteView))
 	api.Post(sh+"/views/:id/duplicate", s.shop(s.duplicateView))
 	s.backfillRoutes(api, sh)
+	s.credentialRoutes(api, sh)
 	api.Use(func(c *fiber.Ctx) error { return fail(c, fiber.StatusNotFound, "no such API route", nil) })
 	return app
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/synco-dev/synco/ingest/server"
 	"github.com/synco-dev/synco/platform/config"
+	"github.com/synco-dev/synco/platform/settings"
 	"github.com/synco-dev/synco/query/api"
 	"github.com/synco-dev/synco/shopify/admin"
 	"github.com/synco-dev/synco/sink/odoo"
@@ -63,6 +64,9 @@ func Parse(raw []byte, env func(string) (string, bool)) (*Config, error) {
 // for the shops whose webhooks Synco subscribes, and each shop's Admin API endpoint.
 func (c *Config) across() error {
 	errs := c.Ingest.CheckShops(c.Shops).Prefix("ingest")
+	if _, err := settings.ParseKeys(c.SecretKey); err != nil {
+		errs.Bad("secret_key", err.Error()+" (SYNCO_SECRET_KEY)")
+	}
 	for i, s := range c.Shops {
 		if s.AdminAPIToken == "" {
 			continue

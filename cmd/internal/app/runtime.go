@@ -45,9 +45,10 @@ type Runtime struct {
 // materialises the settings.
 func Boot(ctx context.Context, cfg *Config, log *slog.Logger) (*Runtime, error) {
 	rt := &Runtime{Cfg: cfg, Log: log, Metrics: metrics.New()}
-	var err error
-	if rt.Shopify, err = newShopifyClients(cfg, admin.NewLimiters()); err != nil {
-		return nil, err
+	rt.Shopify = newShopifyClients(cfg, admin.NewLimiters(), log)
+	keys, err := settings.ParseKeys(cfg.SecretKey)
+	if err != nil {
+		return nil, err // the config checked it
 	}
 	ok := false
 	defer func() {
@@ -109,9 +110,10 @@ func Boot(ctx context.Context, cfg *Config, log *slog.Logger) (*Runtime, error) 
 		st.Shop = s.Domain
 		initial = append(initial, st)
 	}
-	if rt.Settings, err = settings.Open(ctx, rt.ClientOpts("settings"), rt.Serde, log, initial); err != nil {
+	if rt.Settings, err = settings.Open(ctx, rt.ClientOpts("settings"), rt.Serde, log, initial, settings.WithKeys(keys)); err != nil {
 		return nil, err
 	}
+	rt.Shopify.stored = rt.Settings.Secrets
 	rt.closers = append(rt.closers, rt.Settings.Close)
 	ok = true
 	return rt, nil

@@ -45,7 +45,7 @@ func (rt *Runtime) Ingest(ln net.Listener) Stage {
 			}
 		}
 		return server.Serve(ctx, ln, server.Deps{Config: rt.Cfg.Config, Ingest: rt.Cfg.Ingest, Publisher: rt.Publisher,
-			Metrics: rt.Metrics, Log: rt.Log.With("stage", "ingest")})
+			Metrics: rt.Metrics, Log: rt.Log.With("stage", "ingest"), Stored: rt.Settings.Secrets})
 	}}
 }
 
@@ -149,7 +149,7 @@ func (rt *Runtime) Query(ln net.Listener) Stage {
 			Requests: requester{rt}, Logger: rt.Log.With("stage", "query"), Metrics: rt.Metrics.Handler(),
 			OdooURL: func(shop string) string { return rt.Cfg.ShopOdoo(shop).URL }, Catalog: querycatalog.FollowKafka(ctx, rt.ClientOpts("query-catalog"), rt.Serde, rt.Log.With("stage", "query")),
 			Jobs:       queryjobs.FollowKafka(ctx, querycatalog.KafkaFeed{Opts: rt.ClientOpts("query-jobs"), Log: rt.Log.With("stage", "query")}, rt.Serde, rt.Log.With("stage", "query")),
-			ShopifyAPI: func(shop string) bool { _, ok := rt.Shopify.Client(shop); return ok }})
+			ShopifyAPI: func(shop string) bool { _, ok := rt.Shopify.Client(shop); return ok }, Secrets: rt.Settings})
 		errc := make(chan error, 1)
 		go func() { errc <- a.Listener(ln) }()
 		rt.Log.Info("query listening", "addr", ln.Addr().String())

@@ -82,6 +82,12 @@ type harness struct {
 	shopify   *shopifysim.Sim
 	adminURL  string
 	publicURL string
+	// configToken, when set, is the Admin API token the config gives the main shop
+	// (instead of the simulator's own): a test then stores the right one in Synco.
+	configToken string
+	// secretKey is the config's secret_key (SYNCO_SECRET_KEY), when set.
+	secretKey    string
+	odooPassword string
 }
 
 // otherShop is a shop beside the main one, with its own Odoo block (YAML flow map).
@@ -93,7 +99,13 @@ type otherShop struct {
 // simulator for one test; settings is the shop's settings block (YAML, one field a line).
 func newHarness(t *testing.T, settings string) *harness {
 	t.Helper()
-	h := &harness{t: t, settings: settings, logs: newLogSink()}
+	return newHarnessWith(t, settings, "admin")
+}
+
+// newHarnessWith is newHarness with the main shop's Odoo password.
+func newHarnessWith(t *testing.T, settings, odooPassword string) *harness {
+	t.Helper()
+	h := &harness{t: t, settings: settings, logs: newLogSink(), odooPassword: odooPassword}
 	// Registered first, so it runs last: the logs of a failed test, after everything stopped.
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -114,7 +126,7 @@ func newHarness(t *testing.T, settings string) *harness {
 	h.srURL = url
 	h.ch = chtest.New(t)
 
-	h.odoo = odoosim.New(odoosim.Options{Version: 17})
+	h.odoo = odoosim.New(odoosim.Options{Version: 17, Password: odooPassword})
 	h.gate = &gate{next: h.odoo.Handler()}
 	ln := listen(t)
 	srv := &http.Server{Handler: h.gate, ReadHeaderTimeout: 10 * time.Second}
@@ -186,9 +198,12 @@ api_tokens:
 shops:
   - domain: %s
     webhook_secret: %q
-    odoo: {url: %q, db: synco, username: admin, password: admin}
+    odoo: {url: %q, db: synco, username: admin, password: %q}
 %s%s%s%s`, h.kafka.Addr, h.srURL, chc.Addr, chc.Database, chc.Username, chc.Password, h.t.TempDir(),
-		apiToken, shopDomain, secret, h.odooURL, h.shopifyBlock(), settingsBlock, h.otherShopsBlock(), h.sinkBlock())
+		apiToken, shopDomain, secret, h.odooURL, h.odooPassword, h.shopifyBlock(), settingsBlock, h.otherShopsBlock(), h.sinkBlock())
+	if h.secretKey != "" {
+		yaml = fmt.Sprintf("secret_key: %q\n", h.secretKey) + yaml
+	}
 	return h.ingestBlock() + yaml
 }
 

@@ -58,7 +58,11 @@ func (h *harness) shopifyBlock() string {
 	if h.shopify == nil {
 		return ""
 	}
-	return fmt.Sprintf("    admin_api_url: %q\n    admin_api_token: %q\n", h.adminURL, adminToken)
+	token := adminToken
+	if h.configToken != "" {
+		token = h.configToken
+	}
+	return fmt.Sprintf("    admin_api_url: %q\n    admin_api_token: %q\n", h.adminURL, token)
 }
 
 // ingestBlock is the config's ingest: block (the public URL when there is a Shopify).
