@@ -79,18 +79,25 @@ type Lazy struct {
 
 // Orders implements Orders.
 func (l *Lazy) Orders(ctx context.Context, shop string, ids []int64) (map[int64]Seen, error) {
+	c, err := l.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return ClickHouse{c}.Orders(ctx, shop, ids)
+}
+
+// Conn is the connection, opened if it is not yet.
+func (l *Lazy) Conn(ctx context.Context) (driver.Conn, error) {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	if l.conn == nil {
 		c, err := l.Open(ctx)
 		if err != nil {
-			l.mu.Unlock()
 			return nil, err
 		}
 		l.conn = c
 	}
-	c := l.conn
-	l.mu.Unlock()
-	return ClickHouse{c}.Orders(ctx, shop, ids)
+	return l.conn, nil
 }
 
 // Close closes the connection, if one was opened.

@@ -29,6 +29,9 @@ type Deps struct {
 	// Stored, when set, opens a shop's secrets stored through the API: a stored
 	// webhook secret is used over the config's.
 	Stored func(shop string) (settings.ShopSecrets, error)
+	// ShopEvent, when set, acts on app/uninstalled and the privacy topics
+	// (ingest/privacy); nil: they are only acknowledged.
+	ShopEvent webhook.ShopEvent
 }
 
 // WebhookSecret is the shop's webhook secret: the stored one if any (a stored value
@@ -71,6 +74,7 @@ func Handler(d Deps) http.Handler {
 	wh := webhook.New(d.WebhookSecret, kafkaPublisher{d.Publisher}, d.Log, webhook.Options{
 		AckTimeout: d.Ingest.AckTimeout,
 		Counter:    d.Metrics.Webhooks,
+		ShopEvent:  d.ShopEvent,
 	})
 	mux := http.NewServeMux()
 	mux.Handle("/webhooks/shopify", wh)

@@ -104,6 +104,14 @@ func (s *Store) reseal(ctx context.Context) {
 }
 
 func (s *Store) apply(r *kgo.Record) {
+	if r.Value == nil {
+		// A tombstone (shop/redact): the shop is back to its config's settings.
+		s.mu.Lock()
+		delete(s.byID, strings.ToLower(string(r.Key)))
+		delete(s.opened, strings.ToLower(string(r.Key)))
+		s.mu.Unlock()
+		return
+	}
 	var st schemas.ShopSettings
 	if err := s.serde.Decode(context.Background(), schemas.TopicSettings, r.Value, &st); err != nil {
 		s.log.Error("unreadable settings record kept as is; shop keeps its previous settings", "key", string(r.Key), "offset", r.Offset, "err", err)
@@ -160,10 +168,11 @@ func (s *Store) Put(ctx context.Context, st schemas.ShopSettings) error {
 }
 
 // PutSecrets stores the shop's secrets (sealed; empty fields are not stored), keeping
-// its settings. Without SYNCO_SECRET_KEY it is ErrNoKey.
+// its settings; zero secrets remove the stored ones. Storing any without
+// SYNCO_SECRET_KEY is ErrNoKey.
 func (s *Store) PutSecrets(ctx context.Context, shop string, sec ShopSecrets) error {
 	shop = strings.ToLower(shop)
-	if !s.keys.Enabled() {
+	if !s.keys.Enabled() && sec != (ShopSecrets{}) {
 		return ErrNoKey
 	}
 	sealed, err := s.keys.sealSecrets(shop, sec)

@@ -35,10 +35,41 @@ func enriches(origin string, held, fetched *schemas.Order) bool {
 	return fromAPI[origin] && (len(fetched.Transactions) > len(held.Transactions) || len(fetched.Refunds) > len(held.Refunds))
 }
 
+// redact answers a privacy request of Shopify's (customers/redact, shop/redact): the
+// stored snapshot loses the customer's personal data; the state record that replaces
+// it in the compacted changelog is all that changes (nothing goes to Odoo, no outcome:
+// ingest redacts ClickHouse's rows itself).
+func redact(prev *schemas.OrderState, ev *schemas.OrderEvent) Result {
+	if prev == nil {
+		return Result{Drop: ev.Topic + ": nothing stored of this order"}
+	}
+	next := *prev
+	next.Seq = prev.Seq + 1
+	next.Order = Redacted(prev.Order)
+	next.RecentEventIDs = append([]string{ev.EventID}, prev.RecentEventIDs...)
+	if len(next.RecentEventIDs) > recentEvents {
+		next.RecentEventIDs = next.RecentEventIDs[:recentEvents]
+	}
+	return Result{State: next}
+}
+
+// Redacted is o without the customer's personal data: email, phone, the customer,
+// both addresses, the note and its attributes (free text a buyer may fill). Ids,
+// amounts, lines and statuses stay: they are the shop's books, not the person's.
+func Redacted(o schemas.Order) schemas.Order {
+	o.Email, o.Phone, o.Note = "", "", ""
+	o.Customer, o.BillingAddress, o.ShippingAddress = nil, nil, nil
+	o.NoteAttributes = []schemas.NoteAttribute{}
+	return o
+}
+
 // Event decides what event ev means for an order whose state is prev (nil: unknown).
 func Event(prev *schemas.OrderState, ev *schemas.OrderEvent, settings *schemas.ShopSettings, now time.Time) Result {
 	if prev != nil && slices.Contains(prev.RecentEventIDs, ev.EventID) && !ev.Force {
 		return Result{Drop: "duplicate event " + ev.EventID}
+	}
+	if ev.Origin == schemas.OriginPrivacy {
+		return redact(prev, ev)
 	}
 	snapshot := ev.Order
 	if snapshot.UpdatedAt.IsZero() {

@@ -200,3 +200,36 @@ func TestAutoSyncOffRecordsButHolds(t *testing.T) {
 		t.Error("auto sync back on: the next webhook sent nothing")
 	}
 }
+
+// TestPrivacyRedactsTheStoredSnapshot: a redaction replaces the stored snapshot with
+// one without personal data, sends nothing to Odoo and emits no outcome; an order
+// never stored has nothing to redact; a later event still applies.
+func TestPrivacyRedactsTheStoredSnapshot(t *testing.T) {
+	s := schemas.DefaultSettings("s.myshopify.com")
+	e := ev("e1", t0, "paid")
+	e.Order.Email, e.Order.Phone, e.Order.Note = "ada@example.com", "+4930", "ring twice"
+	e.Order.Customer = &schemas.Customer{ID: 9, Email: "ada@example.com", FirstName: "Ada"}
+	e.Order.BillingAddress = &schemas.Address{Name: "Ada Lovelace", Address1: "12 St James's Square"}
+	e.Order.ShippingAddress = e.Order.BillingAddress
+	e.Order.NoteAttributes = []schemas.NoteAttribute{{Name: "gift message", Value: "for Ada"}}
+	e.Order.LineItems = []schemas.LineItem{{ID: 1, Title: "Thing", Quantity: 1}}
+	st, _ := apply(t, nil, e, &s)
+	p := &schemas.OrderEvent{EventID: "privacy:customers/redact:7:1", Shop: e.Shop, OrderID: 7, Topic: "customers/redact", Origin: schemas.OriginPrivacy, Force: true}
+	st2, r := apply(t, st, p, &s)
+	if r.Drop != "" || r.Command != nil || r.Outcome != nil {
+		t.Fatalf("redaction: %+v", r)
+	}
+	o := st2.Order
+	if o.Email != "" || o.Phone != "" || o.Note != "" || o.Customer != nil || o.BillingAddress != nil || o.ShippingAddress != nil || len(o.NoteAttributes) != 0 {
+		t.Errorf("personal data left: %+v", o)
+	}
+	if o.ID != 7 || len(o.LineItems) != 1 || st2.Version != st.Version || st2.Seq != st.Seq+1 || st2.Commanded != st.Commanded {
+		t.Errorf("redaction changed more than personal data: %+v", st2)
+	}
+	if _, r := apply(t, nil, p, &s); r.Drop == "" {
+		t.Error("a redaction of an order never stored was applied")
+	}
+	if _, r := apply(t, st2, ev("e2", t0.Add(time.Minute), "refunded"), &s); r.Command == nil {
+		t.Error("after a redaction, a newer event is not applied")
+	}
+}

@@ -11,7 +11,9 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/synco-dev/synco/ingest/events"
 	"github.com/synco-dev/synco/ingest/known"
+	"github.com/synco-dev/synco/ingest/privacy"
 	"github.com/synco-dev/synco/ingest/requests"
 	"github.com/synco-dev/synco/ingest/server"
 	"github.com/synco-dev/synco/ingest/subscriptions"
@@ -44,7 +46,11 @@ func (rt *Runtime) Ingest(ln net.Listener) Stage {
 				return fmt.Errorf("ingest listen %s: %w", rt.Cfg.Ingest.Addr, err)
 			}
 		}
-		return server.Serve(ctx, ln, server.Deps{Config: rt.Cfg.Config, Ingest: rt.Cfg.Ingest, Publisher: rt.Publisher,
+		seen := rt.known()
+		defer seen.Close()
+		shopEvents := &privacy.Handler{Settings: rt.Settings, Emit: events.Emitter(rt.Publisher), Log: rt.Log.With("stage", "ingest.privacy"),
+			Stored: privacy.Kept{Conn: seen.Conn, ClientOpts: rt.ClientOpts("privacy"), Publisher: rt.Publisher}}
+		return server.Serve(ctx, ln, server.Deps{Config: rt.Cfg.Config, Ingest: rt.Cfg.Ingest, Publisher: rt.Publisher, ShopEvent: shopEvents.Handle,
 			Metrics: rt.Metrics, Log: rt.Log.With("stage", "ingest"), Stored: rt.Settings.Secrets})
 	}}
 }
