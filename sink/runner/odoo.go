@@ -194,7 +194,11 @@ func (s *odooSink) handle(ctx context.Context, r *kgo.Record, results *kafka.Bat
 		}})
 		s.park(key, r.Partition, due)
 		s.count(func(m *metrics.Registry) { m.Retries.WithLabelValues(topic).Inc() })
-		log.Warn("odoo failed; retry scheduled", "err", err, "retry_at", due, "topic", topic)
+		msg := "odoo failed; retry scheduled"
+		if err == wbErr {
+			msg = "odoo id not written back to shopify; retry scheduled"
+		}
+		log.Warn(msg, "err", err, "retry_at", due, "topic", topic)
 	default:
 		out.Status, out.Error = schemas.StatusFailed, err.Error()
 		s.unparkKey(key)
