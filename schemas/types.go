@@ -146,6 +146,16 @@ type LineItem struct {
 	Name                     string          `avro:"name" json:"name"`
 }
 
+// TotalIn is the order's total in the money set the shop's settings choose
+// (`currency`: shop or presentment) and that set's currency: what the order table
+// shows and Odoo books.
+func (o *Order) TotalIn(set string) (decimal.Decimal, string) {
+	if set == "presentment" && o.PresentmentCurrency != "" && (!o.TotalPricePresentment.IsZero() || o.TotalPrice.IsZero()) {
+		return o.TotalPricePresentment, o.PresentmentCurrency
+	}
+	return o.TotalPrice, o.Currency
+}
+
 // Qty is the line's quantity now: current_quantity when the snapshot has it.
 func (l *LineItem) Qty() int32 {
 	if l.CurrentQuantity != nil {
@@ -285,6 +295,16 @@ type ShopSettings struct {
 	SyncRefunds           bool             `avro:"sync_refunds" json:"sync_refunds"`
 	CancelSaleOrder       bool             `avro:"cancel_sale_order" json:"cancel_sale_order"`
 	Include               IncludeSettings  `avro:"include" json:"include"`
+	// CreateMissingTaxes creates an Odoo sale tax for a Shopify tax line Odoo has
+	// none for; false fails such an order with the tax named.
+	CreateMissingTaxes bool `avro:"create_missing_taxes" json:"create_missing_taxes"`
+	// RoundingLine lets the sink add a rounding line when Odoo's total differs from
+	// Shopify's; without it the difference is a warning on the outcome.
+	RoundingLine bool            `avro:"rounding_line" json:"rounding_line"`
+	Products     ProductSettings `avro:"products" json:"products"`
+	// GiftCardAccountID is the liability account of gift cards sold (0: Synco's own
+	// "Shopify gift cards" account).
+	GiftCardAccountID int64 `avro:"gift_card_account_id" json:"gift_card_account_id"`
 	// ReconcileInterval is how often the shop's recently updated orders are compared
 	// with what Synco holds: a Go duration ("1h", "30m") or "off".
 	ReconcileInterval string `avro:"reconcile_interval" json:"reconcile_interval"`
@@ -292,6 +312,23 @@ type ShopSettings struct {
 	// under SYNCO_SECRET_KEY); only platform/settings opens them, and it hands the
 	// settings to everyone else without them. Never in JSON.
 	Secrets []byte `avro:"secrets" json:"-"`
+}
+
+// ProductSettings name the Odoo products of lines that are not a Shopify product
+// (0: Synco's own product, found or created by its code).
+type ProductSettings struct {
+	// FallbackID is the product of lines without SKU whose Shopify variant or product
+	// has no external id in Odoo (custom items, draft-order lines, bundles).
+	FallbackID int64 `avro:"fallback_id" json:"fallback_id"`
+	ShippingID int64 `avro:"shipping_id" json:"shipping_id"`
+	TipID      int64 `avro:"tip_id" json:"tip_id"`
+	DutyID     int64 `avro:"duty_id" json:"duty_id"`
+	FeeID      int64 `avro:"fee_id" json:"fee_id"`
+	// GiftCardID is the product of gift cards sold; its income account must be a
+	// liability account.
+	GiftCardID int64 `avro:"gift_card_id" json:"gift_card_id"`
+	// RoundingID is the product of rounding and discount adjustment lines.
+	RoundingID int64 `avro:"rounding_id" json:"rounding_id"`
 }
 
 type IncomeAccount struct {
@@ -333,6 +370,7 @@ func DefaultSettings(shop string) ShopSettings {
 		Currency:              "shop",
 		Customer:              CustomerSettings{Mode: "normal"},
 		UseShopifyOrderNumber: true,
+		CreateMissingTaxes:    true,
 		ReconcileInterval:     DefaultReconcileInterval,
 	}
 }

@@ -105,6 +105,7 @@ func Event(prev *schemas.OrderState, ev *schemas.OrderEvent, settings *schemas.S
 	}
 	d := rules.Evaluate(settings, &snapshot)
 	out := schemas.OutcomeFor(&snapshot, ev.Shop, schemas.StageProcessor)
+	out.Total, out.Currency = snapshot.TotalIn(settings.Currency)
 	out.OutcomeID = fmt.Sprintf("%s/%d/%d/%d/processor", ev.Shop, ev.OrderID, version, next.Seq)
 	out.Version = version
 	out.At = now.UTC().Truncate(time.Millisecond)

@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/synco-dev/synco/schemas"
 )
 
@@ -231,5 +233,20 @@ func TestPrivacyRedactsTheStoredSnapshot(t *testing.T) {
 	}
 	if _, r := apply(t, st2, ev("e2", t0.Add(time.Minute), "refunded"), &s); r.Command == nil {
 		t.Error("after a redaction, a newer event is not applied")
+	}
+}
+
+// With currency: presentment the outcome shows the buyer's total and currency.
+func TestOutcomeInTheBookedCurrency(t *testing.T) {
+	s := schemas.DefaultSettings("s.myshopify.com")
+	e := ev("e1", t0, "paid")
+	e.Order.Currency, e.Order.TotalPrice = "USD", decimal.RequireFromString("110.00")
+	e.Order.PresentmentCurrency, e.Order.TotalPricePresentment = "EUR", decimal.RequireFromString("100.00")
+	if r := Event(nil, e, &s, t0); r.Outcome.Currency != "USD" || r.Outcome.Total.String() != "110" {
+		t.Errorf("shop currency: %s %s", r.Outcome.Total, r.Outcome.Currency)
+	}
+	s.Currency = "presentment"
+	if r := Event(nil, e, &s, t0); r.Outcome.Currency != "EUR" || r.Outcome.Total.String() != "100" {
+		t.Errorf("presentment: %s %s", r.Outcome.Total, r.Outcome.Currency)
 	}
 }

@@ -165,6 +165,7 @@ func (s *odooSink) handle(ctx context.Context, r *kgo.Record, results *kafka.Bat
 	out.LatencyMs = out.At.Sub(start).Milliseconds()
 	out.RPCCalls = int32(res.Calls)
 	out.OdooModel, out.OdooID, out.OdooName, out.InvoiceID = res.Model, res.ID, res.Name, res.InvoiceID
+
 	if len(res.Warnings) > 0 {
 		out.Warnings = res.Warnings
 	}
@@ -229,6 +230,8 @@ func (s *odooSink) count(f func(*metrics.Registry)) {
 
 func outcomeFor(cmd *schemas.OrderSync) schemas.SyncOutcome {
 	out := schemas.OutcomeFor(&cmd.Order, cmd.Shop, stage)
+	// The table shows the order in the currency it is booked in.
+	out.Total, out.Currency = cmd.Order.TotalIn(cmd.Settings.Currency)
 	out.Version, out.Attempt = cmd.Version, cmd.Attempt
 	out.Eligible, out.IneligibleReasons = cmd.Eligible, cmd.IneligibleReasons
 	if out.IneligibleReasons == nil {
