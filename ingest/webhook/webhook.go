@@ -45,12 +45,18 @@ type Handler struct {
 	seen       *recent
 	now        func() time.Time
 	counter    *prometheus.CounterVec
+	shopEvent  ShopEvent
 }
+
+// ShopEvent acts on a webhook about the shop or its customers rather than an order
+// (app/uninstalled and the privacy topics); it returns once the action is durable.
+type ShopEvent func(ctx context.Context, shop, topic string, body []byte) error
 
 // Options tune a Handler; zero values take the contract's defaults.
 type Options struct {
 	AckTimeout time.Duration          // 4 s: Shopify waits 5 s
 	Counter    *prometheus.CounterVec // labels: topic, result
+	ShopEvent  ShopEvent              // nil: those topics are only acknowledged
 }
 
 // New returns the webhook handler.
@@ -58,7 +64,8 @@ func New(secrets Secrets, pub Publisher, log *slog.Logger, opts Options) *Handle
 	if opts.AckTimeout == 0 {
 		opts.AckTimeout = 4 * time.Second
 	}
-	return &Handler{secrets: secrets, pub: pub, log: log, ackTimeout: opts.AckTimeout, seen: newRecent(100_000), now: time.Now, counter: opts.Counter}
+	return &Handler{secrets: secrets, pub: pub, log: log, ackTimeout: opts.AckTimeout, seen: newRecent(100_000), now: time.Now, counter: opts.Counter,
+		shopEvent: opts.ShopEvent}
 }
 
 // orderTopics carry a whole order in the body.
@@ -122,6 +129,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	switch {
 	case orderTopics[topic], refTopics[topic]:
+	case ackTopics[topic] && h.shopEvent != nil:
+		if err := h.shopEvent(ctx, shop, topic, body); err != nil {
+			h.log.Error("shop webhook not handled; Shopify will retry", "shop", shop, "topic", topic, "err", err)
+			h.answer(w, topic, "unavailable", http.StatusServiceUnavailable, "try again")
+			return
+		}
+		h.seen.add(dedupeKey)
+		h.answer(w, topic, "accepted", http.StatusOK, "ok")
+		return
 	case ackTopics[topic]:
 		h.log.Info("webhook acknowledged, nothing to sync", "shop", shop, "topic", topic)
 		h.answer(w, topic, "ignored", http.StatusOK, "ok")

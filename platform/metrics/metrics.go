@@ -20,6 +20,7 @@ type Registry struct {
 	// Ingest.
 	Webhooks       *prometheus.CounterVec   // topic, result
 	WebhookSeconds *prometheus.HistogramVec // topic: from request to answer
+	Reconciled     *prometheus.CounterVec   // shop, result: listed, missing, stale, emitted
 	// Processor.
 	ProcessorEvents *prometheus.CounterVec // topic, result: decided, dropped, dead_letter
 	// Every stage's outcomes (the order table's statuses).
@@ -45,6 +46,7 @@ func New() *Registry {
 	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	r.Webhooks = r.Counter("webhooks_total", "Shopify webhook deliveries by topic and answer.", "topic", "result")
 	r.WebhookSeconds = r.Histogram("webhook_duration_seconds", "Time from a webhook's arrival to its answer (Kafka's acknowledgement included).", "topic")
+	r.Reconciled = r.Counter("reconcile_orders_total", "Orders the reconciliation looked at, by shop and result (listed, missing, stale, emitted).", "shop", "result")
 	r.ProcessorEvents = r.Counter("processor_events_total", "Order events the processor read, by what became of them.", "topic", "result")
 	r.Outcomes = r.Counter("outcomes_total", "Sync outcomes by stage and status.", "stage", "status")
 	r.ConsumerLag = r.Gauge("consumer_lag", "Records between a consumer's position and its partition's high watermark.", "group", "topic", "partition")

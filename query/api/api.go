@@ -103,6 +103,11 @@ type Deps struct {
 	// pattern, never the raw path: shop domains and ids stay out of label values).
 	Registry *metrics.Registry
 	Catalog  OdooCatalogs // journals, accounts, customers of each shop's Odoo; nil: /odoo/* answer 503
+	Jobs     BackfillJobs // backfill progress (synco.jobs); nil: GET /backfill answers 503
+	// ShopifyAPI says whether Synco can read a shop's orders from Shopify (it has an
+	// Admin API token); nil: every shop can.
+	ShopifyAPI func(shop string) bool
+	Secrets    SecretStore // credentials stored through the API; nil: /credentials answer 503
 }
 
 type server struct {
@@ -177,6 +182,8 @@ func New(d Deps) *fiber.App {
 	api.Patch(sh+"/views/:id", s.shop(s.updateView))
 	api.Delete(sh+"/views/:id", s.shop(s.deleteView))
 	api.Post(sh+"/views/:id/duplicate", s.shop(s.duplicateView))
+	s.backfillRoutes(api, sh)
+	s.credentialRoutes(api, sh)
 	api.Use(func(c *fiber.Ctx) error { return fail(c, fiber.StatusNotFound, "no such API route", nil) })
 	return app
 }
