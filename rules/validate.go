@@ -66,6 +66,9 @@ func Validate(s *schemas.ShopSettings) map[string]string {
 	if okFrom && okTo && to.Before(from) {
 		bad["date_to"] = "is before date_from"
 	}
+	if _, err := parseInterval(s.ReconcileInterval); err != nil {
+		bad["reconcile_interval"] = err.Error()
+	}
 	if s.SalesJournalID < 0 {
 		bad["sales_journal_id"] = "must be an Odoo journal id"
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/synco-dev/synco/platform/kafka"
 	"github.com/synco-dev/synco/platform/metrics"
 	"github.com/synco-dev/synco/platform/serde"
+	"github.com/synco-dev/synco/platform/settings"
 	"github.com/synco-dev/synco/schemas"
 )
 
@@ -36,6 +37,30 @@ type Deps struct {
 	Serde      *serde.Serde
 	Metrics    *metrics.Registry
 	Log        *slog.Logger
+	// Stored, when set, opens a shop's secrets stored through the API: a stored
+	// webhook secret is used over the config's.
+	Stored func(shop string) (settings.ShopSecrets, error)
+	// ShopEvent, when set, acts on app/uninstalled and the privacy topics
+	// (ingest/privacy); nil: they are only acknowledged.
+	ShopEvent webhook.ShopEvent
+}
+
+// WebhookSecret is the shop's webhook secret: the stored one if any (a stored value
+// that cannot be opened is logged and the config's used), else the config's.
+func (d Deps) WebhookSecret(shop string) (string, bool) {
+	s, ok := d.Config.Shop(shop)
+	if !ok {
+		return "", false
+	}
+	if d.Stored != nil {
+		sec, err := d.Stored(shop)
+		if err != nil {
+			d.Log.Error("the shop's stored webhook secret cannot be read; using the config's", "shop", shop, "err", err)
+		} else if sec.WebhookSecret != "" {
+			return sec.WebhookSecret, true
+		}
+	}
+	return s.WebhookSecret, true
 }
 
 type kafkaPublisher struct{ p *kafka.Publisher }
@@ -66,17 +91,11 @@ func FastHandler(d Deps) fasthttp.RequestHandler {
 }
 
 func newWebhook(d Deps, pub webhook.Publisher) *webhook.Handler {
-	secrets := func(shop string) (string, bool) {
-		s, ok := d.Config.Shop(shop)
-		if !ok {
-			return "", false
-		}
-		return s.WebhookSecret, true
-	}
-	return webhook.New(secrets, pub, d.Log, webhook.Options{
+	return webhook.New(d.WebhookSecret, pub, d.Log, webhook.Options{
 		AckTimeout: d.Ingest.AckTimeout,
 		Counter:    d.Metrics.Webhooks,
 		Seconds:    d.Metrics.WebhookSeconds,
+		ShopEvent:  d.ShopEvent,
 	})
 }
 

@@ -47,13 +47,19 @@ type Handler struct {
 	now        func() time.Time
 	counter    *prometheus.CounterVec
 	seconds    *prometheus.HistogramVec
+	shopEvent  ShopEvent
 }
+
+// ShopEvent acts on a webhook about the shop or its customers rather than an order
+// (app/uninstalled and the privacy topics); it returns once the action is durable.
+type ShopEvent func(ctx context.Context, shop, topic string, body []byte) error
 
 // Options tune a Handler; zero values take the contract's defaults.
 type Options struct {
 	AckTimeout time.Duration            // 4 s: Shopify waits 5 s
 	Counter    *prometheus.CounterVec   // labels: topic, result
 	Seconds    *prometheus.HistogramVec // label: topic; arrival to answer
+	ShopEvent  ShopEvent                // nil: those topics are only acknowledged
 }
 
 // New returns the webhook handler.
@@ -62,7 +68,7 @@ func New(secrets Secrets, pub Publisher, log *slog.Logger, opts Options) *Handle
 		opts.AckTimeout = 4 * time.Second
 	}
 	return &Handler{secrets: secrets, pub: pub, log: log, ackTimeout: opts.AckTimeout, seen: newRecent(100_000), now: time.Now,
-		counter: opts.Counter, seconds: opts.Seconds}
+		counter: opts.Counter, seconds: opts.Seconds, shopEvent: opts.ShopEvent}
 }
 
 // orderTopics carry a whole order in the body.
@@ -123,8 +129,18 @@ func (h *Handler) Handle(ctx context.Context, d *Delivery) Answer {
 	if h.seen.has(dedupeKey) {
 		return Answer{http.StatusOK, "duplicate", "duplicate"}
 	}
+	ctx, cancel := context.WithTimeout(ctx, h.ackTimeout)
+	defer cancel()
 	switch {
 	case orderTopics[topic], refTopics[topic]:
+	case ackTopics[topic] && h.shopEvent != nil:
+		// d.Body is the server's buffer: the hook gets its own copy (rare topics).
+		if err := h.shopEvent(ctx, shop, topic, bytes.Clone(d.Body)); err != nil {
+			h.log.Error("shop webhook not handled; Shopify will retry", "shop", shop, "topic", topic, "err", err)
+			return Answer{http.StatusServiceUnavailable, "unavailable", "try again"}
+		}
+		h.seen.add(dedupeKey)
+		return Answer{http.StatusOK, "accepted", "ok"}
 	case ackTopics[topic]:
 		h.log.Info("webhook acknowledged, nothing to sync", "shop", shop, "topic", topic)
 		return Answer{http.StatusOK, "ignored", "ok"}
@@ -132,8 +148,6 @@ func (h *Handler) Handle(ctx context.Context, d *Delivery) Answer {
 		h.log.Info("webhook topic Synco does not act on", "shop", shop, "topic", topic)
 		return Answer{http.StatusOK, "ignored", "ok"}
 	}
-	ctx, cancel := context.WithTimeout(ctx, h.ackTimeout)
-	defer cancel()
 
 	ev, perr := h.event(shop, topic, eventID, webhookID, d.TriggeredAt, d.Body)
 	if perr != nil {

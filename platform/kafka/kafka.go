@@ -155,6 +155,7 @@ func Topics() []Topic {
 		{Name: schemas.TopicRequestsDLQ},
 		{Name: schemas.TopicProcessorState, Compact: true},
 		{Name: schemas.TopicOdooCatalog, Compact: true},
+		{Name: schemas.TopicJobs, Compact: true},
 	}
 	for _, r := range schemas.RetryTopics {
 		ts = append(ts, Topic{Name: r})

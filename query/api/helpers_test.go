@@ -105,6 +105,7 @@ type env struct {
 	settings *fakeSettings
 	requests *fakeRequester
 	catalogs *fakeCatalogs
+	jobs     *fakeJobs
 }
 
 func newEnv(t testing.TB) *env {
@@ -115,9 +116,11 @@ func newEnv(t testing.TB) *env {
 		settings: &fakeSettings{m: map[string]schemas.ShopSettings{}},
 		requests: &fakeRequester{},
 		catalogs: &fakeCatalogs{m: map[string]schemas.OdooCatalog{}},
+		jobs:     &fakeJobs{m: map[string]schemas.Job{}},
 	}
 	e.app = api.New(api.Deps{
 		Catalog: e.catalogs,
+		Jobs:    e.jobs,
 		CH:      e.ch,
 		Tokens: []config.APIToken{
 			{Token: adminToken, Shops: []string{"*"}},

@@ -16,18 +16,21 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/synco-dev/synco/platform/chstore"
+	"github.com/synco-dev/synco/platform/metrics"
 	"github.com/synco-dev/synco/schemas"
 )
 
 // Writer writes outcome batches. Calls to Write are serialised: the orders fold reads
 // what the previous batch wrote.
 type Writer struct {
-	conn   driver.Conn
-	logger *slog.Logger
+	conn    driver.Conn
+	logger  *slog.Logger
+	metrics *metrics.Registry // optional
 
 	mu    sync.Mutex
 	cache *lru // orderKey -> orderState as last written or read
@@ -40,6 +43,12 @@ func NewWriter(conn driver.Conn, logger *slog.Logger) *Writer {
 		logger = slog.Default()
 	}
 	return &Writer{conn: conn, logger: logger, cache: newLRU(cacheSize)}
+}
+
+// WithMetrics records batch sizes and insert latency per table.
+func (w *Writer) WithMetrics(m *metrics.Registry) *Writer {
+	w.metrics = m
+	return w
 }
 
 // cacheSize bounds the orders remembered between batches (a few hundred bytes each).
@@ -112,10 +121,20 @@ func (w *Writer) insert(ctx context.Context, outs []schemas.SyncOutcome, rows []
 	for i := range outs {
 		events[i] = eventOf(&outs[i])
 	}
+	start := time.Now()
 	if err := chstore.InsertEventRows(ctx, w.conn, events); err != nil {
 		return err
 	}
-	return chstore.InsertOrderRows(ctx, w.conn, rows)
+	mid := time.Now()
+	if err := chstore.InsertOrderRows(ctx, w.conn, rows); err != nil {
+		return err
+	}
+	if w.metrics != nil {
+		w.metrics.ClickHouseBatchRows.Observe(float64(len(outs)))
+		w.metrics.ClickHouseInsertSeconds.WithLabelValues("sync_events").Observe(mid.Sub(start).Seconds())
+		w.metrics.ClickHouseInsertSeconds.WithLabelValues("orders").Observe(time.Since(mid).Seconds())
+	}
+	return nil
 }
 
 // previous returns the state of every key: from the cache, else from ClickHouse.

@@ -22,14 +22,18 @@ import (
 	"github.com/synco-dev/synco/platform/serde"
 	"github.com/synco-dev/synco/schemas"
 	"github.com/synco-dev/synco/sink/odoo"
+	"github.com/synco-dev/synco/sink/writeback"
 )
 
 // OdooDeps is what the Odoo sink needs; main wires it.
 type OdooDeps struct {
-	ClientOpts  []kgo.Opt
-	Serde       *serde.Serde
-	Publisher   *kafka.Publisher
-	Sink        *odoo.Sink
+	ClientOpts []kgo.Opt
+	Serde      *serde.Serde
+	Publisher  *kafka.Publisher
+	Sink       *odoo.Sink
+	// WriteBack writes each synced order's Odoo id to its Shopify metafield
+	// (custom.odoo_id); nil: no write-back.
+	WriteBack   *writeback.Writer
 	RetryDelays []time.Duration // one per schemas.RetryTopics entry (Config)
 	// Drain is how long a batch in flight may finish after shutdown (consume.Config).
 	Drain   time.Duration
@@ -149,6 +153,13 @@ func (s *odooSink) handle(ctx context.Context, r *kgo.Record, results *kafka.Bat
 	}
 	start := s.d.Now()
 	res, err := s.d.Sink.Apply(ctx, &cmd)
+	// Then the Odoo id goes back to Shopify. A retriable failure takes the order
+	// through the retry topics like a failed Odoo call: its re-sync finds the Odoo
+	// record in place and tries the write-back again.
+	var wbErr error
+	if err == nil && res.ID > 0 && s.d.WriteBack != nil {
+		_, wbErr = s.d.WriteBack.Write(ctx, cmd.Shop, cmd.OrderID, res.ID)
+	}
 	out.At = s.d.Now().UTC().Truncate(time.Millisecond)
 	out.OutcomeID = fmt.Sprintf("%s/sink/%d", cmd.CommandID, cmd.Attempt)
 	out.LatencyMs = out.At.Sub(start).Milliseconds()
@@ -159,12 +170,21 @@ func (s *odooSink) handle(ctx context.Context, r *kgo.Record, results *kafka.Bat
 		out.Warnings = res.Warnings
 	}
 	log := s.d.Log.With("shop", cmd.Shop, "order", cmd.OrderID, "name", cmd.Order.Name, "attempt", cmd.Attempt, "rpc_calls", res.Calls, "latency_ms", out.LatencyMs)
+	retriable := odoo.IsRetriable(err)
+	if err == nil && wbErr != nil && writeback.IsRetriable(wbErr) && int(cmd.Attempt) < len(schemas.RetryTopics) {
+		err, retriable = wbErr, true
+	}
 	switch {
 	case err == nil:
 		out.Status = schemas.StatusSynced
+		if wbErr != nil {
+			// In Odoo, but Shopify does not know its id: said, not hidden.
+			out.Warnings = append(out.Warnings, wbErr.Error())
+			log.Warn("odoo id not written back to shopify", "err", wbErr)
+		}
 		s.unparkKey(key)
-		log.Info("order synced to odoo", "model", res.Model, "odoo_id", res.ID, "odoo_name", res.Name, "warnings", len(res.Warnings))
-	case odoo.IsRetriable(err) && int(cmd.Attempt) < len(schemas.RetryTopics):
+		log.Info("order synced to odoo", "model", res.Model, "odoo_id", res.ID, "odoo_name", res.Name, "warnings", len(out.Warnings))
+	case retriable && int(cmd.Attempt) < len(schemas.RetryTopics):
 		due := out.At.Add(s.d.RetryDelays[cmd.Attempt])
 		out.Status, out.Error, out.RetryAt = schemas.StatusDelayed, err.Error(), &due
 		topic := schemas.RetryTopics[cmd.Attempt]
@@ -175,7 +195,11 @@ func (s *odooSink) handle(ctx context.Context, r *kgo.Record, results *kafka.Bat
 		}})
 		s.park(key, r.Partition, due)
 		s.count(func(m *metrics.Registry) { m.Retries.WithLabelValues(topic).Inc() })
-		log.Warn("odoo failed; retry scheduled", "err", err, "retry_at", due, "topic", topic)
+		msg := "odoo failed; retry scheduled"
+		if err == wbErr {
+			msg = "odoo id not written back to shopify; retry scheduled"
+		}
+		log.Warn(msg, "err", err, "retry_at", due, "topic", topic)
 	default:
 		out.Status, out.Error = schemas.StatusFailed, err.Error()
 		s.unparkKey(key)
