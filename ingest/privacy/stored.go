@@ -29,9 +29,12 @@ type Kept struct {
 // personal are the columns of personal data a row may have.
 var personal = []string{"email", "customer"}
 
-// tables lists the database's tables with their columns.
+// tables lists the database's tables (not views) with their columns.
 func (k Kept) tables(ctx context.Context, c driver.Conn) (map[string][]string, error) {
-	rows, err := c.Query(ctx, "SELECT table, name FROM system.columns WHERE database = currentDatabase()")
+	// Views are left out: a materialized view's rows live in its target table (which is
+	// listed), and ClickHouse refuses mutations on the view itself.
+	rows, err := c.Query(ctx, "SELECT table, name FROM system.columns WHERE database = currentDatabase() AND table IN "+
+		"(SELECT name FROM system.tables WHERE database = currentDatabase() AND engine NOT LIKE '%View')")
 	if err != nil {
 		return nil, fmt.Errorf("list tables: %w", err)
 	}
