@@ -48,23 +48,13 @@ func (k Kept) OrdersOf(ctx context.Context, shop, email string) ([]int64, error)
 	return out, rows.Err()
 }
 
-// RedactOrders implements Stored: ClickHouse's tables blank the orders' personal
-// data (chstore, which owns the tables, knows where it is held).
-func (k Kept) RedactOrders(ctx context.Context, shop string, ids []int64) error {
-	c, err := k.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	return chstore.RedactOrders(ctx, c, shop, ids)
-}
-
 // DeleteShop implements Stored: every ClickHouse row of the shop.
 func (k Kept) DeleteShop(ctx context.Context, shop string) error {
 	c, err := k.Conn(ctx)
 	if err != nil {
 		return err
 	}
-	return chstore.DeleteShop(ctx, c, shop)
+	return chstore.DeleteShop(ctx, c, shop, false)
 }
 
 // DeleteJobs implements Stored: a tombstone for each of the shop's job keys.

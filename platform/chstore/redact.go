@@ -11,22 +11,35 @@ import (
 )
 
 // RedactOrders blanks the personal data of a shop's orders wherever the tables hold
-// it (customers/redact):
+// it (customers/redact), and may be run again after a crash at any step:
 //   - email and customer in sync_events and orders, by mutation (ClickHouse recomputes
 //     orders' derived columns — doc, search, customer_key — in the same mutation);
 //   - the customer sort's rows of order_sorts, whose key (ks) is the lower-cased name
-//     and cannot be updated: they are deleted and written again from the redacted
-//     orders rows, and order_counts' customer buckets are moved with them, so sorted
-//     pages and totals stay right.
+//     and cannot be updated: deleted, then written again from the redacted rows of
+//     orders that have none;
+//   - the shop's counts of the customer sort, counted again, since the orders moved
+//     buckets.
 //
-// What stays: nothing of the person but, until the orders' next write, nothing more;
-// a write of the same orders by the ClickHouse sink while this runs may keep one
-// cancelled row with the old text until ClickHouse merges it away.
+// The ClickHouse sink runs it in line with its writes (a write meanwhile would put the
+// old text back in a cancel row).
 func RedactOrders(ctx context.Context, conn driver.Conn, shop string, ids []int64) error {
 	for i := 0; i < len(ids); i += 1000 { // well under max_query_size
 		if err := redactChunk(ctx, conn, shop, ids[i:min(i+1000, len(ids))]); err != nil {
 			return fmt.Errorf("redact orders of %s: %w", shop, err)
 		}
+	}
+	kind := strconv.Itoa(int(SortByCustomer.Kind))
+	dims := strings.Join(CountDims, ", ")
+	if err := conn.Exec(ctx, "ALTER TABLE order_counts DELETE WHERE shop = ? AND kind = "+kind, shop); err != nil {
+		return fmt.Errorf("recount: %w", err)
+	}
+	if err := waitMutations(ctx, conn, "order_counts"); err != nil {
+		return err
+	}
+	all := "(SELECT *, " + derivedNames() + " FROM orders WHERE shop = ?)"
+	if err := conn.Exec(ctx, "INSERT INTO order_counts (shop, kind, "+dims+", bucket, n) SELECT shop, kind, "+dims+", bucket, n FROM ("+
+		countsSelect(all)+") WHERE kind = "+kind, shop); err != nil {
+		return fmt.Errorf("recount: %w", err)
 	}
 	return nil
 }
@@ -37,18 +50,9 @@ func redactChunk(ctx context.Context, conn driver.Conn, shop string, ids []int64
 		list[j] = strconv.FormatInt(id, 10)
 	}
 	in := strings.Join(list, ",")
-	// The orders rows with their derived columns (SELECT * leaves materialized ones out).
-	rows := "(SELECT *, " + derivedNames() + " FROM orders WHERE shop = ? AND order_id IN (" + in + "))"
 	kind := strconv.Itoa(int(SortByCustomer.Kind))
-	dims := strings.Join(CountDims, ", ")
-	// 1. Take the orders out of the customer buckets they are counted in now.
-	if err := conn.Exec(ctx, "INSERT INTO order_counts (shop, kind, "+dims+", bucket, n) SELECT shop, kind, "+dims+", bucket, -n FROM ("+
-		countsSelect(rows)+") WHERE kind = "+kind, shop); err != nil {
-		return fmt.Errorf("order_counts: %w", err)
-	}
-	// 2. The mutations.
 	for _, q := range []string{
-		"ALTER TABLE order_sorts DELETE WHERE shop = ? AND kind = " + kind + " AND order_id IN (" + in + ")",
+		"ALTER TABLE order_sorts DELETE WHERE shop = ? AND kind = " + kind + " AND ks != '' AND order_id IN (" + in + ")",
 		"ALTER TABLE sync_events UPDATE email = '', customer = '' WHERE shop = ? AND order_id IN (" + in + ")",
 		"ALTER TABLE orders UPDATE email = '', customer = '' WHERE shop = ? AND order_id IN (" + in + ")",
 	} {
@@ -59,13 +63,11 @@ func redactChunk(ctx context.Context, conn driver.Conn, shop string, ids []int64
 	if err := waitMutations(ctx, conn, "order_sorts", "sync_events", "orders"); err != nil {
 		return err
 	}
-	// 3. The customer sort's rows again, from the redacted rows, and their counts.
-	if err := conn.Exec(ctx, "INSERT INTO order_sorts SELECT * FROM ("+sortsSelect(rows)+") WHERE kind = "+kind, shop); err != nil {
+	// The orders left without customer-sort rows get them again, from their redacted rows.
+	rows := "(SELECT *, " + derivedNames() + " FROM orders WHERE shop = ? AND order_id IN (" + in + ") AND order_id NOT IN " +
+		"(SELECT order_id FROM order_sorts WHERE shop = ? AND kind = " + kind + " AND order_id IN (" + in + ")))"
+	if err := conn.Exec(ctx, "INSERT INTO order_sorts SELECT * FROM ("+sortsSelect(rows)+") WHERE kind = "+kind, shop, shop); err != nil {
 		return fmt.Errorf("order_sorts: %w", err)
-	}
-	if err := conn.Exec(ctx, "INSERT INTO order_counts (shop, kind, "+dims+", bucket, n) SELECT shop, kind, "+dims+", bucket, n FROM ("+
-		countsSelect(rows)+") WHERE kind = "+kind, shop); err != nil {
-		return fmt.Errorf("order_counts: %w", err)
 	}
 	return nil
 }
@@ -102,12 +104,17 @@ func waitMutations(ctx context.Context, conn driver.Conn, tables ...string) erro
 	}
 }
 
-// DeleteShop deletes every row of a shop, in every table (shop/redact).
-func DeleteShop(ctx context.Context, conn driver.Conn, shop string) error {
-	for _, t := range []string{"sync_events", "orders", "order_sorts", "order_counts", "saved_views"} {
+// DeleteShop deletes every row of a shop, in every table (shop/redact). ClickHouse
+// keeps a mutation once it took it, so wait only when the caller reads right after.
+func DeleteShop(ctx context.Context, conn driver.Conn, shop string, wait bool) error {
+	tables := []string{"sync_events", "orders", "order_sorts", "order_counts", "saved_views"}
+	for _, t := range tables {
 		if err := conn.Exec(ctx, "ALTER TABLE "+t+" DELETE WHERE shop = ?", shop); err != nil {
 			return fmt.Errorf("delete %s's rows of %s: %w", shop, t, err)
 		}
 	}
-	return waitMutations(ctx, conn, "sync_events", "orders", "order_sorts", "order_counts", "saved_views")
+	if !wait {
+		return nil
+	}
+	return waitMutations(ctx, conn, tables...)
 }
