@@ -436,12 +436,16 @@ const (
 	StatusInProgress = "in_progress"
 	StatusDelayed    = "delayed"
 	StatusFailed     = "failed"
+	StatusRedacted   = "redacted" // StagePrivacy only: not an order table status
 )
 
 // Stages that write outcomes.
 const (
 	StageProcessor = "processor"
 	StageSinkOdoo  = "sink.odoo"
+	// StagePrivacy outcomes say an order's personal data was redacted (status
+	// StatusRedacted): the ClickHouse sink redacts its rows, nothing else changes.
+	StagePrivacy = "privacy"
 )
 
 // SyncOutcome is what happened to an order at one stage.

@@ -52,8 +52,6 @@ type Settings interface {
 type Stored interface {
 	// OrdersOf lists the shop's orders Synco knows, those of the email when not empty.
 	OrdersOf(ctx context.Context, shop, email string) ([]int64, error)
-	// RedactOrders blanks the personal data of the orders' rows.
-	RedactOrders(ctx context.Context, shop string, ids []int64) error
 	// DeleteShop removes every row of the shop.
 	DeleteShop(ctx context.Context, shop string) error
 	// DeleteJobs removes the shop's job records.
@@ -161,7 +159,9 @@ func (h *Handler) stopSync(ctx context.Context, shop string) error {
 	return h.Settings.Put(ctx, st)
 }
 
-// redact sends each order a redaction for the processor, then blanks its rows.
+// redact sends each order a redaction. The processor redacts its stored snapshot and
+// says so in the outcome stream, where the ClickHouse sink redacts the order's rows in
+// line with its other writes of the order: durable, once the events are in Kafka.
 func (h *Handler) redact(ctx context.Context, shop, topic string, orders []int64) error {
 	if len(orders) == 0 {
 		return nil
@@ -180,10 +180,7 @@ func (h *Handler) redact(ctx context.Context, shop, topic string, orders []int64
 				LineItems: []schemas.LineItem{}, ShippingLines: []schemas.ShippingLine{}},
 		})
 	}
-	if err := h.Emit(ctx, evs); err != nil {
-		return err
-	}
-	return h.Stored.RedactOrders(ctx, shop, orders)
+	return h.Emit(ctx, evs)
 }
 
 func ids(ns []json.Number) []int64 {

@@ -36,10 +36,10 @@ func enriches(origin string, held, fetched *schemas.Order) bool {
 }
 
 // redact answers a privacy request of Shopify's (customers/redact, shop/redact): the
-// stored snapshot loses the customer's personal data; the state record that replaces
-// it in the compacted changelog is all that changes (nothing goes to Odoo, no outcome:
-// ingest redacts ClickHouse's rows itself).
-func redact(prev *schemas.OrderState, ev *schemas.OrderEvent) Result {
+// stored snapshot loses the customer's personal data in the state record that replaces
+// it in the compacted changelog, and a privacy outcome tells the ClickHouse sink to
+// redact the order's rows (nothing goes to Odoo).
+func redact(prev *schemas.OrderState, ev *schemas.OrderEvent, now time.Time) Result {
 	if prev == nil {
 		return Result{Drop: ev.Topic + ": nothing stored of this order"}
 	}
@@ -50,7 +50,10 @@ func redact(prev *schemas.OrderState, ev *schemas.OrderEvent) Result {
 	if len(next.RecentEventIDs) > recentEvents {
 		next.RecentEventIDs = next.RecentEventIDs[:recentEvents]
 	}
-	return Result{State: next}
+	out := schemas.SyncOutcome{OutcomeID: fmt.Sprintf("%s/%d/%d/%d/privacy", ev.Shop, ev.OrderID, next.Version, next.Seq),
+		Shop: ev.Shop, OrderID: ev.OrderID, Version: next.Version, Stage: schemas.StagePrivacy, Status: schemas.StatusRedacted,
+		At: now.UTC().Truncate(time.Millisecond), IneligibleReasons: []string{}, Warnings: []string{}, PaymentGateways: []string{}}
+	return Result{State: next, Outcome: &out}
 }
 
 // Redacted is o without the customer's personal data: email, phone, the customer,
@@ -69,7 +72,7 @@ func Event(prev *schemas.OrderState, ev *schemas.OrderEvent, settings *schemas.S
 		return Result{Drop: "duplicate event " + ev.EventID}
 	}
 	if ev.Origin == schemas.OriginPrivacy {
-		return redact(prev, ev)
+		return redact(prev, ev, now)
 	}
 	snapshot := ev.Order
 	if snapshot.UpdatedAt.IsZero() {

@@ -204,7 +204,8 @@ func TestAutoSyncOffRecordsButHolds(t *testing.T) {
 }
 
 // TestPrivacyRedactsTheStoredSnapshot: a redaction replaces the stored snapshot with
-// one without personal data, sends nothing to Odoo and emits no outcome; an order
+// one without personal data, sends nothing to Odoo and emits a privacy outcome (the
+// ClickHouse sink redacts the order's rows on it); an order
 // never stored has nothing to redact; a later event still applies.
 func TestPrivacyRedactsTheStoredSnapshot(t *testing.T) {
 	s := schemas.DefaultSettings("s.myshopify.com")
@@ -218,7 +219,8 @@ func TestPrivacyRedactsTheStoredSnapshot(t *testing.T) {
 	st, _ := apply(t, nil, e, &s)
 	p := &schemas.OrderEvent{EventID: "privacy:customers/redact:7:1", Shop: e.Shop, OrderID: 7, Topic: "customers/redact", Origin: schemas.OriginPrivacy, Force: true}
 	st2, r := apply(t, st, p, &s)
-	if r.Drop != "" || r.Command != nil || r.Outcome != nil {
+	if r.Drop != "" || r.Command != nil || r.Outcome == nil || r.Outcome.Stage != schemas.StagePrivacy || r.Outcome.Status != schemas.StatusRedacted ||
+		r.Outcome.OrderID != 7 || r.Outcome.Email != "" || r.Outcome.OrderName != "" {
 		t.Fatalf("redaction: %+v", r)
 	}
 	o := st2.Order

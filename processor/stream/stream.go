@@ -174,12 +174,12 @@ func (p *Processor) record(ctx context.Context, r *kgo.Record, produce func(stri
 			return err
 		}
 	}
-	if res.Outcome == nil { // a redaction changes only the stored state
-		p.d.Log.Info("order state redacted", "shop", ev.Shop, "order", ev.OrderID, "topic", ev.Topic)
-		return nil
-	}
 	if err := produce(schemas.TopicOutcomes, r.Key, res.Outcome); err != nil {
 		return err
+	}
+	if res.Outcome.Stage == schemas.StagePrivacy {
+		p.d.Log.Info("order state redacted", "shop", ev.Shop, "order", ev.OrderID, "topic", ev.Topic)
+		return nil
 	}
 	p.d.Log.Info("order decided", "shop", ev.Shop, "order", ev.OrderID, "name", ev.Order.Name, "topic", ev.Topic,
 		"eligible", res.Outcome.Eligible, "status", res.Outcome.Status, "version", res.State.Version, "seq", res.State.Seq)

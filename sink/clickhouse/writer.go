@@ -72,7 +72,12 @@ func (w *Writer) Write(ctx context.Context, batch []schemas.SyncOutcome) error {
 	defer w.mu.Unlock()
 
 	outs := make([]schemas.SyncOutcome, 0, len(batch))
+	redact := map[string][]int64{} // shop → orders whose personal data goes
 	for _, o := range batch {
+		if o.Stage == schemas.StagePrivacy {
+			redact[o.Shop] = append(redact[o.Shop], o.OrderID)
+			continue
+		}
 		// A bad outcome is a bug upstream; failing the batch would stall every shop
 		// behind it forever, so it is logged and left in Kafka.
 		if o.Shop == "" || o.OrderID < 0 {
@@ -82,6 +87,24 @@ func (w *Writer) Write(ctx context.Context, batch []schemas.SyncOutcome) error {
 		}
 		outs = append(outs, o)
 	}
+	if err := w.write(ctx, outs); err != nil {
+		return err
+	}
+	// After the batch's own rows, so those are redacted too; in line with the writes,
+	// so no cancel row of ours brings the old text back.
+	for shop, ids := range redact {
+		if err := chstore.RedactOrders(ctx, w.conn, shop, ids); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			w.cache.remove(orderKey{Shop: shop, OrderID: uint64(id)})
+		}
+		w.logger.Info("clickhouse rows redacted", "shop", shop, "orders", len(ids))
+	}
+	return nil
+}
+
+func (w *Writer) write(ctx context.Context, outs []schemas.SyncOutcome) error {
 	if len(outs) == 0 {
 		return nil
 	}

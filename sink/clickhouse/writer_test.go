@@ -498,3 +498,43 @@ func TestFailedWriteForgets(t *testing.T) {
 		t.Error("still cached after a failed write")
 	}
 }
+
+// A privacy outcome redacts the order's rows where they are (no row of its own), and
+// the order's next write, from the same writer, does not bring the old text back.
+func TestPrivacyOutcomeRedacts(t *testing.T) {
+	db := chtest.New(t)
+	w := newWriter(t, db.Conn)
+	write(t, w, synced(outcome("s", bigID, schemas.StageSinkOdoo, schemas.StatusSynced, t0)))
+	red := schemas.SyncOutcome{OutcomeID: "red", Shop: shop, OrderID: bigID, Version: t0.UnixMilli(), Stage: schemas.StagePrivacy,
+		Status: schemas.StatusRedacted, At: t0.Add(time.Minute), IneligibleReasons: []string{}, Warnings: []string{}, PaymentGateways: []string{}}
+	write(t, w, red)
+	count := func(q string) uint64 {
+		t.Helper()
+		var n uint64
+		if err := db.Conn.QueryRow(context.Background(), q).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	leak := "SELECT count() FROM %s WHERE positionCaseInsensitive(email, 'jo@') > 0 OR positionCaseInsensitive(customer, 'müller') > 0"
+	for _, tb := range []string{"orders", "sync_events"} {
+		if n := count(fmt.Sprintf(leak, tb)); n != 0 {
+			t.Errorf("%s: %d rows hold the person", tb, n)
+		}
+	}
+	if n := count("SELECT count() FROM sync_events WHERE stage = 'privacy'"); n != 0 {
+		t.Error("the privacy outcome became an event row")
+	}
+	r := orders(t, db.Conn)[bigID]
+	if r.Status != schemas.StatusSynced || r.OdooID != 42 || r.Email != "" {
+		t.Errorf("after the redaction: %+v", r)
+	}
+	// The processor's next outcome carries the redacted snapshot (no email): the
+	// writer's cancel row is of the redacted row, not the remembered one.
+	p := outcome("p2", bigID, schemas.StageProcessor, schemas.StatusInProgress, t0.Add(2*time.Minute))
+	p.Email, p.Customer = "", ""
+	write(t, w, p)
+	if n := count(fmt.Sprintf(leak, "orders")); n != 0 {
+		t.Errorf("orders: %d rows hold the person after the next write", n)
+	}
+}

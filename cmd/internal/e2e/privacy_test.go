@@ -76,6 +76,10 @@ func TestPrivacyWebhooks(t *testing.T) {
 		return h.chCount("sync_events", "email LIKE '%ada@%' OR customer != '' AND order_id = ?", ada.id(t)) == 0 &&
 			h.chCount("orders", "email != '' AND order_id = ?", ada.id(t)) == 0
 	})
+	// What people see (the API reads whole rows from orders' doc column) is redacted too.
+	if d := h.orderDetail(ada.id(t)); d.Email != "" || d.Customer != "" {
+		t.Errorf("the API still shows the redacted customer: %q %q", d.Email, d.Customer)
+	}
 	if h.chCount("sync_events", "order_id = ? AND email != ''", other.id(t)) == 0 {
 		t.Error("another customer's rows lost their email")
 	}
