@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -90,10 +89,11 @@ func RunOdoo(ctx context.Context, d OdooDeps) error {
 		return err
 	}
 	errc := make(chan error, 2)
-	// Per-shop lanes: a shop whose Odoo is slow or hangs holds back only its own
-	// orders; one order's commands keep their order (same key, same lane).
+	// A lane per order: one order's commands keep their order, orders of a partition
+	// go at once, so the sink gathers each shop's commands into batches and a shop
+	// whose Odoo is slow or hangs holds back only its own orders.
 	go func() {
-		errc <- main.RunLanes(ctx, consume.Lanes{Key: shopOfKey, Handle: s.handleCommand})
+		errc <- main.RunLanes(ctx, consume.Lanes{Key: orderOfKey, Handle: s.handleCommand})
 	}()
 	go func() { errc <- retry.Run(ctx, s.handleRetries) }()
 	return errors.Join(<-errc, <-errc)
@@ -112,14 +112,8 @@ type parked struct {
 	due       time.Time
 }
 
-// shopOfKey is the lane of a command: its shop (keys are <shop>/<order id>).
-func shopOfKey(r *kgo.Record) string {
-	k := string(r.Key)
-	if i := strings.LastIndexByte(k, '/'); i > 0 {
-		return k[:i]
-	}
-	return k
-}
+// orderOfKey is the lane of a command: its order (keys are <shop>/<order id>).
+func orderOfKey(r *kgo.Record) string { return string(r.Key) }
 
 // handleCommand applies one command and returns once its results are in Kafka (its
 // offset may then be committed).
