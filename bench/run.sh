@@ -23,6 +23,8 @@ mkdir -p "$OUT/prev"
 # Syncer.Apply runs a fixed number of orders: the simulator's tables grow with b.N.
 GROUPS_ALL=(
 	"ingest|ingest|./webhook/|.|0.5s"
+	"ingest-server|ingest|./server/|.|2s"
+	"ingest-kafka|platform|./kafka/|BenchmarkDurableProduce|2s"
 	"processor|processor|./decide/|.|0.5s"
 	"serde|platform|./serde/|.|0.5s"
 	"sink|sink|./odoo/|BenchmarkSyncerApply|100x"

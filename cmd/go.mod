@@ -11,6 +11,8 @@ require (
 	github.com/synco-dev/synco/processor v0.0.0
 	github.com/synco-dev/synco/query v0.0.0
 	github.com/synco-dev/synco/schemas v0.0.0
+	github.com/synco-dev/synco/shopify v0.0.0
+	github.com/synco-dev/synco/shopifysim v0.0.0
 	github.com/synco-dev/synco/sink v0.0.0
 	github.com/twmb/franz-go v1.22.3
 	github.com/twmb/franz-go/pkg/kadm v1.20.0
@@ -20,6 +22,7 @@ require (
 require (
 	github.com/ClickHouse/ch-go v0.75.0 // indirect
 	github.com/Khan/genqlient v0.8.1 // indirect
+	github.com/agnivade/levenshtein v1.2.2 // indirect
 	github.com/andybalholm/brotli v1.2.7 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
@@ -46,7 +49,6 @@ require (
 	github.com/rivo/uniseg v0.2.0 // indirect
 	github.com/segmentio/asm v1.2.1 // indirect
 	github.com/synco-dev/synco/rules v0.0.0 // indirect
-	github.com/synco-dev/synco/shopify v0.0.0 // indirect
 	github.com/synco-dev/synco/xmlrpc v0.0.0 // indirect
 	github.com/twmb/franz-go/pkg/kfake v0.0.0-20260918054303-01f206a7e32c // indirect
 	github.com/twmb/franz-go/pkg/kmsg v1.15.1 // indirect
@@ -70,6 +72,7 @@ replace (
 	github.com/synco-dev/synco/rules => ../rules
 	github.com/synco-dev/synco/schemas => ../schemas
 	github.com/synco-dev/synco/shopify => ../shopify
+	github.com/synco-dev/synco/shopifysim => ../shopifysim
 	github.com/synco-dev/synco/sink => ../sink
 	github.com/synco-dev/synco/xmlrpc => ../xmlrpc
 )

@@ -13,24 +13,52 @@ import (
 func (s *store) defineAccounting() {
 	v := s.version
 	tg := s.addModel("account.tax.group", "Tax Group", "AccountTaxGroup", "sequence asc, id",
-		fld("name", "char", "Name").req())
-	tgID := 1
+		fld("name", "char", "Name").req(),
+		fld("sequence", "integer", "Sequence").def(10),
+		fld("company_id", "many2one", "Company").rel("res.company").ver(17, 0).req().def(1),
+		fld("country_id", "many2one", "Country").rel("res.country").ver(17, 0).def(233),
+		fld("tax_payable_account_id", "many2one", "Tax Payable Account").rel("account.account").ver(17, 0),
+		fld("tax_receivable_account_id", "many2one", "Tax Receivable Account").rel("account.account").ver(17, 0),
+	)
+	tgID := 1 // the group of the default taxes and of new taxes
 	if v <= 16 {
+		// 16: "Taxes" (sequence 0) is the default group of a new tax; the 15 % taxes
+		// are in "Tax 15%".
+		tg.seed(1, Record{"name": "Taxes", "sequence": 0})
 		tgID = 2
+		tg.seed(2, Record{"name": "Tax 15%", "sequence": 10})
+	} else {
+		tg.seed(1, Record{"name": "Tax 15%", "sequence": 10, "company_id": 1, "country_id": 233, "tax_payable_account_id": 20, "tax_receivable_account_id": 9})
+		if v >= 19 {
+			tg.seed(2, Record{"name": "Tax 0%", "sequence": 10, "company_id": 1, "country_id": 233, "tax_payable_account_id": 20, "tax_receivable_account_id": 9})
+		}
 	}
-	tg.seed(tgID, Record{"name": "Tax 15%"})
+	newTaxGroup := 1
 
 	acc := s.addModel("account.account", "Account", "AccountAccount", "code",
 		fld("name", "char", "Account Name").req(),
 		fld("code", "char", "Code").req().size(64),
-		fld("account_type", "selection", "Type").sel("asset_receivable", "asset_cash", "asset_current", "income", "liability_payable", "liability_current", "expense"),
+		fld("account_type", "selection", "Type").sel("asset_receivable", "asset_cash", "asset_current", "income", "income_other", "liability_payable", "liability_current", "expense").req(),
+		fld("company_id", "many2one", "Company").rel("res.company").ver(0, 17).req().def(1),
+		fld("company_ids", "many2many", "Companies").rel("res.company").ver(18, 0).def([]int{1}),
 	)
 	acc.display = codeName
-	acc.seed(6, Record{"name": "Account Receivable", "code": "121000", "account_type": "asset_receivable"})
-	acc.seed(24, Record{"name": "Product Sales", "code": "400000", "account_type": "income"})
-	acc.seed(41, Record{"name": "Bank", "code": "101401", "account_type": "asset_cash"})
-	acc.seed(42, Record{"name": "Cash", "code": "101501", "account_type": "asset_cash"})
-	acc.seed(43, Record{"name": "Bank Suspense Account", "code": "101402", "account_type": "asset_current"})
+	acc.seed(6, Record{"name": "Account Receivable", "code": "121000", "account_type": "asset_receivable", "company_id": 1})
+	acc.seed(9, Record{"name": "Tax Receivable", "code": "132000", "account_type": "asset_current", "company_id": 1})
+	acc.seed(13, Record{"name": "Current Liabilities", "code": "201000", "account_type": "liability_current", "company_id": 1})
+	acc.seed(19, Record{"name": "Tax Received", "code": "251000", "account_type": "liability_current", "company_id": 1})
+	acc.seed(20, Record{"name": "Tax Payable", "code": "252000", "account_type": "liability_current", "company_id": 1})
+	acc.seed(24, Record{"name": "Product Sales", "code": "400000", "account_type": "income", "company_id": 1})
+	acc.seed(28, Record{"name": "Other Income", "code": "450000", "account_type": "income_other", "company_id": 1})
+	acc.seed(41, Record{"name": "Bank", "code": "101401", "account_type": "asset_cash", "company_id": 1})
+	acc.seed(42, Record{"name": "Cash", "code": "101501", "account_type": "asset_cash", "company_id": 1})
+	acc.seed(43, Record{"name": "Bank Suspense Account", "code": "101402", "account_type": "asset_current", "company_id": 1})
+	if v >= 18 {
+		for _, r := range acc.recs {
+			delete(r, "company_id")
+			r["company_ids"] = []int{1}
+		}
+	}
 
 	taxName := "15%"
 	if v <= 16 {
@@ -48,23 +76,82 @@ func (s *store) defineAccounting() {
 		fld("sequence", "integer", "Sequence").def(1),
 		fld("description", "char", "Label on Invoices"),
 		fld("company_id", "many2one", "Company").rel("res.company").req().def(1),
-		fld("tax_group_id", "many2one", "Tax Group").rel("account.tax.group").req().def(tgID),
+		fld("tax_group_id", "many2one", "Tax Group").rel("account.tax.group").req().def(newTaxGroup),
 		fld("country_id", "many2one", "Country").rel("res.country").req().def(233),
-		fld("invoice_repartition_line_ids", "one2many", "Distribution for Invoices").rel("account.tax.repartition.line").inv("tax_id"),
+		fld("repartition_line_ids", "one2many", "Distribution").rel("account.tax.repartition.line").inv("tax_id").ver(17, 0),
+		fld("invoice_repartition_line_ids", "one2many", "Distribution for Invoices").rel("account.tax.repartition.line").comp(func(c *call, r Record) any {
+			return c.repartition(asInt(r["id"]), "invoice")
+		}),
+		fld("refund_repartition_line_ids", "one2many", "Distribution for Refund Invoices").rel("account.tax.repartition.line").comp(func(c *call, r Record) any {
+			return c.repartition(asInt(r["id"]), "refund")
+		}),
 	)
 	tax.seed(1, Record{"name": taxName, "amount_type": "percent", "amount": 15.0, "type_tax_use": "sale", "price_include": false, "include_base_amount": false, "active": true, "sequence": 1, "company_id": 1, "tax_group_id": tgID, "country_id": 233})
 	tax.seed(2, Record{"name": taxName, "amount_type": "percent", "amount": 15.0, "type_tax_use": "purchase", "price_include": false, "include_base_amount": false, "active": true, "sequence": 1, "company_id": 1, "tax_group_id": tgID, "country_id": 233})
+	saleTax := 1
 	if v <= 16 { // 16 numbered the sale tax 2
 		tax.recs[1]["type_tax_use"], tax.recs[2]["type_tax_use"] = "purchase", "sale"
+		saleTax = 2
 	}
-	rep := s.addModel("account.tax.repartition.line", "Tax Repartition Line", "AccountTaxRepartitionLine", "sequence, id",
+	if v >= 19 {
+		tax.seed(3, Record{"name": "0% Exports", "amount_type": "percent", "amount": 0.0, "type_tax_use": "sale", "price_include": false, "include_base_amount": false, "active": true, "sequence": 1, "company_id": 1, "tax_group_id": 2, "country_id": 233})
+		tax.seed(4, Record{"name": "0% Imports", "amount_type": "percent", "amount": 0.0, "type_tax_use": "purchase", "price_include": false, "include_base_amount": false, "active": true, "sequence": 1, "company_id": 1, "tax_group_id": 2, "country_id": 233})
+	}
+	rep := s.addModel("account.tax.repartition.line", "Tax Repartition Line", "AccountTaxRepartitionLine", "document_type, repartition_type, sequence, id",
 		fld("tax_id", "many2one", "Tax").rel("account.tax"),
-		fld("repartition_type", "selection", "Based On").sel("base", "tax"),
+		fld("document_type", "selection", "Related to").sel("invoice", "refund").def("invoice"),
+		fld("repartition_type", "selection", "Based On").sel("base", "tax").req().def("tax"),
+		fld("factor_percent", "float", "%").def(100.0),
+		fld("account_id", "many2one", "Account").rel("account.account"),
+		fld("sequence", "integer", "Sequence").def(1),
+		fld("invoice_tax_id", "many2one", "Invoice Tax").rel("account.tax").ver(0, 16).comp(func(c *call, r Record) any {
+			if r["document_type"] == "invoice" {
+				return r["tax_id"]
+			}
+			return nil
+		}),
+		fld("refund_tax_id", "many2one", "Refund Tax").rel("account.tax").ver(0, 16).comp(func(c *call, r Record) any {
+			if r["document_type"] == "refund" {
+				return r["tax_id"]
+			}
+			return nil
+		}),
 	)
-	rep.next = 4
+	// The sale tax books collected tax on "Tax Received"; a tax created without
+	// repartition lines gets lines without accounts (Odoo's defaults).
+	n := 0
+	for _, t := range tax.sortedIDs() {
+		account := any(nil)
+		if t == saleTax {
+			account = 19
+		}
+		for _, doc := range []string{"invoice", "refund"} {
+			for _, typ := range []string{"base", "tax"} {
+				n++
+				r := Record{"tax_id": t, "document_type": doc, "repartition_type": typ, "factor_percent": 100.0, "sequence": 1}
+				if typ == "tax" && account != nil {
+					r["account_id"] = account
+				}
+				rep.seed(n, r)
+			}
+		}
+	}
 	tax.afterCreate = func(c *call, r Record, _ map[string]any) error {
-		for _, t := range []string{"base", "tax"} {
-			c.insert(c.s.models["account.tax.repartition.line"], Record{"tax_id": r["id"], "repartition_type": t})
+		from := asInt(c.ctx["__copy_of"])
+		m := c.s.models["account.tax.repartition.line"]
+		if from != 0 {
+			for _, lid := range c.children("account.tax.repartition.line", "tax_id", from) {
+				l := copyRec(m.recs[lid])
+				delete(l, "id")
+				l["tax_id"] = r["id"]
+				c.insert(m, l)
+			}
+			return nil
+		}
+		for _, doc := range []string{"invoice", "refund"} {
+			for _, typ := range []string{"base", "tax"} {
+				c.insert(m, Record{"tax_id": r["id"], "document_type": doc, "repartition_type": typ, "factor_percent": 100.0, "sequence": 1})
+			}
 		}
 		return nil
 	}
@@ -177,6 +264,29 @@ func (s *store) defineAccounting() {
 	s.definePayments()
 }
 
+// repartition lists a tax's repartition lines of one document type.
+func (c *call) repartition(tax int, doc string) []int {
+	m := c.s.models["account.tax.repartition.line"]
+	out := []int{}
+	for _, id := range c.children("account.tax.repartition.line", "tax_id", tax) {
+		if m.recs[id]["document_type"] == doc {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// deliveryAddress is address_get(['delivery']) of a partner: its first delivery
+// contact, else itself.
+func (c *call) deliveryAddress(partner int) int {
+	for _, cid := range c.children("res.partner", "parent_id", partner) {
+		if c.rec("res.partner", cid)["type"] == "delivery" {
+			return cid
+		}
+	}
+	return partner
+}
+
 func (c *call) journalCodeUsed(code string) bool {
 	for _, j := range c.s.models["account.journal"].recs {
 		if j["code"] == code {
@@ -231,6 +341,7 @@ func (s *store) defineMoves() {
 		fld("currency_id", "many2one", "Currency").rel("res.currency").req(),
 		fld("company_currency_id", "many2one", "Company Currency").rel("res.currency").comp(func(c *call, r Record) any { return asInt(c.rec("res.company", 1)["currency_id"]) }),
 		fld("invoice_payment_term_id", "many2one", "Payment Terms").rel("account.payment.term"),
+		fld("fiscal_position_id", "many2one", "Fiscal Position").rel("account.fiscal.position"),
 		fld("invoice_user_id", "many2one", "Salesperson").rel("res.users").def(2),
 		fld("invoice_line_ids", "one2many", "Invoice lines").rel("account.move.line").inv("move_id"),
 		fld("line_ids", "one2many", "Journal Items").rel("account.move.line").inv("move_id"),
@@ -264,7 +375,8 @@ func (s *store) defineMoves() {
 			r["currency_id"] = asInt(c.rec("res.company", 1)["currency_id"])
 		}
 		if mt != "entry" && asInt(r["partner_shipping_id"]) == 0 && asInt(r["partner_id"]) != 0 {
-			r["partner_shipping_id"] = r["partner_id"]
+			// address_get(['delivery']): the partner's delivery contact, else itself
+			r["partner_shipping_id"] = c.deliveryAddress(asInt(r["partner_id"]))
 		}
 		return nil
 	}
@@ -314,7 +426,26 @@ func (s *store) defineMoves() {
 	)
 	_ = v
 	ml.beforeCreate = func(c *call, r Record, vals map[string]any) error {
-		return c.fillProductLine(r, vals, "quantity", "tax_ids", asInt(c.rec("account.move", asInt(r["move_id"]))["currency_id"]), false)
+		move := c.rec("account.move", asInt(r["move_id"]))
+		if err := c.fillProductLine(r, vals, "quantity", "tax_ids", asInt(move["currency_id"]), false); err != nil {
+			return err
+		}
+		if dt := asStr(r["display_type"]); (dt == "" || dt == "product") && asInt(r["account_id"]) == 0 {
+			// the product's income account, else its category's, else the journal's
+			acc := 0
+			if p := c.rec("product.product", asInt(r["product_id"])); p != nil {
+				if acc = asInt(p["property_account_income_id"]); acc == 0 {
+					acc = asInt(c.rec("product.category", asInt(p["categ_id"]))["property_account_income_categ_id"])
+				}
+			}
+			if acc == 0 {
+				acc = asInt(c.rec("account.journal", asInt(move["journal_id"]))["default_account_id"])
+			}
+			if acc != 0 {
+				r["account_id"] = acc
+			}
+		}
+		return nil
 	}
 	ml.beforeWrite = func(c *call, r Record, vals map[string]any) error {
 		if mvr := c.rec("account.move", asInt(r["move_id"])); mvr != nil && mvr["state"] == "posted" {
@@ -407,13 +538,16 @@ func (c *call) moveLineAmounts(r Record) (decimal.Decimal, decimal.Decimal) {
 }
 
 func (c *call) moveTotals(r Record) (decimal.Decimal, decimal.Decimal) {
-	u, t := decimal.Zero, decimal.Zero
 	ml := c.s.models["account.move.line"]
+	var lines []docLine
 	for _, lid := range c.children("account.move.line", "move_id", asInt(r["id"])) {
-		lu, lt := c.moveLineAmounts(ml.recs[lid])
-		u, t = u.Add(lu), t.Add(lt)
+		l := ml.recs[lid]
+		if dt := asStr(l["display_type"]); dt != "product" && dt != "" {
+			continue
+		}
+		lines = append(lines, docLine{asFloat(l["price_unit"]), asFloat(l["quantity"]), asFloat(l["discount"]), asIDs(l["tax_ids"])})
 	}
-	return u, t
+	return c.documentTotals(lines)
 }
 
 func (c *call) paid(r Record) decimal.Decimal {

@@ -25,6 +25,7 @@ func baseMethods(v int) map[string]*Method {
 		{Name: "check_access_rights", Qual: "BaseModel.check_access_rights", Params: []string{"operation", "raise_exception"}, Required: 1, Fn: func(*call, *Model, []int, map[string]any) (any, error) { return true, nil }},
 		{Name: "exists", Qual: "BaseModel.exists", Multi: true, NoCheck: true, Fn: mExists},
 		{Name: "get_external_id", Qual: "BaseModel.get_external_id", Multi: true, NoCheck: true, Fn: mGetExternalID},
+		{Name: "copy", Qual: "BaseModel.copy", Multi: true, Params: []string{"default"}, Fn: mCopy},
 	}
 	out := map[string]*Method{}
 	for _, m := range ms {
@@ -400,4 +401,60 @@ func mReadGroup(c *call, m *Model, _ []int, a map[string]any) (any, error) {
 		out = append(out, row)
 	}
 	return out, nil
+}
+
+// mCopy duplicates records with their stored fields (one2many children are the
+// model's business: account.tax copies its repartition lines), the default values
+// applied over them. Up to 17 copy works on one record and answers its id; from 18
+// it answers the list of new ids.
+func mCopy(c *call, m *Model, ids []int, a map[string]any) (any, error) {
+	if c.version() <= 17 && len(ids) != 1 {
+		return nil, valueError(fmt.Sprintf("Expected singleton: %s(%s)", m.Name, joinInts(ids)))
+	}
+	def, _ := a["default"].(map[string]any)
+	out := []int{}
+	for _, id := range ids {
+		src := m.recs[id]
+		vals := map[string]any{}
+		for _, name := range m.fieldOrder {
+			f := m.fields[name]
+			if !f.inVersion(c.version()) || f.Compute != nil || f.Readonly || f.Type == "one2many" || name == "id" {
+				continue
+			}
+			v, ok := src[name]
+			if !ok || v == nil {
+				continue
+			}
+			if f.Type == "many2many" {
+				v = []any{[]any{6, 0, intsToAny(asIDs(v))}}
+			}
+			vals[name] = v
+		}
+		for k, v := range def {
+			vals[k] = v
+		}
+		c.ctx["__copy_of"] = id
+		nid, err := c.create(m, vals)
+		delete(c.ctx, "__copy_of")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, nid)
+	}
+	if c.version() <= 17 {
+		return out[0], nil
+	}
+	return out, nil
+}
+
+func joinInts(ids []int) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = fmt.Sprint(id)
+	}
+	s := strings.Join(parts, ", ")
+	if len(ids) == 1 {
+		s += ","
+	}
+	return s
 }

@@ -5,7 +5,7 @@ package odoosim
 
 import "fmt"
 
-var productMirror = []string{"name", "default_code", "list_price", "standard_price", "detailed_type", "type", "is_storable", "invoice_policy", "taxes_id", "supplier_taxes_id", "uom_id", "uom_po_id", "categ_id", "sale_ok", "purchase_ok", "active", "barcode", "description_sale"}
+var productMirror = []string{"name", "default_code", "list_price", "standard_price", "detailed_type", "type", "is_storable", "invoice_policy", "taxes_id", "supplier_taxes_id", "uom_id", "uom_po_id", "categ_id", "sale_ok", "purchase_ok", "active", "barcode", "description_sale", "property_account_income_id"}
 
 func (s *store) productFields(tmpl bool) []*fb {
 	v := s.version
@@ -33,6 +33,7 @@ func (s *store) productFields(tmpl bool) []*fb {
 		fld("purchase_ok", "boolean", "Can be Purchased").def(true),
 		fld("active", "boolean", "Active").def(true),
 		fld("description_sale", "text", "Sales Description"),
+		fld("property_account_income_id", "many2one", "Income Account").rel("account.account"),
 		fld("company_id", "many2one", "Company").rel("res.company"),
 		fld("qty_available", "float", "Quantity On Hand").comp(func(c *call, r Record) any { return c.qtyOnHand(r, tmpl) }),
 		fld("virtual_available", "float", "Forecasted Quantity").comp(func(c *call, r Record) any { return c.qtyOnHand(r, tmpl) - c.qtyReserved(r, tmpl) }),
@@ -101,8 +102,9 @@ func (s *store) defineProducts() {
 	categ := s.addModel("product.category", "Product Category", "ProductCategory", "complete_name",
 		fld("name", "char", "Name").req(),
 		fld("complete_name", "char", "Complete Name").comp(func(c *call, r Record) any { return r["name"] }),
+		fld("property_account_income_categ_id", "many2one", "Income Account").rel("account.account"),
 	)
-	categ.seed(1, Record{"name": "All"})
+	categ.seed(1, Record{"name": "All", "property_account_income_categ_id": 24})
 
 	pl := s.addModel("product.pricelist", "Pricelist", "Pricelist", "sequence asc, id asc",
 		fld("name", "char", "Pricelist Name").req(),
@@ -116,12 +118,17 @@ func (s *store) defineProducts() {
 	pl.display = func(c *call, r Record) string {
 		return fmt.Sprintf("%s (%s)", asStr(r["name"]), c.displayName("res.currency", asInt(r["currency_id"])))
 	}
-	name := "Default USD pricelist"
-	usd := 1
+	// 16 starts with its Public Pricelist; 17-19 with none until a second currency is
+	// activated (ensureDefaultPricelist).
 	if s.version <= 16 {
-		name, usd = "Public Pricelist", 2
+		pl.seed(1, Record{"name": "Public Pricelist", "currency_id": 2, "active": true, "sequence": 1, "discount_policy": "with_discount"})
 	}
-	pl.seed(1, Record{"name": name, "currency_id": usd, "active": true, "sequence": 16, "discount_policy": "with_discount"})
+	pl.beforeCreate = func(c *call, r Record, vals map[string]any) error {
+		if _, ok := vals["company_id"]; !ok && c.version() >= 18 {
+			r["company_id"] = 1 // 18+ default the company
+		}
+		return nil
+	}
 	s.addModel("product.pricelist.item", "Pricelist Rule", "PricelistItem", "id",
 		fld("pricelist_id", "many2one", "Pricelist").rel("product.pricelist").req(),
 		fld("fixed_price", "float", "Fixed Price"),
@@ -220,4 +227,39 @@ func (s *store) defineProducts() {
 		}
 		return nil
 	}
+}
+
+// defaultPricelist is the pricelist a partner gets: the first active one of the
+// company (or of no company), by sequence.
+func (c *call) defaultPricelist() int {
+	m := c.s.models["product.pricelist"]
+	best, bestSeq := 0, 0
+	for _, id := range m.sortedIDs() {
+		r := m.recs[id]
+		if r["active"] == false || (asInt(r["company_id"]) != 0 && asInt(r["company_id"]) != 1) {
+			continue
+		}
+		if seq := asInt(r["sequence"]); best == 0 || seq < bestSeq {
+			best, bestSeq = id, seq
+		}
+	}
+	return best
+}
+
+// ensureDefaultPricelist makes the company's pricelist in its own currency when it
+// has none ("Default USD pricelist" on 17, "Default" from 18).
+func (c *call) ensureDefaultPricelist() {
+	m := c.s.models["product.pricelist"]
+	usd := asInt(c.rec("res.company", 1)["currency_id"])
+	for _, r := range m.recs {
+		if asInt(r["currency_id"]) == usd && (asInt(r["company_id"]) == 0 || asInt(r["company_id"]) == 1) {
+			return
+		}
+	}
+	name := "Default"
+	if c.version() <= 17 {
+		name = "Default " + asStr(c.rec("res.currency", usd)["name"]) + " pricelist"
+	}
+	c.insert(m, Record{"name": name, "currency_id": usd, "company_id": 1, "active": true, "sequence": 10, "discount_policy": "with_discount",
+		"create_date": c.s.nowStr(), "write_date": c.s.nowStr()})
 }

@@ -37,6 +37,8 @@ func (s *store) defineSale() {
 		fld("pricelist_id", "many2one", "Pricelist").rel("product.pricelist").reqIf(v <= 16),
 		fld("currency_id", "many2one", "Currency").rel("res.currency").comp(func(c *call, r Record) any { return c.orderCurrency(r) }),
 		fld("payment_term_id", "many2one", "Payment Terms").rel("account.payment.term"),
+		fld("fiscal_position_id", "many2one", "Fiscal Position").rel("account.fiscal.position"),
+		fld("journal_id", "many2one", "Invoicing Journal").rel("account.journal").ver(17, 0),
 		fld("tag_ids", "many2many", "Tags").rel("crm.tag"),
 		fld("company_id", "many2one", "Company").rel("res.company").req().def(1),
 		fld("user_id", "many2one", "Salesperson").rel("res.users").def(2),
@@ -270,13 +272,16 @@ func (c *call) solAmounts(r Record) (decimal.Decimal, decimal.Decimal) {
 }
 
 func (c *call) orderTotals(r Record) (decimal.Decimal, decimal.Decimal) {
-	u, t := decimal.Zero, decimal.Zero
 	m := c.s.models["sale.order.line"]
+	var lines []docLine
 	for _, lid := range c.children("sale.order.line", "order_id", asInt(r["id"])) {
-		lu, lt := c.solAmounts(m.recs[lid])
-		u, t = u.Add(lu), t.Add(lt)
+		l := m.recs[lid]
+		if asStr(l["display_type"]) != "" {
+			continue
+		}
+		lines = append(lines, docLine{asFloat(l["price_unit"]), asFloat(l["product_uom_qty"]), asFloat(l["discount"]), asIDs(l[c.solTaxField()])})
 	}
-	return u, t
+	return c.documentTotals(lines)
 }
 
 func (c *call) solInvoiceLines(lineID int) []int {

@@ -5,6 +5,7 @@ package odoosim
 // accounts with a 15 % sale tax, Sales and Bank journals, no demo data).
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 )
@@ -98,8 +99,42 @@ func (s *store) defineBase(login string) {
 		fld("currency_id", "many2one", "Currency").rel("res.currency").req(),
 		fld("country_id", "many2one", "Country").rel("res.country"),
 		fld("partner_id", "many2one", "Partner").rel("res.partner"),
+		fld("account_sale_tax_id", "many2one", "Default Sale Tax").rel("account.tax"),
+		fld("account_purchase_tax_id", "many2one", "Default Purchase Tax").rel("account.tax"),
+		fld("tax_calculation_rounding_method", "selection", "Tax Calculation Rounding Method").sel("round_per_line", "round_globally").def("round_per_line"),
 	)
-	company.seed(1, Record{"name": "My Company", "currency_id": usd, "country_id": 233, "partner_id": 1})
+	// A new database rounds taxes per line up to 18; 19's generic chart rounds globally
+	// (seen on the 16-19 servers of ../shared/odoo-server).
+	rounding := "round_per_line"
+	if v >= 19 {
+		rounding = "round_globally"
+	}
+	saleTax, purchaseTax := 1, 2
+	if v <= 16 { // the recorded 16 database numbered the sale tax 2
+		saleTax, purchaseTax = 2, 1
+	}
+	company.seed(1, Record{"name": "My Company", "currency_id": usd, "country_id": 233, "partner_id": 1,
+		"account_sale_tax_id": saleTax, "account_purchase_tax_id": purchaseTax, "tax_calculation_rounding_method": rounding})
+
+	prec := s.addModel("decimal.precision", "Decimal Precision", "DecimalPrecision", "name",
+		fld("name", "char", "Usage").req(),
+		fld("digits", "integer", "Digits").req().def(2),
+	)
+	precisions := []string{"Percentage Analytic", "Product Price", "Discount", "Stock Weight", "Volume", "Product Unit of Measure", "Payment Terms"}
+	if v >= 19 {
+		precisions = []string{"Product Unit", "Percentage Analytic", "Product Price", "Discount", "Stock Weight", "Volume", "Payment Terms"}
+	}
+	for i, n := range precisions {
+		d := 2
+		if n == "Payment Terms" {
+			d = 6
+		}
+		prec.seed(i+1, Record{"name": n, "digits": d})
+	}
+	s.addModel("account.fiscal.position", "Fiscal Position", "AccountFiscalPosition", "sequence",
+		fld("name", "char", "Fiscal Position").req(),
+		fld("company_id", "many2one", "Company").rel("res.company").def(1),
+	)
 
 	users := s.addModel("res.users", "User", "Users", "name, login",
 		fld("name", "char", "Name").req(),
@@ -122,16 +157,36 @@ func (s *store) defineBase(login string) {
 			return rate
 		}),
 		fld("rate_ids", "one2many", "Rates").rel("res.currency.rate").inv("currency_id"),
-		fld("decimal_places", "integer", "Decimal Places").comp(func(*call, Record) any { return 2 }),
+		fld("decimal_places", "integer", "Decimal Places").comp(func(_ *call, r Record) any {
+			if asFloat(r["rounding"]) >= 1 {
+				return 0
+			}
+			return 2
+		}),
 		fld("rounding", "float", "Rounding Factor").def(0.01),
 		fld("full_name", "char", "Name"),
 	)
+	// Ids as the 16 and 17-19 servers have them.
+	cad, chf, aud, jpy, mxn, gbp := 3, 4, 21, 25, 33, 143
+	if v <= 16 {
+		cad, chf, aud, jpy, mxn, gbp = 4, 5, 22, 26, 34, 144
+	}
 	cur.seed(usd, Record{"name": "USD", "symbol": "$", "active": true, "rounding": 0.01, "full_name": "United States dollar"})
 	cur.seed(eur, Record{"name": "EUR", "symbol": "€", "active": false, "rounding": 0.01, "full_name": "Euro"})
-	cur.seed(eur+20, Record{"name": "GBP", "symbol": "£", "active": false, "rounding": 0.01, "full_name": "Pound sterling"})
-	cur.seed(eur+7, Record{"name": "CAD", "symbol": "$", "active": false, "rounding": 0.01, "full_name": "Canadian dollar"})
-	if v <= 16 {
-		cur.next = 200
+	cur.seed(gbp, Record{"name": "GBP", "symbol": "£", "active": false, "rounding": 0.01, "full_name": "Pound sterling"})
+	cur.seed(cad, Record{"name": "CAD", "symbol": "$", "active": false, "rounding": 0.01, "full_name": "Canadian dollar"})
+	cur.seed(chf, Record{"name": "CHF", "symbol": "CHF", "active": false, "rounding": 0.01, "full_name": "Swiss franc"})
+	cur.seed(aud, Record{"name": "AUD", "symbol": "$", "active": false, "rounding": 0.01, "full_name": "Australian dollar"})
+	cur.seed(jpy, Record{"name": "JPY", "symbol": "¥", "active": false, "rounding": 1.0, "full_name": "Japanese yen"})
+	cur.seed(mxn, Record{"name": "MXN", "symbol": "$", "active": false, "rounding": 0.01, "full_name": "Mexican peso"})
+	cur.next = 200
+	cur.afterWrite = func(c *call, r Record, vals map[string]any) error {
+		// 17+: activating a second currency turns multi-currency on and makes the
+		// company's default pricelist when it has none (seen on 17, 18 and 19).
+		if truthy(vals["active"]) && c.version() >= 17 && asInt(r["id"]) != asInt(c.rec("res.company", 1)["currency_id"]) {
+			c.ensureDefaultPricelist()
+		}
+		return nil
 	}
 
 	rate := s.addModel("res.currency.rate", "Currency Rate", "CurrencyRate", "name desc",
@@ -158,12 +213,34 @@ func (s *store) defineBase(login string) {
 		fld("code", "char", "Country Code").size(2),
 		fld("currency_id", "many2one", "Currency").rel("res.currency"),
 		fld("phone_code", "integer", "Country Calling Code"),
+		fld("state_ids", "one2many", "States").rel("res.country.state").inv("country_id"),
 	)
-	country.seed(233, Record{"name": "United States", "code": "US", "currency_id": usd, "phone_code": 1})
-	country.seed(57, Record{"name": "Germany", "code": "DE", "currency_id": eur, "phone_code": 49})
-	country.seed(75, Record{"name": "France", "code": "FR", "currency_id": eur, "phone_code": 33})
-	country.seed(38, Record{"name": "Canada", "code": "CA", "currency_id": eur + 7, "phone_code": 1})
-	country.seed(231, Record{"name": "United Kingdom", "code": "GB", "currency_id": eur + 20, "phone_code": 44})
+	for _, co := range []struct {
+		id         int
+		code, name string
+		cur, phone int
+	}{
+		{12, "AT", "Austria", eur, 43}, {13, "AU", "Australia", aud, 61}, {20, "BE", "Belgium", eur, 32}, {38, "CA", "Canada", cad, 1},
+		{43, "CH", "Switzerland", chf, 41}, {57, "DE", "Germany", eur, 49}, {68, "ES", "Spain", eur, 34}, {75, "FR", "France", eur, 33},
+		{101, "IE", "Ireland", eur, 353}, {109, "IT", "Italy", eur, 39}, {113, "JP", "Japan", jpy, 81}, {156, "MX", "Mexico", mxn, 52},
+		{165, "NL", "Netherlands", eur, 31}, {231, "GB", "United Kingdom", gbp, 44}, {233, "US", "United States", usd, 1},
+	} {
+		country.seed(co.id, Record{"name": co.name, "code": co.code, "currency_id": co.cur, "phone_code": co.phone})
+	}
+	states := s.addModel("res.country.state", "Country state", "CountryState", "code",
+		fld("name", "char", "State Name").req(),
+		fld("code", "char", "State Code").req(),
+		fld("country_id", "many2one", "Country").rel("res.country").req(),
+	)
+	states.display = func(c *call, r Record) string {
+		return fmt.Sprintf("%s (%s)", asStr(r["name"]), asStr(c.rec("res.country", asInt(r["country_id"]))["code"]))
+	}
+	for i, st := range usStates {
+		states.seed(9+i, Record{"name": st[1], "code": st[0], "country_id": 233})
+	}
+	for i, st := range caProvinces {
+		states.seed(533+i, Record{"name": st[1], "code": st[0], "country_id": 38})
+	}
 
 	ptypes := []string{"contact", "invoice", "delivery", "other"}
 	if v <= 16 {
@@ -204,7 +281,9 @@ func (s *store) defineBase(login string) {
 		fld("street2", "char", "Street2"),
 		fld("city", "char", "City"),
 		fld("zip", "char", "Zip"),
+		fld("state_id", "many2one", "State").rel("res.country.state"),
 		fld("country_id", "many2one", "Country").rel("res.country"),
+		fld("company_name", "char", "Company Name"),
 		fld("country_code", "char", "Country Code").comp(func(c *call, r Record) any {
 			if co := c.rec("res.country", asInt(r["country_id"])); co != nil {
 				return co["code"]
@@ -224,8 +303,12 @@ func (s *store) defineBase(login string) {
 			if p := asInt(r["__pricelist"]); p != 0 {
 				return p
 			}
-			return 1
+			if p := c.defaultPricelist(); p != 0 {
+				return p
+			}
+			return nil
 		}),
+		fld("property_account_position_id", "many2one", "Fiscal Position").rel("account.fiscal.position"),
 		fld("invoice_ids", "one2many", "Invoices").rel("account.move").inv("partner_id"),
 		fld("sale_order_ids", "one2many", "Sales Order").rel("sale.order").inv("partner_id"),
 	)
@@ -360,3 +443,23 @@ func imdCheckRef(c *call, m *Model, _ []int, a map[string]any) (any, error) {
 	}
 	return nil, valueError("External ID not found in the system: " + mod + "." + name)
 }
+
+// The states of the United States and the provinces of Canada, in the order (and so
+// with the ids) Odoo 16-19 have them.
+var usStates = [][2]string{{"AL", "Alabama"}, {"AK", "Alaska"}, {"AZ", "Arizona"}, {"AR", "Arkansas"}, {"CA", "California"},
+	{"CO", "Colorado"}, {"CT", "Connecticut"}, {"DE", "Delaware"}, {"DC", "District of Columbia"}, {"FL", "Florida"},
+	{"GA", "Georgia"}, {"HI", "Hawaii"}, {"ID", "Idaho"}, {"IL", "Illinois"}, {"IN", "Indiana"}, {"IA", "Iowa"},
+	{"KS", "Kansas"}, {"KY", "Kentucky"}, {"LA", "Louisiana"}, {"ME", "Maine"}, {"MT", "Montana"}, {"NE", "Nebraska"},
+	{"NV", "Nevada"}, {"NH", "New Hampshire"}, {"NJ", "New Jersey"}, {"NM", "New Mexico"}, {"NY", "New York"},
+	{"NC", "North Carolina"}, {"ND", "North Dakota"}, {"OH", "Ohio"}, {"OK", "Oklahoma"}, {"OR", "Oregon"},
+	{"MD", "Maryland"}, {"MA", "Massachusetts"}, {"MI", "Michigan"}, {"MN", "Minnesota"}, {"MS", "Mississippi"},
+	{"MO", "Missouri"}, {"PA", "Pennsylvania"}, {"RI", "Rhode Island"}, {"SC", "South Carolina"}, {"SD", "South Dakota"},
+	{"TN", "Tennessee"}, {"TX", "Texas"}, {"UT", "Utah"}, {"VT", "Vermont"}, {"VA", "Virginia"}, {"WA", "Washington"},
+	{"WV", "West Virginia"}, {"WI", "Wisconsin"}, {"WY", "Wyoming"}, {"AS", "American Samoa"},
+	{"FM", "Federated States of Micronesia"}, {"GU", "Guam"}, {"MH", "Marshall Islands"}, {"MP", "Northern Mariana Islands"},
+	{"PW", "Palau"}, {"PR", "Puerto Rico"}, {"VI", "Virgin Islands"}, {"AA", "Armed Forces Americas"},
+	{"AE", "Armed Forces Europe"}, {"AP", "Armed Forces Pacific"}}
+
+var caProvinces = [][2]string{{"AB", "Alberta"}, {"BC", "British Columbia"}, {"MB", "Manitoba"}, {"NB", "New Brunswick"},
+	{"NL", "Newfoundland and Labrador"}, {"NT", "Northwest Territories"}, {"NS", "Nova Scotia"}, {"NU", "Nunavut"},
+	{"ON", "Ontario"}, {"PE", "Prince Edward Island"}, {"QC", "Quebec"}, {"SK", "Saskatchewan"}, {"YT", "Yukon"}}

@@ -27,7 +27,7 @@ func Evaluate(s *schemas.ShopSettings, o *schemas.Order) Decision {
 	if v := o.FinancialStatus; !allows(s.PaymentStatuses, v) {
 		d.Reasons = append(d.Reasons, Mismatch(v, "payment status"))
 	}
-	if v := FulfillmentStatus(o); !allows(s.FulfillmentStatuses, v) {
+	if v := FulfillmentStatus(o); !allowsFulfillment(s.FulfillmentStatuses, v) {
 		d.Reasons = append(d.Reasons, Mismatch(v, "fulfillment status"))
 	}
 	if v := o.SourceName; !allows(s.OrderSources, v) {
@@ -88,6 +88,24 @@ func FulfillmentStatus(o *schemas.Order) string {
 
 func isPaid(financial string) bool {
 	return financial == "paid" || financial == "partially_refunded" || financial == "refunded"
+}
+
+// fulfillmentAliases are the settings' fulfillment values that name one state twice:
+// REST says "partial" and GraphQL PARTIALLY_FULFILLED, and the contract lists both, so
+// a merchant who picks either gets both.
+var fulfillmentAliases = map[string]string{"partially_fulfilled": "partial"}
+
+func canonicalFulfillment(v string) string {
+	v = strings.ToLower(v)
+	if c, ok := fulfillmentAliases[v]; ok {
+		return c
+	}
+	return v
+}
+
+func allowsFulfillment(list []string, v string) bool {
+	v = canonicalFulfillment(v)
+	return len(list) == 0 || slices.Contains(list, "all") || slices.ContainsFunc(list, func(x string) bool { return canonicalFulfillment(x) == v })
 }
 
 func allows(list []string, v string) bool {

@@ -83,12 +83,16 @@ func TestValidate(t *testing.T) {
 	if bad := Validate(&s); len(bad) != 0 {
 		t.Fatalf("defaults invalid: %v", bad)
 	}
+	if !s.CreateMissingTaxes || s.RoundingLine || s.Products != (schemas.ProductSettings{}) {
+		t.Errorf("defaults: create missing taxes %v, rounding line %v, products %+v", s.CreateMissingTaxes, s.RoundingLine, s.Products)
+	}
 	s.PaymentStatuses = []string{"paid", "bogus"}
 	s.Create = "everything"
 	s.Customer.Mode = "single"
 	s.DateFrom, s.DateTo = "2026-05-01", "2026-04-01"
+	s.Products.TipID, s.GiftCardAccountID = -1, -2
 	bad := Validate(&s)
-	for _, f := range []string{"payment_statuses", "create", "customer.partner_id", "date_to"} {
+	for _, f := range []string{"payment_statuses", "create", "customer.partner_id", "date_to", "products.tip_id", "gift_card_account_id"} {
 		if bad[f] == "" {
 			t.Errorf("field %s not reported: %v", f, bad)
 		}

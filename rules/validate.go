@@ -66,8 +66,23 @@ func Validate(s *schemas.ShopSettings) map[string]string {
 	if okFrom && okTo && to.Before(from) {
 		bad["date_to"] = "is before date_from"
 	}
+	if _, err := parseInterval(s.ReconcileInterval); err != nil {
+		bad["reconcile_interval"] = err.Error()
+	}
 	if s.SalesJournalID < 0 {
 		bad["sales_journal_id"] = "must be an Odoo journal id"
+	}
+	for field, id := range map[string]int64{
+		"products.fallback_id": s.Products.FallbackID, "products.shipping_id": s.Products.ShippingID,
+		"products.tip_id": s.Products.TipID, "products.duty_id": s.Products.DutyID, "products.fee_id": s.Products.FeeID,
+		"products.gift_card_id": s.Products.GiftCardID, "products.rounding_id": s.Products.RoundingID,
+	} {
+		if id < 0 {
+			bad[field] = "must be an Odoo product id, or 0 for Synco's own product"
+		}
+	}
+	if s.GiftCardAccountID < 0 {
+		bad["gift_card_account_id"] = "must be an Odoo account id, or 0 for Synco's own account"
 	}
 	return bad
 }

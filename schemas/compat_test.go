@@ -10,7 +10,7 @@ import (
 	"github.com/synco-dev/synco/schemas"
 )
 
-var allNames = []string{"order.avsc", "shop_settings.avsc", "order_event.avsc", "order_sync.avsc", "sync_outcome.avsc", "dead_letter.avsc", "sync_request.avsc", "order_state.avsc", "odoo_catalog.avsc"}
+var allNames = []string{"order.avsc", "shop_settings.avsc", "order_event.avsc", "order_sync.avsc", "sync_outcome.avsc", "dead_letter.avsc", "sync_request.avsc", "order_state.avsc", "odoo_catalog.avsc", "job.avsc"}
 
 // TestBackwardCompatible: the current schemas must read everything any shipped
 // version wrote (new fields need defaults, no type changes).
@@ -63,7 +63,7 @@ func TestEveryTopicHasASchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	topics := append([]string{schemas.TopicOrders, schemas.TopicSettings, schemas.TopicRequests,
-		schemas.TopicCommands, schemas.TopicOutcomes, schemas.TopicProcessorState, schemas.TopicOdooCatalog}, schemas.RetryTopics...)
+		schemas.TopicCommands, schemas.TopicOutcomes, schemas.TopicProcessorState, schemas.TopicOdooCatalog, schemas.TopicJobs}, schemas.RetryTopics...)
 	for _, tp := range []string{schemas.TopicOrdersDLQ, schemas.TopicCommandsDLQ, schemas.TopicOutcomesDLQ, schemas.TopicRequestsDLQ} {
 		if name := schemas.SchemaForTopic(tp); name != "" {
 			t.Errorf("dead-letter topic %s has a schema (%s): dead letters keep the original bytes", tp, name)

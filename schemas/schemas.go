@@ -14,7 +14,7 @@ import (
 var files embed.FS
 
 // Parse order matters: named types must be defined before they are referenced.
-var fileOrder = []string{"order.avsc", "shop_settings.avsc", "order_event.avsc", "order_sync.avsc", "sync_outcome.avsc", "dead_letter.avsc", "sync_request.avsc", "order_state.avsc", "odoo_catalog.avsc"}
+var fileOrder = []string{"order.avsc", "shop_settings.avsc", "order_event.avsc", "order_sync.avsc", "sync_outcome.avsc", "dead_letter.avsc", "sync_request.avsc", "order_state.avsc", "odoo_catalog.avsc", "job.avsc"}
 
 // Names of the top-level schemas.
 const (
@@ -26,6 +26,7 @@ const (
 	SyncRequestSchema  = "synco.v1.SyncRequest"
 	OrderStateSchema   = "synco.v1.OrderState"
 	OdooCatalogSchema  = "synco.v1.OdooCatalog"
+	JobSchema          = "synco.v1.Job"
 )
 
 // Set holds the parsed schemas by full name.

@@ -19,6 +19,10 @@ const (
 	// TopicOdooCatalog holds, per shop, the journals, income accounts and customers
 	// read from its Odoo (compacted, key <shop>), for the settings screen.
 	TopicOdooCatalog = "synco.odoo.catalog"
+	// TopicJobs holds the state of every backfill, reconciliation and replay
+	// (compacted, key <shop>/<kind>/<job id>): progress for the API and a backfill's
+	// checkpoint to resume from.
+	TopicJobs = "synco.jobs"
 )
 
 // RetryTopics are the delayed-retry topics of the Odoo sink, shortest delay first.
@@ -44,6 +48,8 @@ func SchemaForTopic(topic string) string {
 		return OrderStateSchema
 	case topic == TopicOdooCatalog:
 		return OdooCatalogSchema
+	case topic == TopicJobs:
+		return JobSchema
 	}
 	return ""
 }

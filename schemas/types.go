@@ -1,6 +1,7 @@
 package schemas
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -145,6 +146,16 @@ type LineItem struct {
 	Name                     string          `avro:"name" json:"name"`
 }
 
+// TotalIn is the order's total in the money set the shop's settings choose
+// (`currency`: shop or presentment) and that set's currency: what the order table
+// shows and Odoo books.
+func (o *Order) TotalIn(set string) (decimal.Decimal, string) {
+	if set == "presentment" && o.PresentmentCurrency != "" && (!o.TotalPricePresentment.IsZero() || o.TotalPrice.IsZero()) {
+		return o.TotalPricePresentment, o.PresentmentCurrency
+	}
+	return o.TotalPrice, o.Currency
+}
+
 // Qty is the line's quantity now: current_quantity when the snapshot has it.
 func (l *LineItem) Qty() int32 {
 	if l.CurrentQuantity != nil {
@@ -241,6 +252,8 @@ const (
 	// OriginRetry is a delayed retry coming due: the order is re-synced from the
 	// latest snapshot the processor holds, never from the failed command's.
 	OriginRetry = "retry"
+	// OriginPrivacy is a redaction Shopify asked for (customers/redact, shop/redact).
+	OriginPrivacy = "privacy"
 )
 
 // OrderEvent is one thing Shopify told us about an order.
@@ -257,6 +270,10 @@ type OrderEvent struct {
 	Order       Order      `avro:"order"`
 	Raw         []byte     `avro:"raw"`
 	Attempt     int32      `avro:"attempt"`
+	// DecodeRaw: Order holds only the id and the processor decodes it from Raw (a
+	// webhook body) before deciding; ingest does no more than find the key and version.
+	DecodeRaw bool  `avro:"decode_raw"`
+	Version   int64 `avro:"version"` // updated_at (ms) as ingest read it from Raw; 0 unknown
 }
 
 // ShopSettings are a shop's sync rules; the same JSON in the config file and the API.
@@ -282,6 +299,40 @@ type ShopSettings struct {
 	SyncRefunds           bool             `avro:"sync_refunds" json:"sync_refunds"`
 	CancelSaleOrder       bool             `avro:"cancel_sale_order" json:"cancel_sale_order"`
 	Include               IncludeSettings  `avro:"include" json:"include"`
+	// CreateMissingTaxes creates an Odoo sale tax for a Shopify tax line Odoo has
+	// none for; false fails such an order with the tax named.
+	CreateMissingTaxes bool `avro:"create_missing_taxes" json:"create_missing_taxes"`
+	// RoundingLine lets the sink add a rounding line when Odoo's total differs from
+	// Shopify's; without it the difference is a warning on the outcome.
+	RoundingLine bool            `avro:"rounding_line" json:"rounding_line"`
+	Products     ProductSettings `avro:"products" json:"products"`
+	// GiftCardAccountID is the liability account of gift cards sold (0: Synco's own
+	// "Shopify gift cards" account).
+	GiftCardAccountID int64 `avro:"gift_card_account_id" json:"gift_card_account_id"`
+	// ReconcileInterval is how often the shop's recently updated orders are compared
+	// with what Synco holds: a Go duration ("1h", "30m") or "off".
+	ReconcileInterval string `avro:"reconcile_interval" json:"reconcile_interval"`
+	// Secrets are the shop's credentials set through the API, sealed (AES-256-GCM
+	// under SYNCO_SECRET_KEY); only platform/settings opens them, and it hands the
+	// settings to everyone else without them. Never in JSON.
+	Secrets []byte `avro:"secrets" json:"-"`
+}
+
+// ProductSettings name the Odoo products of lines that are not a Shopify product
+// (0: Synco's own product, found or created by its code).
+type ProductSettings struct {
+	// FallbackID is the product of lines without SKU whose Shopify variant or product
+	// has no external id in Odoo (custom items, draft-order lines, bundles).
+	FallbackID int64 `avro:"fallback_id" json:"fallback_id"`
+	ShippingID int64 `avro:"shipping_id" json:"shipping_id"`
+	TipID      int64 `avro:"tip_id" json:"tip_id"`
+	DutyID     int64 `avro:"duty_id" json:"duty_id"`
+	FeeID      int64 `avro:"fee_id" json:"fee_id"`
+	// GiftCardID is the product of gift cards sold; its income account must be a
+	// liability account.
+	GiftCardID int64 `avro:"gift_card_id" json:"gift_card_id"`
+	// RoundingID is the product of rounding and discount adjustment lines.
+	RoundingID int64 `avro:"rounding_id" json:"rounding_id"`
 }
 
 type IncomeAccount struct {
@@ -323,8 +374,13 @@ func DefaultSettings(shop string) ShopSettings {
 		Currency:              "shop",
 		Customer:              CustomerSettings{Mode: "normal"},
 		UseShopifyOrderNumber: true,
+		CreateMissingTaxes:    true,
+		ReconcileInterval:     DefaultReconcileInterval,
 	}
 }
+
+// DefaultReconcileInterval is how often a shop is reconciled unless its settings say.
+const DefaultReconcileInterval = "1h"
 
 // What the settings' `create` asks Odoo to hold.
 const (
@@ -380,12 +436,16 @@ const (
 	StatusInProgress = "in_progress"
 	StatusDelayed    = "delayed"
 	StatusFailed     = "failed"
+	StatusRedacted   = "redacted" // StagePrivacy only: not an order table status
 )
 
 // Stages that write outcomes.
 const (
 	StageProcessor = "processor"
 	StageSinkOdoo  = "sink.odoo"
+	// StagePrivacy outcomes say an order's personal data was redacted (status
+	// StatusRedacted): the ClickHouse sink redacts its rows, nothing else changes.
+	StagePrivacy = "privacy"
 )
 
 // SyncOutcome is what happened to an order at one stage.
@@ -427,6 +487,8 @@ type SyncOutcome struct {
 	// PaymentGateways are the order's payment_gateway_names (the settings screen
 	// offers the gateways Synco has seen).
 	PaymentGateways []string `avro:"payment_gateways"`
+	// Origin is what brought the event this outcome answers (OriginWebhook, ...).
+	Origin string `avro:"origin"`
 }
 
 // OutcomeFor fills an outcome's order summary from a snapshot.
@@ -478,7 +540,80 @@ type SyncRequest struct {
 	AllEligible bool      `avro:"all_eligible"`
 	RequestedBy string    `avro:"requested_by"`
 	RequestedAt time.Time `avro:"requested_at"`
+	// Kind is "" for a sync of named (or all eligible) orders, RequestBackfill for a
+	// backfill of the orders created in [From, To) (RequestID is then its job id).
+	Kind string     `avro:"kind"`
+	From *time.Time `avro:"from"`
+	To   *time.Time `avro:"to"`
 }
+
+// RequestBackfill is the Kind of a SyncRequest that asks for a backfill.
+const RequestBackfill = "backfill"
+
+// BackfillRange is a backfill's days from..to (YYYY-MM-DD, UTC, to inclusive) as the
+// instants [from, to) it covers; to empty leaves the end zero (until the run starts).
+func BackfillRange(from, to string) (time.Time, time.Time, error) {
+	f, err := time.Parse(time.DateOnly, from)
+	if err != nil {
+		return time.Time{}, time.Time{}, fmt.Errorf("from %q is not a date YYYY-MM-DD", from)
+	}
+	if to == "" {
+		return f, time.Time{}, nil
+	}
+	t, err := time.Parse(time.DateOnly, to)
+	if err != nil {
+		return time.Time{}, time.Time{}, fmt.Errorf("to %q is not a date YYYY-MM-DD", to)
+	}
+	if t.Before(f) {
+		return time.Time{}, time.Time{}, fmt.Errorf("to %s is before from %s", to, from)
+	}
+	return f, t.AddDate(0, 0, 1), nil
+}
+
+// BackfillID is the job id of the backfill of the days from..to (to empty: open):
+// one per range, so a backfill asked again, from anywhere, resumes the same job.
+func BackfillID(from, to string) string {
+	if to == "" {
+		to = "open"
+	}
+	return from + "_" + to
+}
+
+// Job is the state of a long-running job of one shop (topic synco.jobs, key JobKey).
+type Job struct {
+	JobID       string           `avro:"job_id" json:"job_id"`
+	Shop        string           `avro:"shop" json:"shop"`
+	Kind        string           `avro:"kind" json:"kind"`
+	Status      string           `avro:"status" json:"status"`
+	From        *time.Time       `avro:"from" json:"from"`
+	To          *time.Time       `avro:"to" json:"to"`
+	Checkpoint  *time.Time       `avro:"checkpoint" json:"checkpoint"`
+	Mode        string           `avro:"mode" json:"mode"`
+	Processed   int64            `avro:"processed" json:"processed"`
+	Emitted     int64            `avro:"emitted" json:"emitted"`
+	Counts      map[string]int64 `avro:"counts" json:"counts"`
+	StartedAt   time.Time        `avro:"started_at" json:"started_at"`
+	UpdatedAt   time.Time        `avro:"updated_at" json:"updated_at"`
+	FinishedAt  *time.Time       `avro:"finished_at" json:"finished_at"`
+	Error       string           `avro:"error" json:"error"`
+	RequestedBy string           `avro:"requested_by" json:"requested_by"`
+	Owner       string           `avro:"owner" json:"owner"`
+}
+
+// Job kinds and statuses.
+const (
+	JobBackfill  = "backfill"
+	JobReconcile = "reconcile"
+	JobReplay    = "replay"
+
+	JobRunning     = "running"
+	JobDone        = "done"
+	JobFailed      = "failed"
+	JobInterrupted = "interrupted"
+)
+
+// JobKey is the Kafka key of a job's records.
+func JobKey(shop, kind, id string) []byte { return []byte(shop + "/" + kind + "/" + id) }
 
 // OrderState is the processor's per-order state, kept in its changelog.
 type OrderState struct {

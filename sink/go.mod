@@ -8,6 +8,8 @@ require (
 	github.com/synco-dev/synco/odoosim v0.0.0
 	github.com/synco-dev/synco/platform v0.0.0
 	github.com/synco-dev/synco/schemas v0.0.0
+	github.com/synco-dev/synco/shopify v0.0.0
+	github.com/synco-dev/synco/shopifysim v0.0.0
 	github.com/synco-dev/synco/xmlrpc v0.0.0
 	github.com/twmb/franz-go v1.22.3
 	github.com/twmb/franz-go/pkg/sr v1.8.0
@@ -15,6 +17,8 @@ require (
 
 require (
 	github.com/ClickHouse/ch-go v0.75.0 // indirect
+	github.com/Khan/genqlient v0.8.1 // indirect
+	github.com/agnivade/levenshtein v1.2.2 // indirect
 	github.com/andybalholm/brotli v1.2.7 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/go-faster/city v1.0.1 // indirect
@@ -33,6 +37,7 @@ require (
 	github.com/twmb/franz-go/pkg/kadm v1.20.0 // indirect
 	github.com/twmb/franz-go/pkg/kfake v0.0.0-20260918054303-01f206a7e32c // indirect
 	github.com/twmb/franz-go/pkg/kmsg v1.15.1 // indirect
+	github.com/vektah/gqlparser/v2 v2.5.64 // indirect
 	go.opentelemetry.io/otel v1.47.0 // indirect
 	go.opentelemetry.io/otel/trace v1.47.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
@@ -44,5 +49,7 @@ replace (
 	github.com/synco-dev/synco/platform => ../platform
 	github.com/synco-dev/synco/rules => ../rules
 	github.com/synco-dev/synco/schemas => ../schemas
+	github.com/synco-dev/synco/shopify => ../shopify
+	github.com/synco-dev/synco/shopifysim => ../shopifysim
 	github.com/synco-dev/synco/xmlrpc => ../xmlrpc
 )

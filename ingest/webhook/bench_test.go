@@ -111,3 +111,20 @@ func BenchmarkParseOrder(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkScanOrder is what ingest now reads of the body before the
+// acknowledgement: the key and version, checking the body is JSON (ParseOrder above
+// moved to the processor).
+func BenchmarkScanOrder(b *testing.B) {
+	body, err := os.ReadFile("../../shopify/order/testdata/orders_create.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := shopify.ScanOrder(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -2,7 +2,11 @@ package chstore_test
 
 import (
 	"context"
+	"maps"
+	"reflect"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/synco-dev/synco/platform/chstore"
 	"github.com/synco-dev/synco/platform/chstore/chtest"
@@ -45,8 +49,11 @@ func TestMigrateTwice(t *testing.T) {
 	for table, cols := range map[string][]string{
 		"orders": {"shop", "order_id", "order_name", "created_at", "email", "total", "currency",
 			"financial_status", "fulfillment_status", "source", "eligible", "status",
-			"odoo_model", "odoo_id", "error", "updated_at"},
-		"sync_events": {"outcome_id", "shop", "order_id", "stage", "at", "status", "error", "latency_ms"},
+			"odoo_model", "odoo_id", "error", "updated_at",
+			"warnings", "invoice_state", "payment_state", "refunded_amount", "cancelled", "payment_gateways"},
+		"sync_events": {"outcome_id", "shop", "order_id", "stage", "at", "status", "error", "latency_ms",
+			"warnings", "invoice_state", "payment_state", "refunded_amount", "cancelled", "payment_gateways"},
+		"order_counts": {"shop", "kind", "status", "eligible", "odoo_model", "has_invoice", "bucket", "n"},
 	} {
 		for _, c := range cols {
 			var n uint64
@@ -72,5 +79,71 @@ func TestOpenCreatesDatabase(t *testing.T) {
 	}
 	if n != 1 {
 		t.Fatalf("database %s not created", db.Config.Database)
+	}
+}
+
+// The tables have exactly the declared columns with the declared types.
+func TestTablesAsDeclared(t *testing.T) {
+	db := chtest.New(t)
+	ctx := context.Background()
+	for table, typ := range map[string]reflect.Type{"orders": reflect.TypeFor[chstore.OrderRow](), "sync_events": reflect.TypeFor[chstore.EventRow]()} {
+		got := map[string]string{}
+		rows, err := db.Conn.Query(ctx, "SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = ? AND default_kind != 'MATERIALIZED'", table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var n, ty string
+			if err := rows.Scan(&n, &ty); err != nil {
+				t.Fatal(err)
+			}
+			got[n] = ty
+		}
+		rows.Close()
+		want := map[string]string{}
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			want[f.Tag.Get("ch")] = f.Tag.Get("type")
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("%s has columns %v, declared %v", table, got, want)
+		}
+	}
+}
+
+// One process migrates while the others wait for it.
+func TestMigrationLock(t *testing.T) {
+	db := chtest.New(t)
+	ctx := context.Background()
+	unlock, err := chstore.Lock(ctx, db.Conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan error, 1)
+	go func() {
+		unlock2, err := chstore.Lock(ctx, db.Conn)
+		if err == nil {
+			unlock2()
+		}
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		t.Fatalf("a second lock was taken while the first was held (%v)", err)
+	case <-time.After(1500 * time.Millisecond):
+	}
+	unlock()
+	if err := <-got; err != nil {
+		t.Fatalf("the second lock after the first was released: %v", err)
+	}
+	short, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	unlock, err = chstore.Lock(ctx, db.Conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	if _, err := chstore.Lock(short, db.Conn); err == nil || !strings.Contains(err.Error(), "another process is migrating") {
+		t.Errorf("waiting past the deadline: %v", err)
 	}
 }

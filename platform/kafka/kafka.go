@@ -124,6 +124,14 @@ func ProducerOpts() []kgo.Opt {
 	}
 }
 
+// GroupCommitOpts are ProducerOpts for a client whose owner flushes it itself
+// (kgo.ManualFlushing), one request at a time, so that records arriving while a
+// request is at the broker share the next one (ingest's group commit). Records are
+// still acknowledged one by one (acks=all, idempotent).
+func GroupCommitOpts() []kgo.Opt {
+	return append(ProducerOpts(), kgo.ManualFlushing())
+}
+
 // Topic describes one topic of the contract.
 type Topic struct {
 	Name    string
@@ -147,6 +155,7 @@ func Topics() []Topic {
 		{Name: schemas.TopicRequestsDLQ},
 		{Name: schemas.TopicProcessorState, Compact: true},
 		{Name: schemas.TopicOdooCatalog, Compact: true},
+		{Name: schemas.TopicJobs, Compact: true},
 	}
 	for _, r := range schemas.RetryTopics {
 		ts = append(ts, Topic{Name: r})

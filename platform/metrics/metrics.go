@@ -20,6 +20,10 @@ type Registry struct {
 	// Ingest.
 	Webhooks       *prometheus.CounterVec   // topic, result
 	WebhookSeconds *prometheus.HistogramVec // topic: from request to answer
+	// Ingest's group commits (webhooks sharing one produce round trip).
+	IngestGroupRecords prometheus.Histogram   // records per group commit
+	IngestGroupSeconds prometheus.Histogram   // from sending a group to its last acknowledgement
+	Reconciled         *prometheus.CounterVec // shop, result: listed, missing, stale, emitted
 	// Processor.
 	ProcessorEvents *prometheus.CounterVec // topic, result: decided, dropped, dead_letter
 	// Every stage's outcomes (the order table's statuses).
@@ -45,6 +49,12 @@ func New() *Registry {
 	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	r.Webhooks = r.Counter("webhooks_total", "Shopify webhook deliveries by topic and answer.", "topic", "result")
 	r.WebhookSeconds = r.Histogram("webhook_duration_seconds", "Time from a webhook's arrival to its answer (Kafka's acknowledgement included).", "topic")
+	r.IngestGroupRecords = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "synco", Name: "ingest_group_records",
+		Help: "Records per group commit of ingest's producer.", Buckets: prometheus.ExponentialBuckets(1, 2, 13)})
+	r.IngestGroupSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "synco", Name: "ingest_group_seconds",
+		Help: "Time from sending one of ingest's group commits to its last acknowledgement.", Buckets: prometheus.ExponentialBuckets(0.00025, 2, 14)})
+	r.MustRegister(r.IngestGroupRecords, r.IngestGroupSeconds)
+	r.Reconciled = r.Counter("reconcile_orders_total", "Orders the reconciliation looked at, by shop and result (listed, missing, stale, emitted).", "shop", "result")
 	r.ProcessorEvents = r.Counter("processor_events_total", "Order events the processor read, by what became of them.", "topic", "result")
 	r.Outcomes = r.Counter("outcomes_total", "Sync outcomes by stage and status.", "stage", "status")
 	r.ConsumerLag = r.Gauge("consumer_lag", "Records between a consumer's position and its partition's high watermark.", "group", "topic", "partition")

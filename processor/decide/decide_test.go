@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/synco-dev/synco/schemas"
 )
 
@@ -131,5 +133,122 @@ func TestRetryResyncsTheNewestSnapshotWithItsAttempt(t *testing.T) {
 	// Without stored state, the retry's own snapshot is used.
 	if r := Event(nil, retry, &s, t0); r.Command == nil || r.Command.Order.FinancialStatus != "pending" || r.Command.Attempt != 1 {
 		t.Errorf("retry without state: %+v", r)
+	}
+}
+
+// TestAPISnapshotEnrichesAnEqualVersion: a GraphQL read of the same updated_at as the
+// webhook's, but with the transactions a webhook body lacks, is applied; the same read
+// again, or a webhook of that version, is a duplicate.
+func TestAPISnapshotEnrichesAnEqualVersion(t *testing.T) {
+	s := schemas.DefaultSettings("s.myshopify.com")
+	at := t0.Add(time.Minute)
+	st, _ := apply(t, nil, ev("webhook-1", at, "paid"), &s)
+	fetched := func(origin, id string) *schemas.OrderEvent {
+		e := ev(id, at, "paid")
+		e.Origin = origin
+		e.Order.Transactions = []schemas.Transaction{{ID: 1, Kind: "sale", Status: "success"}}
+		return e
+	}
+	st2, r := apply(t, st, fetched(schemas.OriginBackfill, "backfill:7:1"), &s)
+	if r.Drop != "" || r.Command == nil || len(r.Command.Order.Transactions) != 1 || st2.Version != st.Version || st2.Seq != st.Seq+1 {
+		t.Fatalf("richer snapshot of the same version: %+v", r)
+	}
+	if _, r := apply(t, st2, fetched(schemas.OriginReconcile, "reconcile:7:1"), &s); r.Drop == "" {
+		t.Error("a second API read of the same version was applied again")
+	}
+	if _, r := apply(t, st, fetched(schemas.OriginWebhook, "webhook-2"), &s); r.Drop == "" {
+		t.Error("a webhook of an equal version enriched (only API reads may)")
+	}
+	plain := ev("manual-x", at, "paid")
+	plain.Origin = schemas.OriginReconcile
+	if _, r := apply(t, st, plain, &s); r.Drop == "" {
+		t.Error("an API read that adds nothing was applied")
+	}
+}
+
+// TestAutoSyncOffRecordsButHolds: with auto_sync off a webhook is recorded (state and an
+// outcome saying so) without a command; a forced manual sync then sends it.
+func TestAutoSyncOffRecordsButHolds(t *testing.T) {
+	s := schemas.DefaultSettings("s.myshopify.com")
+	s.AutoSync = false
+	e := ev("e1", t0, "paid")
+	e.Origin = schemas.OriginWebhook
+	st, r := apply(t, nil, e, &s)
+	if r.Drop != "" || r.Command != nil || r.Outcome == nil {
+		t.Fatalf("held event: %+v", r)
+	}
+	if r.Outcome.Status != schemas.StatusNotSynced || r.Outcome.Error != "Auto Order Sync is off" || !r.Outcome.Eligible || r.Outcome.Origin != schemas.OriginWebhook {
+		t.Errorf("held outcome %+v", r.Outcome)
+	}
+	if st.Commanded || st.Version != t0.UnixMilli() {
+		t.Errorf("held state %+v", st)
+	}
+	m := &schemas.OrderEvent{EventID: "manual:r1:7", Shop: e.Shop, OrderID: 7, Topic: "manual", Origin: schemas.OriginManual, Force: true}
+	st2, r := apply(t, st, m, &s)
+	if r.Command == nil || !st2.Commanded || r.Outcome.Status != schemas.StatusInProgress {
+		t.Fatalf("manual sync while off: %+v", r)
+	}
+	// Already in Odoo, auto sync still off: a newer webhook is recorded, not sent.
+	e2 := ev("e2", t0.Add(time.Minute), "refunded")
+	e2.Origin = schemas.OriginWebhook
+	st3, r := apply(t, st2, e2, &s)
+	if r.Command != nil || r.Outcome.Status != schemas.StatusNotSynced || !st3.Commanded || st3.Order.FinancialStatus != "refunded" {
+		t.Errorf("update of a synced order while off: %+v", r)
+	}
+	s.AutoSync = true
+	e3 := ev("e3", t0.Add(2*time.Minute), "refunded")
+	e3.Origin = schemas.OriginWebhook
+	if _, r := apply(t, st3, e3, &s); r.Command == nil {
+		t.Error("auto sync back on: the next webhook sent nothing")
+	}
+}
+
+// TestPrivacyRedactsTheStoredSnapshot: a redaction replaces the stored snapshot with
+// one without personal data, sends nothing to Odoo and emits a privacy outcome (the
+// ClickHouse sink redacts the order's rows on it); an order
+// never stored has nothing to redact; a later event still applies.
+func TestPrivacyRedactsTheStoredSnapshot(t *testing.T) {
+	s := schemas.DefaultSettings("s.myshopify.com")
+	e := ev("e1", t0, "paid")
+	e.Order.Email, e.Order.Phone, e.Order.Note = "ada@example.com", "+4930", "ring twice"
+	e.Order.Customer = &schemas.Customer{ID: 9, Email: "ada@example.com", FirstName: "Ada"}
+	e.Order.BillingAddress = &schemas.Address{Name: "Ada Lovelace", Address1: "12 St James's Square"}
+	e.Order.ShippingAddress = e.Order.BillingAddress
+	e.Order.NoteAttributes = []schemas.NoteAttribute{{Name: "gift message", Value: "for Ada"}}
+	e.Order.LineItems = []schemas.LineItem{{ID: 1, Title: "Thing", Quantity: 1}}
+	st, _ := apply(t, nil, e, &s)
+	p := &schemas.OrderEvent{EventID: "privacy:customers/redact:7:1", Shop: e.Shop, OrderID: 7, Topic: "customers/redact", Origin: schemas.OriginPrivacy, Force: true}
+	st2, r := apply(t, st, p, &s)
+	if r.Drop != "" || r.Command != nil || r.Outcome == nil || r.Outcome.Stage != schemas.StagePrivacy || r.Outcome.Status != schemas.StatusRedacted ||
+		r.Outcome.OrderID != 7 || r.Outcome.Email != "" || r.Outcome.OrderName != "" {
+		t.Fatalf("redaction: %+v", r)
+	}
+	o := st2.Order
+	if o.Email != "" || o.Phone != "" || o.Note != "" || o.Customer != nil || o.BillingAddress != nil || o.ShippingAddress != nil || len(o.NoteAttributes) != 0 {
+		t.Errorf("personal data left: %+v", o)
+	}
+	if o.ID != 7 || len(o.LineItems) != 1 || st2.Version != st.Version || st2.Seq != st.Seq+1 || st2.Commanded != st.Commanded {
+		t.Errorf("redaction changed more than personal data: %+v", st2)
+	}
+	if _, r := apply(t, nil, p, &s); r.Drop == "" {
+		t.Error("a redaction of an order never stored was applied")
+	}
+	if _, r := apply(t, st2, ev("e2", t0.Add(time.Minute), "refunded"), &s); r.Command == nil {
+		t.Error("after a redaction, a newer event is not applied")
+	}
+}
+
+// With currency: presentment the outcome shows the buyer's total and currency.
+func TestOutcomeInTheBookedCurrency(t *testing.T) {
+	s := schemas.DefaultSettings("s.myshopify.com")
+	e := ev("e1", t0, "paid")
+	e.Order.Currency, e.Order.TotalPrice = "USD", decimal.RequireFromString("110.00")
+	e.Order.PresentmentCurrency, e.Order.TotalPricePresentment = "EUR", decimal.RequireFromString("100.00")
+	if r := Event(nil, e, &s, t0); r.Outcome.Currency != "USD" || r.Outcome.Total.String() != "110" {
+		t.Errorf("shop currency: %s %s", r.Outcome.Total, r.Outcome.Currency)
+	}
+	s.Currency = "presentment"
+	if r := Event(nil, e, &s, t0); r.Outcome.Currency != "EUR" || r.Outcome.Total.String() != "100" {
+		t.Errorf("presentment: %s %s", r.Outcome.Total, r.Outcome.Currency)
 	}
 }

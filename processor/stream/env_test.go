@@ -162,8 +162,8 @@ func (r *running) stop() {
 	})
 }
 
-// order is a three-line web order whose snapshot was taken at updated.
-func order(id int64, updated time.Time, financial string) schemas.Order {
+// testOrder is a three-line web order whose snapshot was taken at updated.
+func testOrder(id int64, updated time.Time, financial string) schemas.Order {
 	d := decimal.RequireFromString
 	vat := []schemas.TaxLine{{Title: "VAT", Rate: d("0.2"), Price: d("4.00")}}
 	o := schemas.Order{ID: id, Name: fmt.Sprintf("#%d", id), OrderNumber: id, Email: "ada@example.com",
@@ -191,7 +191,7 @@ func event(id int64, n int, raw []byte) *schemas.OrderEvent {
 		topic, fin = "orders/create", "pending"
 	}
 	return &schemas.OrderEvent{EventID: fmt.Sprintf("ev-%d-%d", id, n), Shop: shop, OrderID: id, Topic: topic,
-		ReceivedAt: t0, Order: order(id, t0.Add(time.Duration(n)*time.Minute), fin), Raw: raw}
+		Origin: schemas.OriginWebhook, ReceivedAt: t0, Order: testOrder(id, t0.Add(time.Duration(n)*time.Minute), fin), Raw: raw}
 }
 
 // produce sends events to shopify.orders, keyed as ingest keys them.

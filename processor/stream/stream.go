@@ -297,15 +297,19 @@ func (p *Processor) records(ctx context.Context, fetches kgo.Fetches, produce fu
 }
 
 func (p *Processor) record(ctx context.Context, r *kgo.Record, produce func(*kgo.Record)) error {
-	var in eventIn
-	if err := p.d.Serde.Decode(ctx, schemas.TopicOrders, r.Value, &in); err != nil {
-		p.d.Log.Error("unreadable order event kept in the dead-letter topic", "key", string(r.Key), "partition", r.Partition, "offset", r.Offset, "err", err)
-		dl := deadletter.FromRecord(r, schemas.TopicOrdersDLQ, schemas.StageProcessor, "unreadable order event: "+err.Error(), p.d.Now())
+	ev, err := p.event(ctx, r)
+	if err != nil {
+		var bad *badEvent
+		if !errors.As(err, &bad) {
+			return err
+		}
+		p.d.Log.Error(bad.what+"; the event is kept in the dead-letter topic", "key", string(r.Key), "partition", r.Partition, "offset", r.Offset, "err", bad.err)
+		dl := deadletter.FromRecord(r, schemas.TopicOrdersDLQ, schemas.StageProcessor, bad.what+": "+bad.err.Error(), p.d.Now())
+		dl.Shop = ev.Shop
 		produce(dl.Record()) // the bytes as they came
 		return nil
 	}
-	ev := in.event()
-	prev, err := p.state(ctx, r.Partition, r.Key, ev.Force)
+	prev, err := p.state(ctx, r.Partition, r.Key, needsSnapshot(&ev))
 	if err != nil {
 		return err
 	}
@@ -345,15 +349,54 @@ func (p *Processor) record(ctx context.Context, r *kgo.Record, produce func(*kgo
 		produce(&kgo.Record{Topic: schemas.TopicCommands, Key: r.Key, Value: command})
 	}
 	produce(&kgo.Record{Topic: schemas.TopicOutcomes, Key: r.Key, Value: outcome})
+	if res.Outcome.Stage == schemas.StagePrivacy {
+		p.d.Log.Info("order state redacted", "shop", ev.Shop, "order", ev.OrderID, "topic", ev.Topic)
+		return nil
+	}
 	p.d.Log.LogAttrs(ctx, slog.LevelInfo, "order decided", slog.String("shop", ev.Shop), slog.Int64("order", ev.OrderID),
 		slog.String("name", ev.Order.Name), slog.String("topic", ev.Topic), slog.Bool("eligible", res.Outcome.Eligible),
 		slog.String("status", res.Outcome.Status), slog.Int64("version", res.State.Version), slog.Int64("seq", res.State.Seq))
 	return nil
 }
 
-// eventIn is schemas.OrderEvent without the raw webhook body, which the processor
-// never reads: decoding into it skips the body (~12 KB a webhook) instead of copying
-// it. TestEventInMirrorsOrderEvent keeps the two in step.
+// badEvent is an event the processor cannot read: it goes to the dead-letter topic.
+type badEvent struct {
+	what string
+	err  error
+}
+
+func (e *badEvent) Error() string { return e.what + ": " + e.err.Error() }
+
+// event decodes an order event. The raw webhook body is read only when ingest left
+// the order in it (DecodeRaw); otherwise decoding skips it (~12 KB a webhook).
+func (p *Processor) event(ctx context.Context, r *kgo.Record) (schemas.OrderEvent, error) {
+	var in eventIn
+	if err := p.d.Serde.Decode(ctx, schemas.TopicOrders, r.Value, &in); err != nil {
+		return schemas.OrderEvent{}, &badEvent{"unreadable order event", err}
+	}
+	if !in.DecodeRaw {
+		return in.event(), nil
+	}
+	var ev schemas.OrderEvent
+	if err := p.d.Serde.Decode(ctx, schemas.TopicOrders, r.Value, &ev); err != nil {
+		return in.event(), &badEvent{"unreadable order event", err}
+	}
+	if err := p.decodeRaw(&ev); err != nil {
+		return ev, &badEvent{"unreadable order body", err}
+	}
+	return ev, nil
+}
+
+// needsSnapshot says whether deciding ev reads the previous state's order snapshot:
+// a forced re-sync re-applies it, an Admin API read compares its transactions and
+// refunds, a privacy request redacts it. A webhook's decision reads only the rest
+// (TestWebhookDecidesWithoutTheStoredSnapshot holds decide to that).
+func needsSnapshot(ev *schemas.OrderEvent) bool {
+	return ev.Force || ev.Origin != schemas.OriginWebhook
+}
+
+// eventIn is schemas.OrderEvent without the raw webhook body: decoding into it skips
+// the body instead of copying it. TestEventInMirrorsOrderEvent keeps the two in step.
 type eventIn struct {
 	EventID     string        `avro:"event_id"`
 	Shop        string        `avro:"shop"`
@@ -366,12 +409,14 @@ type eventIn struct {
 	Force       bool          `avro:"force"`
 	Order       schemas.Order `avro:"order"`
 	Attempt     int32         `avro:"attempt"`
+	DecodeRaw   bool          `avro:"decode_raw"`
+	Version     int64         `avro:"version"`
 }
 
 func (e *eventIn) event() schemas.OrderEvent {
 	return schemas.OrderEvent{EventID: e.EventID, Shop: e.Shop, OrderID: e.OrderID, Topic: e.Topic, Origin: e.Origin,
 		WebhookID: e.WebhookID, TriggeredAt: e.TriggeredAt, ReceivedAt: e.ReceivedAt, Force: e.Force, Order: e.Order,
-		Attempt: e.Attempt}
+		Attempt: e.Attempt, DecodeRaw: e.DecodeRaw, Version: e.Version}
 }
 
 // encodeWithSnapshot encodes v with its last field, the order snapshot, already
@@ -385,8 +430,8 @@ func (p *Processor) encodeWithSnapshot(topic string, v any, snapshot serde.Tail)
 	return b, err
 }
 
-// stateHead is OrderState without its order snapshot, which decide reads only for a
-// forced event: decoding into it skips the snapshot (a third of an event's decoding).
+// stateHead is OrderState without its order snapshot (see needsSnapshot): decoding
+// into it skips the snapshot (a third of an event's decoding).
 type stateHead struct {
 	Shop           string   `avro:"shop"`
 	OrderID        int64    `avro:"order_id"`

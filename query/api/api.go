@@ -32,6 +32,8 @@
 //     decides from Shopify, ClickHouse may lag. A publish failure is 503.
 //   - /jobs: waiting = eligible and not_synced; active = in_progress; delayed;
 //     failed.
+//   - GET /gateways answers {"gateways": ["manual", "shopify_payments"]}: the
+//     payment gateways of the shop's orders, sorted, [] when none.
 //   - PUT /settings and /settings/preview read the body like the config file does:
 //     onto the defaults (a field left out takes its default value), unknown fields
 //     400, then rules.Validate (400 naming each field). PUT answers the stored
@@ -65,6 +67,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
 	"github.com/synco-dev/synco/platform/config"
+	"github.com/synco-dev/synco/platform/metrics"
 	"github.com/synco-dev/synco/query/dashboard"
 	"github.com/synco-dev/synco/query/orders"
 	"github.com/synco-dev/synco/query/views"
@@ -96,7 +99,15 @@ type Deps struct {
 	// Optional.
 	OdooURL func(shop string) string // base URL of the shop's Odoo, for odoo_url; nil or "": odoo_url is empty
 	Metrics http.Handler             // served on GET /metrics when set
-	Catalog OdooCatalogs             // journals, accounts, customers of each shop's Odoo; nil: /odoo/* answer 503
+	// Registry, when set, gets each request's latency by route (the route's
+	// pattern, never the raw path: shop domains and ids stay out of label values).
+	Registry *metrics.Registry
+	Catalog  OdooCatalogs // journals, accounts, customers of each shop's Odoo; nil: /odoo/* answer 503
+	Jobs     BackfillJobs // backfill progress (synco.jobs); nil: GET /backfill answers 503
+	// ShopifyAPI says whether Synco can read a shop's orders from Shopify (it has an
+	// Admin API token); nil: every shop can.
+	ShopifyAPI func(shop string) bool
+	Secrets    SecretStore // credentials stored through the API; nil: /credentials answer 503
 }
 
 type server struct {
@@ -159,6 +170,7 @@ func New(d Deps) *fiber.App {
 	api.Get(sh+"/orders/:order_id", s.shop(s.getOrder))
 	api.Post(sh+"/sync", s.shop(s.sync))
 	api.Get(sh+"/jobs", s.shop(s.jobs))
+	api.Get(sh+"/gateways", s.shop(s.gateways))
 	api.Get(sh+"/settings", s.shop(s.getSettings))
 	api.Put(sh+"/settings", s.shop(s.putSettings))
 	api.Post(sh+"/settings/preview", s.shop(s.previewSettings))
@@ -170,6 +182,8 @@ func New(d Deps) *fiber.App {
 	api.Patch(sh+"/views/:id", s.shop(s.updateView))
 	api.Delete(sh+"/views/:id", s.shop(s.deleteView))
 	api.Post(sh+"/views/:id/duplicate", s.shop(s.duplicateView))
+	s.backfillRoutes(api, sh)
+	s.credentialRoutes(api, sh)
 	api.Use(func(c *fiber.Ctx) error { return fail(c, fiber.StatusNotFound, "no such API route", nil) })
 	return app
 }
@@ -225,6 +239,14 @@ func (s *server) accessLog(c *fiber.Ctx) error {
 	}
 	s.log.Log(c.UserContext(), lvl, "http", "method", c.Method(), "path", c.Path(), "status", status,
 		"ms", time.Since(start).Milliseconds())
+	if s.d.Registry != nil {
+		// Fiber answers an unmatched path on a placeholder route "/".
+		route := c.Route().Path
+		if route == "/" && c.Path() != "/" {
+			route = "unmatched"
+		}
+		s.d.Registry.HTTPSeconds.WithLabelValues("query", route, c.Method(), strconv.Itoa(status)).Observe(time.Since(start).Seconds())
+	}
 	return nil
 }
 

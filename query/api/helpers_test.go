@@ -17,6 +17,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/shopspring/decimal"
 
+	"github.com/synco-dev/synco/platform/chstore"
 	"github.com/synco-dev/synco/platform/chstore/chtest"
 	"github.com/synco-dev/synco/platform/config"
 	"github.com/synco-dev/synco/query/api"
@@ -104,6 +105,7 @@ type env struct {
 	settings *fakeSettings
 	requests *fakeRequester
 	catalogs *fakeCatalogs
+	jobs     *fakeJobs
 }
 
 func newEnv(t testing.TB) *env {
@@ -114,9 +116,11 @@ func newEnv(t testing.TB) *env {
 		settings: &fakeSettings{m: map[string]schemas.ShopSettings{}},
 		requests: &fakeRequester{},
 		catalogs: &fakeCatalogs{m: map[string]schemas.OdooCatalog{}},
+		jobs:     &fakeJobs{m: map[string]schemas.Job{}},
 	}
 	e.app = api.New(api.Deps{
 		Catalog: e.catalogs,
+		Jobs:    e.jobs,
 		CH:      e.ch,
 		Tokens: []config.APIToken{
 			{Token: adminToken, Shops: []string{"*"}},
@@ -231,6 +235,12 @@ type testOrder struct {
 	Attempt           uint32
 	UpdatedAt         time.Time
 	Version           uint64
+	Warnings          []string
+	InvoiceState      string
+	PaymentState      string
+	RefundedAmount    string // decimal; empty: 0
+	Cancelled         bool
+	PaymentGateways   []string
 }
 
 var baseTime = time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
@@ -247,33 +257,41 @@ func order(id uint64) testOrder {
 
 func itoa(n uint64) string { return decimal.NewFromUint64(n).String() }
 
+// insertOrders makes each row the live state of its order (chstore.ReplaceOrders).
 func (e *env) insertOrders(os ...testOrder) {
 	e.t.Helper()
-	ctx := context.Background()
-	b, err := e.ch.PrepareBatch(ctx, `INSERT INTO orders (shop, order_id, order_name, created_at, email, customer, total,
-		currency, financial_status, fulfillment_status, source, eligible, ineligible_reasons, status, odoo_model, odoo_id,
-		odoo_name, invoice_id, error, retry_at, attempt, updated_at, version)`)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	for _, o := range os {
-		var el uint8
+	rows := make([]chstore.OrderRow, len(os))
+	for i, o := range os {
+		var el, cancelled uint8
 		if o.Eligible {
 			el = 1
 		}
-		reasons := o.Reasons
-		if reasons == nil {
-			reasons = []string{}
+		if o.Cancelled {
+			cancelled = 1
 		}
-		if err := b.Append(o.Shop, o.ID, o.Name, o.CreatedAt, o.Email, o.Customer, decimal.RequireFromString(o.Total),
-			o.Currency, o.FinancialStatus, o.FulfillmentStatus, o.Source, el, reasons, o.Status, o.OdooModel, o.OdooID,
-			o.OdooName, o.InvoiceID, o.Error, o.RetryAt, o.Attempt, o.UpdatedAt, o.Version); err != nil {
-			e.t.Fatal(err)
+		refunded := decimal.Zero
+		if o.RefundedAmount != "" {
+			refunded = decimal.RequireFromString(o.RefundedAmount)
 		}
+		rows[i] = chstore.OrderRow{Shop: o.Shop, OrderID: o.ID, OrderName: o.Name, CreatedAt: o.CreatedAt, Email: o.Email,
+			Customer: o.Customer, Total: decimal.RequireFromString(o.Total), Currency: o.Currency,
+			FinancialStatus: o.FinancialStatus, FulfillmentStatus: o.FulfillmentStatus, Source: o.Source, Eligible: el,
+			IneligibleReasons: nonNil(o.Reasons), Status: o.Status, OdooModel: o.OdooModel, OdooID: o.OdooID,
+			OdooName: o.OdooName, InvoiceID: o.InvoiceID, Error: o.Error, RetryAt: o.RetryAt, Attempt: o.Attempt,
+			UpdatedAt: o.UpdatedAt, Version: o.Version, Warnings: nonNil(o.Warnings), InvoiceState: o.InvoiceState,
+			PaymentState: o.PaymentState, RefundedAmount: refunded, Cancelled: cancelled,
+			PaymentGateways: nonNil(o.PaymentGateways)}
 	}
-	if err := b.Send(); err != nil {
+	if err := chstore.ReplaceOrders(context.Background(), e.ch, rows); err != nil {
 		e.t.Fatal(err)
 	}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 type testEvent struct {
@@ -289,26 +307,21 @@ type testEvent struct {
 
 func (e *env) insertEvents(evs ...testEvent) {
 	e.t.Helper()
-	ctx := context.Background()
-	b, err := e.ch.PrepareBatch(ctx, `INSERT INTO sync_events (outcome_id, shop, order_id, version, stage, at, at_ms,
-		order_name, created_at, email, customer, total, currency, financial_status, fulfillment_status, source, eligible,
-		ineligible_reasons, status, odoo_model, odoo_id, odoo_name, invoice_id, error, retry_at, attempt, rpc_calls, latency_ms)`)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	for _, ev := range evs {
+	rows := make([]chstore.EventRow, len(evs))
+	for i, ev := range evs {
 		model := ""
 		if ev.OdooID > 0 {
 			model = "sale.order"
 		}
-		if err := b.Append(ev.OutcomeID, shopA, ev.OrderID, uint64(1), ev.Stage, ev.At, uint64(ev.At.UnixMilli()),
-			"#"+itoa(ev.OrderID), baseTime, "x@example.com", "X", decimal.RequireFromString("1.00"), "EUR", "paid",
-			"unfulfilled", "web", uint8(1), []string{}, ev.Status, model, ev.OdooID, "", uint64(0), ev.Error,
-			(*time.Time)(nil), ev.Attempt, uint32(3), uint64(120)); err != nil {
-			e.t.Fatal(err)
-		}
+		rows[i] = chstore.EventRow{OutcomeID: ev.OutcomeID, Shop: shopA, OrderID: ev.OrderID, Version: 1, Stage: ev.Stage,
+			At: ev.At, AtMs: uint64(ev.At.UnixMilli()), OrderName: "#" + itoa(ev.OrderID), CreatedAt: baseTime,
+			Email: "x@example.com", Customer: "X", Total: decimal.RequireFromString("1.00"), Currency: "EUR",
+			FinancialStatus: "paid", FulfillmentStatus: "unfulfilled", Source: "web", Eligible: 1,
+			IneligibleReasons: []string{}, Status: ev.Status, OdooModel: model, OdooID: ev.OdooID, Error: ev.Error,
+			Attempt: ev.Attempt, RPCCalls: 3, LatencyMs: 120, Warnings: []string{}, RefundedAmount: decimal.Zero,
+			PaymentGateways: []string{}}
 	}
-	if err := b.Send(); err != nil {
+	if err := chstore.InsertEventRows(context.Background(), e.ch, rows); err != nil {
 		e.t.Fatal(err)
 	}
 }

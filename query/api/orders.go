@@ -252,3 +252,15 @@ func (s *server) jobs(c *fiber.Ctx, shop string) error {
 	}
 	return c.JSON(j)
 }
+
+// GET /api/shops/{shop}/gateways: the payment gateways the shop's orders have used
+// (for the settings screen's gateway → journal mapping).
+func (s *server) gateways(c *fiber.Ctx, shop string) error {
+	ctx, cancel := reqCtx(c)
+	defer cancel()
+	g, err := s.orders.Gateways(ctx, shop)
+	if err != nil {
+		return s.internal(c, "could not read the payment gateways", err)
+	}
+	return c.JSON(fiber.Map{"gateways": g})
+}

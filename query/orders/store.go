@@ -4,18 +4,22 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-	"github.com/shopspring/decimal"
 
+	"github.com/synco-dev/synco/platform/chstore"
 	"github.com/synco-dev/synco/schemas"
 )
 
 // Store reads orders and their history from ClickHouse.
+//
+// `orders` holds every state an order had, each replaced state cancelled by a row
+// with sign -1 (chstore.OrderRow), so nothing here needs FINAL on the order table's
+// path: counts are sums of signs, and rows are settled (chstore.Settle). page.go says
+// how a page is found.
 type Store struct {
 	ch driver.Conn
 }
@@ -47,6 +51,12 @@ type Order struct {
 	RetryAt           *string  `json:"retry_at"`
 	Error             *string  `json:"error"`
 	UpdatedAt         string   `json:"updated_at"`
+	Warnings          []string `json:"warnings"`         // never null
+	InvoiceState      string   `json:"invoice_state"`    // Odoo's: draft, posted, cancel; "" without an invoice
+	PaymentState      string   `json:"payment_state"`    // Odoo's invoice payment_state
+	RefundedAmount    string   `json:"refunded_amount"`  // decimal, as total
+	Cancelled         bool     `json:"cancelled"`        // the sale order is cancelled in Odoo
+	PaymentGateways   []string `json:"payment_gateways"` // never null
 }
 
 // Page is one page of the order table.
@@ -75,6 +85,11 @@ type Event struct {
 	Attempt           uint32   `json:"attempt"`
 	RPCCalls          uint32   `json:"rpc_calls"`
 	LatencyMs         uint64   `json:"latency_ms"`
+	Warnings          []string `json:"warnings"`
+	InvoiceState      string   `json:"invoice_state"`
+	PaymentState      string   `json:"payment_state"`
+	RefundedAmount    string   `json:"refunded_amount"`
+	Cancelled         bool     `json:"cancelled"`
 }
 
 // Jobs are the shop's sync work by state, from the order table:
@@ -96,38 +111,10 @@ type Summary struct {
 	Eligible bool
 }
 
-const orderColumns = `order_id, order_name, created_at, email, customer, total, currency,
-	financial_status, fulfillment_status, source, eligible, ineligible_reasons, status,
-	odoo_model, odoo_id, odoo_name, invoice_id, error, retry_at, updated_at`
-
+// row is a stored order with, for sort=customer, its sort key as stored.
 type row struct {
-	OrderID           uint64
-	OrderName         string
-	CreatedAt         time.Time
-	Email             string
-	Customer          string
-	Total             decimal.Decimal
-	Currency          string
-	FinancialStatus   string
-	FulfillmentStatus string
-	Source            string
-	Eligible          uint8
-	IneligibleReasons []string
-	Status            string
-	OdooModel         string
-	OdooID            uint64
-	OdooName          string
-	InvoiceID         uint64
-	Error             string
-	RetryAt           *time.Time
-	UpdatedAt         time.Time
-	SortKey           string
-}
-
-func (r *row) dest() []any {
-	return []any{&r.OrderID, &r.OrderName, &r.CreatedAt, &r.Email, &r.Customer, &r.Total, &r.Currency,
-		&r.FinancialStatus, &r.FulfillmentStatus, &r.Source, &r.Eligible, &r.IneligibleReasons, &r.Status,
-		&r.OdooModel, &r.OdooID, &r.OdooName, &r.InvoiceID, &r.Error, &r.RetryAt, &r.UpdatedAt}
+	chstore.OrderRow
+	SortKey string
 }
 
 // RFC3339 UTC, whole seconds: ClickHouse DateTime has no finer precision.
@@ -177,7 +164,7 @@ func OdooURL(base, model string, id uint64) string {
 	return strings.TrimRight(base, "/") + "/web#" + v.Encode()
 }
 
-func (r *row) order(shop string) Order {
+func orderOf(r *chstore.OrderRow) Order {
 	ful := r.FulfillmentStatus
 	if ful == "" {
 		ful = "unfulfilled" // Shopify's null
@@ -185,7 +172,7 @@ func (r *row) order(shop string) Order {
 	return Order{
 		OrderID:           strconv.FormatUint(r.OrderID, 10),
 		Name:              r.OrderName,
-		ShopifyURL:        ShopifyURL(shop, r.OrderID),
+		ShopifyURL:        ShopifyURL(r.Shop, r.OrderID),
 		CreatedAt:         stamp(r.CreatedAt),
 		Email:             r.Email,
 		Customer:          r.Customer,
@@ -204,224 +191,119 @@ func (r *row) order(shop string) Order {
 		RetryAt:           optTime(r.RetryAt),
 		Error:             optString(r.Error),
 		UpdatedAt:         stamp(r.UpdatedAt),
+		Warnings:          nonNil(r.Warnings),
+		InvoiceState:      r.InvoiceState,
+		PaymentState:      r.PaymentState,
+		RefundedAmount:    FormatMoney(r.RefundedAmount, r.Currency),
+		Cancelled:         r.Cancelled != 0,
+		PaymentGateways:   nonNil(r.PaymentGateways),
 	}
-}
-
-// List answers one page of shop's orders under f (validated; Normalized here) after or
-// before cur (empty: the first page). A bad cursor is a FieldErrors.
-func (s *Store) List(ctx context.Context, shop string, f Filter, limit int, cur string) (*Page, error) {
-	f = f.Normalized()
-	if fe := f.Validate(); fe != nil {
-		return nil, fe
-	}
-	var c *cursor
-	if cur != "" {
-		cc, err := decodeCursor(cur, f)
-		if err != nil {
-			return nil, FieldErrors{"cursor": err.Error()}
-		}
-		c = &cc
-	}
-	conds, args := f.where()
-	conds = append([]string{"shop = ?"}, conds...)
-	args = append([]any{shop}, args...)
-
-	// The count runs beside the page query.
-	var total uint64
-	countErr := make(chan error, 1)
-	go func() {
-		err := s.ch.QueryRow(ctx, "SELECT count() FROM orders FINAL WHERE "+strings.Join(conds, " AND "), args...).Scan(&total)
-		if err != nil {
-			err = fmt.Errorf("count orders: %w", err)
-		}
-		countErr <- err
-	}()
-	waitCount := func() error { err := <-countErr; countErr <- err; return err }
-	defer waitCount() // never leave the goroutine writing total after we return
-
-	col := sortColumns[f.Sort]
-	asc := f.Dir == "asc"
-	backward := c != nil && c.Before
-	pageConds, pageArgs := conds, args
-	if c != nil {
-		op := "<"
-		if asc != backward {
-			op = ">"
-		}
-		pageConds = append(pageConds[:len(pageConds):len(pageConds)], "")
-		if col.expr == "" {
-			pageConds[len(pageConds)-1] = "order_id " + op + " ?"
-			pageArgs = append(pageArgs[:len(pageArgs):len(pageArgs)], c.ID)
-		} else {
-			key, _ := col.bind(c.Key)
-			pageConds[len(pageConds)-1] = fmt.Sprintf("(%[1]s %[2]s %[3]s OR (%[1]s = %[3]s AND order_id %[2]s ?))", col.expr, op, col.ph)
-			pageArgs = append(pageArgs[:len(pageArgs):len(pageArgs)], key, key, c.ID)
-		}
-	}
-	sqlDir := "DESC"
-	if asc != backward {
-		sqlDir = "ASC"
-	}
-	keys := col.order
-	if keys == nil && col.expr != "" {
-		keys = []string{col.expr}
-	}
-	var orderBy []string
-	for _, k := range append(slices.Clone(keys), "order_id") {
-		orderBy = append(orderBy, k+" "+sqlDir)
-	}
-	skExpr := "''"
-	if f.Sort == "customer" {
-		skExpr = col.expr // the cursor needs the exact lower-cased text
-	}
-	// Two steps: find the page's ids reading only the columns the filter and sort need,
-	// then read those rows whole by primary key (3x faster than sorting whole rows).
-	q := "SELECT " + orderColumns + ", " + skExpr + " FROM orders FINAL WHERE shop = ? AND order_id IN (" +
-		"SELECT order_id FROM orders FINAL WHERE " + strings.Join(pageConds, " AND ") +
-		" ORDER BY " + strings.Join(orderBy, ", ") + " LIMIT " + strconv.Itoa(limit+1) +
-		") ORDER BY " + strings.Join(orderBy, ", ")
-	rows, err := s.ch.Query(ctx, q, append([]any{shop}, pageArgs...)...)
-	if err != nil {
-		return nil, fmt.Errorf("list orders: %w", err)
-	}
-	defer rows.Close()
-	var got []row
-	for rows.Next() {
-		var r row
-		if err := rows.Scan(append(r.dest(), &r.SortKey)...); err != nil {
-			return nil, fmt.Errorf("read orders: %w", err)
-		}
-		got = append(got, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read orders: %w", err)
-	}
-	more := len(got) > limit
-	if more {
-		got = got[:limit]
-	}
-	if backward {
-		for i, j := 0, len(got)-1; i < j; i, j = i+1, j-1 {
-			got[i], got[j] = got[j], got[i]
-		}
-	}
-	if err := waitCount(); err != nil {
-		return nil, err
-	}
-	p := &Page{Orders: make([]Order, len(got)), Total: total}
-	for i := range got {
-		p.Orders[i] = got[i].order(shop)
-	}
-	edge := func(r *row, before bool) *string {
-		cc := cursor{Sort: f.Sort, Dir: f.Dir, ID: r.OrderID, Before: before}
-		if col.keyOf != nil {
-			cc.Key = col.keyOf(r)
-		}
-		s := cc.encode()
-		return &s
-	}
-	if len(got) > 0 {
-		// Forward: a next page if we saw more; a previous one if we came from a cursor.
-		// Backward: the mirror image.
-		if (!backward && more) || (backward && c != nil) {
-			p.NextCursor = edge(&got[len(got)-1], false)
-		}
-		if (backward && more) || (!backward && c != nil) {
-			p.PrevCursor = edge(&got[0], true)
-		}
-	} else if c != nil {
-		// Past the end (or the start): offer the way back.
-		back := *c
-		back.Before = !c.Before
-		s := back.encode()
-		if backward {
-			p.NextCursor = &s
-		} else {
-			p.PrevCursor = &s
-		}
-	}
-	return p, nil
 }
 
 // Get returns one order of shop; ok is false when there is none.
 func (s *Store) Get(ctx context.Context, shop string, orderID uint64) (o Order, ok bool, err error) {
-	rows, err := s.ch.Query(ctx, "SELECT "+orderColumns+" FROM orders FINAL WHERE shop = ? AND order_id = ? LIMIT 1", shop, orderID)
+	k := chstore.OrderKey{Shop: shop, OrderID: orderID}
+	stored, err := chstore.ReadOrderRows(ctx, s.ch, []chstore.OrderKey{k})
 	if err != nil {
 		return o, false, fmt.Errorf("get order: %w", err)
 	}
-	defer rows.Close()
-	if !rows.Next() {
-		return o, false, rows.Err()
+	live, ok, _ := chstore.Settle(stored[k])
+	if !ok {
+		return o, false, nil
 	}
-	var r row
-	if err := rows.Scan(r.dest()...); err != nil {
-		return o, false, fmt.Errorf("read order: %w", err)
-	}
-	return r.order(shop), true, nil
+	return orderOf(&live), true, nil
 }
 
 // History returns the order's sync outcomes, oldest first.
 func (s *Store) History(ctx context.Context, shop string, orderID uint64) ([]Event, error) {
-	rows, err := s.ch.Query(ctx, `SELECT outcome_id, at_ms, stage, version, status, eligible, ineligible_reasons,
-		odoo_model, odoo_id, odoo_name, invoice_id, error, retry_at, attempt, rpc_calls, latency_ms
-		FROM sync_events FINAL WHERE shop = ? AND order_id = ? ORDER BY at_ms, outcome_id`, shop, orderID)
-	if err != nil {
+	var evs []chstore.EventRow
+	if err := s.ch.Select(ctx, &evs, "SELECT "+chstore.EventColumns+
+		" FROM sync_events FINAL WHERE shop = ? AND order_id = ? ORDER BY at_ms, outcome_id", shop, orderID); err != nil {
 		return nil, fmt.Errorf("order history: %w", err)
 	}
-	defer rows.Close()
-	out := []Event{}
-	for rows.Next() {
-		var (
-			e                 Event
-			atMs              uint64
-			eligible          uint8
-			odooID, invoiceID uint64
-			errText           string
-			retryAt           *time.Time
-		)
-		if err := rows.Scan(&e.OutcomeID, &atMs, &e.Stage, &e.Version, &e.Status, &eligible, &e.IneligibleReasons,
-			&e.OdooModel, &odooID, &e.OdooName, &invoiceID, &errText, &retryAt, &e.Attempt, &e.RPCCalls, &e.LatencyMs); err != nil {
-			return nil, fmt.Errorf("read order history: %w", err)
+	out := make([]Event, len(evs))
+	for i := range evs {
+		e := &evs[i]
+		out[i] = Event{
+			OutcomeID:         e.OutcomeID,
+			At:                time.UnixMilli(int64(e.AtMs)).UTC().Format("2006-01-02T15:04:05.000Z07:00"),
+			Stage:             e.Stage,
+			Version:           e.Version,
+			Status:            e.Status,
+			Eligible:          e.Eligible != 0,
+			IneligibleReasons: nonNil(e.IneligibleReasons),
+			OdooModel:         e.OdooModel,
+			OdooID:            optID(e.OdooID),
+			OdooName:          e.OdooName,
+			InvoiceID:         optID(e.InvoiceID),
+			Error:             optString(e.Error),
+			RetryAt:           optTime(e.RetryAt),
+			Attempt:           e.Attempt,
+			RPCCalls:          e.RPCCalls,
+			LatencyMs:         e.LatencyMs,
+			Warnings:          nonNil(e.Warnings),
+			InvoiceState:      e.InvoiceState,
+			PaymentState:      e.PaymentState,
+			RefundedAmount:    FormatMoney(e.RefundedAmount, e.Currency),
+			Cancelled:         e.Cancelled != 0,
 		}
-		e.At = time.UnixMilli(int64(atMs)).UTC().Format("2006-01-02T15:04:05.000Z07:00")
-		e.Eligible = eligible != 0
-		e.IneligibleReasons = nonNil(e.IneligibleReasons)
-		e.OdooID, e.InvoiceID = optID(odooID), optID(invoiceID)
-		e.Error, e.RetryAt = optString(errText), optTime(retryAt)
-		out = append(out, e)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Jobs counts shop's orders by sync state (see Jobs).
 func (s *Store) Jobs(ctx context.Context, shop string) (Jobs, error) {
-	var j Jobs
+	var w, a, d, f int64
 	err := s.ch.QueryRow(ctx, `SELECT
-		countIf(eligible = 1 AND status = 'not_synced'),
-		countIf(status = 'in_progress'),
-		countIf(status = 'delayed'),
-		countIf(status = 'failed')
-		FROM orders FINAL WHERE shop = ?`, shop).Scan(&j.Waiting, &j.Active, &j.Delayed, &j.Failed)
+		sumIf(n, eligible = 1 AND status = 'not_synced'),
+		sumIf(n, status = 'in_progress'),
+		sumIf(n, status = 'delayed'),
+		sumIf(n, status = 'failed')
+		FROM order_counts WHERE shop = ? AND kind = ?`, shop, chstore.SortByDate.Kind).Scan(&w, &a, &d, &f)
 	if err != nil {
-		return j, fmt.Errorf("count jobs: %w", err)
+		return Jobs{}, fmt.Errorf("count jobs: %w", err)
 	}
-	return j, nil
+	u := func(n int64) uint64 { return uint64(max(n, 0)) }
+	return Jobs{Waiting: u(w), Active: u(a), Delayed: u(d), Failed: u(f)}, nil
 }
 
 // CountEligibleUnsynced counts shop's eligible orders that are not synced: what
 // "sync all eligible" asks for.
 func (s *Store) CountEligibleUnsynced(ctx context.Context, shop string) (uint64, error) {
-	var n uint64
-	if err := s.ch.QueryRow(ctx, "SELECT count() FROM orders FINAL WHERE shop = ? AND eligible = 1 AND status != 'synced'", shop).Scan(&n); err != nil {
+	var n int64
+	if err := s.ch.QueryRow(ctx, "SELECT sum(n) FROM order_counts WHERE shop = ? AND kind = ? AND eligible = 1 AND status != 'synced'",
+		shop, chstore.SortByDate.Kind).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count eligible orders: %w", err)
 	}
-	return n, nil
+	return uint64(max(n, 0)), nil
+}
+
+// Gateways are the payment gateways of shop's orders (their payment_gateway_names),
+// sorted.
+func (s *Store) Gateways(ctx context.Context, shop string) ([]string, error) {
+	rows, err := s.ch.Query(ctx, `SELECT gateway FROM orders ARRAY JOIN payment_gateways AS gateway
+		WHERE shop = ? GROUP BY gateway HAVING sum(toInt64(sign)) > 0 ORDER BY gateway`, shop)
+	if err != nil {
+		return nil, fmt.Errorf("read payment gateways: %w", err)
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var g string
+		if err := rows.Scan(&g); err != nil {
+			return nil, fmt.Errorf("read payment gateways: %w", err)
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
 }
 
 // EachSummary calls fn with every stored order of shop, as much of a schemas.Order as
 // the rules look at (financial, fulfillment status, source, created_at).
 func (s *Store) EachSummary(ctx context.Context, shop string, fn func(Summary)) error {
-	rows, err := s.ch.Query(ctx, `SELECT order_id, order_name, created_at, financial_status, fulfillment_status, source, eligible
+	// FINAL leaves each order's live row (and nothing but the shop in WHERE, which
+	// every row of an order shares, may run before it).
+	rows, err := s.ch.Query(ctx, `SELECT order_id, order_name, created_at, financial_status, fulfillment_status, source, eligible, sign
 		FROM orders FINAL WHERE shop = ?`, shop)
 	if err != nil {
 		return fmt.Errorf("read orders: %w", err)
@@ -432,10 +314,14 @@ func (s *Store) EachSummary(ctx context.Context, shop string, fn func(Summary)) 
 			sm       Summary
 			id       uint64
 			eligible uint8
+			sign     int8
 		)
 		o := &sm.Order
-		if err := rows.Scan(&id, &o.Name, &o.CreatedAt, &o.FinancialStatus, &o.FulfillmentStatus, &o.SourceName, &eligible); err != nil {
+		if err := rows.Scan(&id, &o.Name, &o.CreatedAt, &o.FinancialStatus, &o.FulfillmentStatus, &o.SourceName, &eligible, &sign); err != nil {
 			return fmt.Errorf("read orders: %w", err)
+		}
+		if sign != 1 {
+			continue // a cancel left without its row (see chstore.Settle)
 		}
 		o.ID = int64(id)
 		sm.Eligible = eligible != 0

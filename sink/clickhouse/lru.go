@@ -41,3 +41,10 @@ func (c *lru) put(k orderKey, v orderState) {
 		delete(c.items, last.Value.(*lruEntry).key)
 	}
 }
+
+func (c *lru) remove(k orderKey) {
+	if e, ok := c.items[k]; ok {
+		c.order.Remove(e)
+		delete(c.items, k)
+	}
+}

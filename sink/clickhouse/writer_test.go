@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -403,5 +404,137 @@ func TestShopsApart(t *testing.T) {
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("orders = %v, want %v", got, want)
+	}
+}
+
+// The outcome's Odoo facts and gateways reach both tables.
+func TestNewFieldsStored(t *testing.T) {
+	db := chtest.New(t)
+	w := newWriter(t, db.Conn)
+	o := synced(outcome("s", bigID, schemas.StageSinkOdoo, schemas.StatusSynced, t0))
+	o.Warnings = []string{"line 2 rounded by 0.01", "shipping tax left to Odoo"}
+	o.InvoiceState, o.PaymentState, o.RefundedAmount, o.Cancelled = "posted", "partial", decimal.RequireFromString("10.25"), true
+	o.PaymentGateways = []string{"shopify_payments", "gift_card"}
+	write(t, w, o)
+
+	var ev []chstore.EventRow
+	if err := db.Conn.Select(context.Background(), &ev, "SELECT "+chstore.EventColumns+" FROM sync_events"); err != nil {
+		t.Fatal(err)
+	}
+	r := orders(t, db.Conn)[bigID]
+	for name, got := range map[string][]any{
+		"sync_events": {ev[0].Warnings, ev[0].InvoiceState, ev[0].PaymentState, ev[0].RefundedAmount.String(), ev[0].Cancelled, ev[0].PaymentGateways},
+		"orders":      {r.Warnings, r.InvoiceState, r.PaymentState, r.RefundedAmount.String(), r.Cancelled, r.PaymentGateways},
+	} {
+		if fmt.Sprint(got) != fmt.Sprint([]any{o.Warnings, "posted", "partial", "10.25", uint8(1), o.PaymentGateways}) {
+			t.Errorf("%s: %v", name, got)
+		}
+	}
+
+	// A later processor outcome (it knows nothing of Odoo) keeps them, read back by a
+	// new writer.
+	p := outcome("p", bigID, schemas.StageProcessor, schemas.StatusInProgress, t0.Add(time.Minute))
+	write(t, newWriter(t, db.Conn), p)
+	r = orders(t, db.Conn)[bigID]
+	if r.Status != schemas.StatusInProgress || r.InvoiceState != "posted" || r.Cancelled != 1 || len(r.Warnings) != 2 || len(r.PaymentGateways) != 2 {
+		t.Errorf("after a processor outcome: %+v", r)
+	}
+}
+
+// Two writers that replace the same row at once (a rebalance overlap) leave rows that
+// do not add up; the next write of the order, by a writer that reads it back, repairs
+// them.
+func TestRepairAfterDoubleWrite(t *testing.T) {
+	db := chtest.New(t)
+	a, b := newWriter(t, db.Conn), newWriter(t, db.Conn)
+	write(t, a, outcome("p", bigID, schemas.StageProcessor, schemas.StatusInProgress, t0))
+	s := synced(outcome("s", bigID, schemas.StageSinkOdoo, schemas.StatusSynced, t0.Add(time.Second)))
+	write(t, b, s) // reads the processor's row back
+	write(t, a, s) // from its cache: cancels the processor's row a second time
+	live := func() string {
+		var out []string
+		rows, err := db.Conn.Query(context.Background(), "SELECT status, sum(toInt64(sign)) AS n FROM orders GROUP BY status HAVING n != 0 ORDER BY status")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var st string
+			var n int64
+			_ = rows.Scan(&st, &n)
+			out = append(out, fmt.Sprintf("%s=%d", st, n))
+		}
+		return strings.Join(out, " ")
+	}
+	if got := live(); got != "in_progress=-1 synced=2" {
+		t.Fatalf("after the double write: %s (the test no longer makes one)", got)
+	}
+	write(t, newWriter(t, db.Conn), outcome("p2", bigID, schemas.StageProcessor, schemas.StatusInProgress, t0.Add(time.Minute)))
+	if got := live(); got != "in_progress=1" {
+		t.Errorf("after the repair: %s, want in_progress=1", got)
+	}
+	var counts int64
+	if err := db.Conn.QueryRow(context.Background(), "SELECT sum(n) FROM order_counts WHERE kind = 1 AND status = 'synced'").Scan(&counts); err != nil || counts != 0 {
+		t.Errorf("order_counts still counts %d synced (%v)", counts, err)
+	}
+}
+
+// A write that fails forgets the batch's orders: ClickHouse may have taken it, so the
+// retry must read what is stored rather than trust the cache.
+func TestFailedWriteForgets(t *testing.T) {
+	db := chtest.New(t)
+	w := newWriter(t, db.Conn)
+	write(t, w, outcome("p", bigID, schemas.StageProcessor, schemas.StatusInProgress, t0))
+	k := orderKey{Shop: shop, OrderID: uint64(bigID)}
+	if _, ok := w.cache.get(k); !ok {
+		t.Fatal("not cached after a write")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := w.Write(ctx, []schemas.SyncOutcome{outcome("s", bigID, schemas.StageSinkOdoo, schemas.StatusSynced, t0.Add(time.Second))}); err == nil {
+		t.Fatal("a write with a cancelled context succeeded")
+	}
+	if _, ok := w.cache.get(k); ok {
+		t.Error("still cached after a failed write")
+	}
+}
+
+// A privacy outcome redacts the order's rows where they are (no row of its own), and
+// the order's next write, from the same writer, does not bring the old text back.
+func TestPrivacyOutcomeRedacts(t *testing.T) {
+	db := chtest.New(t)
+	w := newWriter(t, db.Conn)
+	write(t, w, synced(outcome("s", bigID, schemas.StageSinkOdoo, schemas.StatusSynced, t0)))
+	red := schemas.SyncOutcome{OutcomeID: "red", Shop: shop, OrderID: bigID, Version: t0.UnixMilli(), Stage: schemas.StagePrivacy,
+		Status: schemas.StatusRedacted, At: t0.Add(time.Minute), IneligibleReasons: []string{}, Warnings: []string{}, PaymentGateways: []string{}}
+	write(t, w, red)
+	count := func(q string) uint64 {
+		t.Helper()
+		var n uint64
+		if err := db.Conn.QueryRow(context.Background(), q).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	leak := "SELECT count() FROM %s WHERE positionCaseInsensitive(email, 'jo@') > 0 OR positionCaseInsensitive(customer, 'müller') > 0"
+	for _, tb := range []string{"orders", "sync_events"} {
+		if n := count(fmt.Sprintf(leak, tb)); n != 0 {
+			t.Errorf("%s: %d rows hold the person", tb, n)
+		}
+	}
+	if n := count("SELECT count() FROM sync_events WHERE stage = 'privacy'"); n != 0 {
+		t.Error("the privacy outcome became an event row")
+	}
+	r := orders(t, db.Conn)[bigID]
+	if r.Status != schemas.StatusSynced || r.OdooID != 42 || r.Email != "" {
+		t.Errorf("after the redaction: %+v", r)
+	}
+	// The processor's next outcome carries the redacted snapshot (no email): the
+	// writer's cancel row is of the redacted row, not the remembered one.
+	p := outcome("p2", bigID, schemas.StageProcessor, schemas.StatusInProgress, t0.Add(2*time.Minute))
+	p.Email, p.Customer = "", ""
+	write(t, w, p)
+	if n := count(fmt.Sprintf(leak, "orders")); n != 0 {
+		t.Errorf("orders: %d rows hold the person after the next write", n)
 	}
 }

@@ -30,6 +30,11 @@ type Config struct {
 	// BreakerOpen (default 3, 30s).
 	BreakerFailures int           `yaml:"breaker_failures"`
 	BreakerOpen     time.Duration `yaml:"breaker_open"`
+	// Commands of the shop are gathered into batches of at most BatchSize, waiting at
+	// most BatchWait after the first (default 50, 50ms): one look-up of what Odoo
+	// holds for the whole batch.
+	BatchSize int           `yaml:"batch_size"`
+	BatchWait time.Duration `yaml:"batch_wait"`
 }
 
 // Protocols in Config.Protocol.
@@ -46,6 +51,8 @@ const (
 	DefaultConnectTimeout = 5 * time.Second
 	DefaultBreakerFailure = 3
 	DefaultBreakerOpen    = 30 * time.Second
+	DefaultBatchSize      = 50
+	DefaultBatchWait      = 50 * time.Millisecond
 )
 
 var _ config.Section = (*Config)(nil)
@@ -69,6 +76,12 @@ func (c *Config) Defaults() {
 	}
 	if c.BreakerOpen == 0 {
 		c.BreakerOpen = DefaultBreakerOpen
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = DefaultBatchSize
+	}
+	if c.BatchWait == 0 {
+		c.BatchWait = DefaultBatchWait
 	}
 	if c.Simulator {
 		// The bundled simulator's database and login.
@@ -131,6 +144,12 @@ func (c *Config) validateShared() config.Errors {
 	}
 	if c.BreakerOpen < 0 {
 		errs.Bad("breaker_open", "must be positive")
+	}
+	if c.BatchSize < 0 || c.BatchSize > 500 {
+		errs.Bad("batch_size", "must be between 1 and 500")
+	}
+	if c.BatchWait < 0 || c.BatchWait > 5*time.Second {
+		errs.Bad("batch_wait", "must be between 0 and 5s")
 	}
 	return errs
 }

@@ -67,7 +67,7 @@ var json2Params = map[string][]string{
 	"search":       {"domain", "offset", "limit", "order"},
 	"search_count": {"domain", "limit"},
 	"name_search":  {"name", "domain", "operator", "limit"},
-	"default_get":  {"fields"},
+	"default_get":  {"fields"}, // 19's BaseModel.default_get(fields); no installed model overrides it with fields_list
 	"fields_get":   {"allfields", "attributes"},
 }
 

@@ -26,26 +26,51 @@ func fromOdooNumber(v any) decimal.Decimal {
 
 var hundred = decimal.NewFromInt(100)
 
-// discountPercent is Odoo's line discount (percent) that takes totalDiscount off
-// price × qty, to 6 places (Odoo then rounds to its "Discount" precision, 2 by default).
-func discountPercent(price decimal.Decimal, qty int64, totalDiscount decimal.Decimal) decimal.Decimal {
-	gross := price.Mul(decimal.NewFromInt(qty))
-	if gross.Sign() <= 0 || totalDiscount.Sign() <= 0 {
-		return decimal.Zero
-	}
-	p := totalDiscount.Mul(hundred).DivRound(gross, 6)
-	if p.GreaterThan(hundred) {
-		return hundred
-	}
-	return p
+// odooLineNet is what Odoo makes of a line before rounding: price × (1 −
+// discount/100) × qty.
+func odooLineNet(price decimal.Decimal, qty int64, discount decimal.Decimal) decimal.Decimal {
+	return price.Mul(decimal.NewFromInt(qty)).Mul(hundred.Sub(discount)).Div(hundred)
 }
 
-// discountExact reports whether a discount rounded to Odoo's 2 decimals still takes
-// exactly totalDiscount (to the cent) off price × qty.
-func discountExact(price decimal.Decimal, qty int64, totalDiscount decimal.Decimal) bool {
+// lineDiscount is Odoo's line discount (a percent at Odoo's precision, digits) for
+// totalDiscount off price × qty, searched around the exact percent. perLine is Odoo's
+// rounding method "round per line": the line's total is rounded to the cent, so the
+// percent must make it Shopify's to the cent; with "round globally" (the order's total
+// is rounded once) the percent whose unrounded total is nearest to Shopify's is best.
+// It answers the percent and the line's unrounded total in Odoo; with perLine, a
+// total that no percent rounds to Shopify's leaves a difference (Shopify − Odoo, to
+// the cent) for an adjustment line.
+func lineDiscount(price decimal.Decimal, qty int64, totalDiscount decimal.Decimal, digits int32, perLine bool) (pct, net, diff decimal.Decimal) {
 	gross := price.Mul(decimal.NewFromInt(qty))
-	p := discountPercent(price, qty, totalDiscount).Round(2)
-	return gross.Mul(p).Div(hundred).Round(2).Equal(totalDiscount.Round(2))
+	if gross.Sign() <= 0 || totalDiscount.Sign() <= 0 {
+		return decimal.Zero, gross, decimal.Zero
+	}
+	want := gross.Sub(totalDiscount).Round(2)
+	exact := totalDiscount.Mul(hundred).DivRound(gross, digits+6)
+	if exact.GreaterThanOrEqual(hundred) {
+		return hundred, decimal.Zero, want
+	}
+	p0 := exact.Round(digits)
+	step := decimal.New(1, -digits)
+	best, bestNet := p0, odooLineNet(price, qty, p0)
+	for k := int64(0); k <= 50; k++ {
+		for _, p := range []decimal.Decimal{p0.Add(step.Mul(decimal.NewFromInt(k))), p0.Sub(step.Mul(decimal.NewFromInt(k)))} {
+			if p.Sign() < 0 || p.GreaterThan(hundred) {
+				continue
+			}
+			n := odooLineNet(price, qty, p)
+			if perLine && n.Round(2).Equal(want) {
+				return p, n, decimal.Zero
+			}
+			if !perLine && n.Sub(want).Abs().LessThan(bestNet.Sub(want).Abs()) {
+				best, bestNet = p, n
+			}
+		}
+	}
+	if !perLine {
+		return best, bestNet, decimal.Zero
+	}
+	return p0, bestNet, want.Sub(bestNet.Round(2))
 }
 
 // taxPercent is a Shopify tax rate (0.075) as Odoo's percent amount (7.5), to Odoo's 4

@@ -3,35 +3,107 @@ package odoo
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/shopspring/decimal"
 	"github.com/synco-dev/synco/schemas"
 )
 
-// Synthetic product codes for lines that have no SKU.
+// Codes (default_code) of the products Synco finds or creates for lines that are not
+// a Shopify product, unless the shop's settings name a product for them.
 const (
-	// ShippingCode is the service product every shipping line uses.
-	ShippingCode = "SHOPIFY-SHIPPING"
-	// CustomItemCode is the product of custom line items (no Shopify variant): the
-	// line's title goes on the order line.
-	CustomItemCode = "SHOPIFY-CUSTOM-ITEM"
+	ShippingCode   = "SHOPIFY-SHIPPING"
+	CustomItemCode = "SHOPIFY-CUSTOM-ITEM" // lines without SKU and without a mapped product
+	TipCode        = "SHOPIFY-TIP"
+	DutyCode       = "SHOPIFY-DUTY"
+	FeeCode        = "SHOPIFY-FEE"
+	GiftCardCode   = "SHOPIFY-GIFT-CARD"
+	RoundingCode   = "SHOPIFY-ROUNDING" // rounding and discount adjustment lines
 )
 
-// variantCode is the product code of a Shopify variant that has no SKU.
-func variantCode(variantID int64) string { return fmt.Sprintf("SHOPIFY-VARIANT-%d", variantID) }
+// legacyVariantCode is the code earlier versions gave a product made for a variant
+// without SKU; such products are still used.
+func legacyVariantCode(variantID int64) string { return fmt.Sprintf("SHOPIFY-VARIANT-%d", variantID) }
+
+// GiftCardAccountName is the liability account Synco makes for gift cards sold when
+// the shop's settings name none.
+const GiftCardAccountName = "Shopify gift cards"
 
 // ---- customer -----------------------------------------------------------------------
 
-// partner finds or creates the order's customer: the shop's fixed partner in customer
-// mode single; else the partner whose email matches (=ilike, case-insensitive); for a
-// customer without email the partner whose ref is the Shopify customer; for a guest
-// with neither, one "Shopify guest" partner per shop.
-func (r *run) partner(ctx context.Context) (int64, error) {
+// customer is the order's partner and the delivery address to send.
+type customer struct {
+	id int64
+	// shipping is the partner_shipping_id to send; 0 lets Odoo pick (a partner made in
+	// this run together with its only delivery contact).
+	shipping int64
+}
+
+// customer finds or creates the order's partner (see partner) and its delivery
+// contact: a shipping address that differs from the billing address becomes a
+// delivery contact under the partner (found by its address, or created), sent as the
+// order's partner_shipping_id.
+func (r *run) customer(ctx context.Context) (customer, error) {
+	o := r.o
 	cs := r.cmd.Settings.Customer
-	if cs.Mode == "single" && cs.PartnerID > 0 && (!cs.GuestsOnly || r.o.Customer == nil) {
-		return cs.PartnerID, nil
+	var id int64
+	var withDelivery, shared bool
+	if cs.Mode == "single" && cs.PartnerID > 0 && (!cs.GuestsOnly || o.Customer == nil) {
+		id, shared = cs.PartnerID, true
+	} else {
+		var err error
+		if id, withDelivery, shared, err = r.partner(ctx); err != nil {
+			return customer{}, err
+		}
 	}
+	ship := o.ShippingAddress
+	switch {
+	case !hasAddress(ship):
+		return customer{id: id, shipping: id}, nil
+	case withDelivery:
+		return customer{id: id}, nil
+	case !shared:
+		// The buyer's own partner when it is at the shipping address (a shared partner,
+		// the shop's single customer or the guest partner, is at none of the buyer's:
+		// its deliveries are contacts).
+		if at, ok := r.s.partnerAt(id); ok {
+			vals, err := r.addressVals(ctx, ship)
+			if err != nil {
+				return customer{}, err
+			}
+			if partnerMatches(at, addressName(ship), vals) {
+				return customer{id: id, shipping: id}, nil
+			}
+		}
+	}
+	d, err := r.delivery(ctx, id, ship)
+	if err != nil {
+		return customer{}, err
+	}
+	return customer{id: id, shipping: d}, nil
+}
+
+// partnerAt is the address of a partner the Syncer found or made (name, street,
+// street2, city, zip, country_id, state_id as partnerMatches reads them).
+func (s *Syncer) partnerAt(id int64) (Record, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.partnerAddrs[id]
+	return r, ok
+}
+
+func hasAddress(a *schemas.Address) bool {
+	return a != nil && (a.Address1 != "" || a.City != "" || a.Zip != "" || a.CountryCode != "" || a.Country != "")
+}
+
+// partner finds or creates the buyer: the partner whose email matches (=ilike,
+// case-insensitive); for a customer without email the partner whose ref is the Shopify
+// customer; for a guest with neither, one "Shopify guest" partner per shop. A new
+// partner gets the name, company, phone and billing address (country and state by ISO
+// code), and a delivery contact inside the same create when the shipping address
+// differs (withDelivery).
+func (r *run) partner(ctx context.Context) (id int64, withDelivery, guest bool, err error) {
 	o := r.o
 	email := strings.TrimSpace(o.Email)
 	if email == "" && o.Customer != nil {
@@ -55,50 +127,87 @@ func (r *run) partner(ctx context.Context) (int64, error) {
 		key, domain = "ref:"+ref, []any{[]any{"ref", "=", ref}}
 		vals["ref"] = ref
 		name = "Shopify guest (" + r.cmd.Shop + ")"
+		guest = true
 	}
 	if name == "" {
 		name = email
 	}
 	vals["name"] = name
+	// The partner's own address: the billing address (a shared guest partner has none).
+	addr := o.BillingAddress
+	if !hasAddress(addr) {
+		addr = o.ShippingAddress
+	}
+	if guest || !hasAddress(addr) {
+		addr = nil
+	}
 	if id := r.cached(func(s *Syncer) int64 { return s.partners[key] }); id > 0 {
-		return id, nil
+		return id, false, guest, nil
 	}
 	unlock := r.s.keys.lock("partner/" + key)
 	defer unlock()
 	if id := r.cached(func(s *Syncer) int64 { return s.partners[key] }); id > 0 {
-		return id, nil
+		return id, false, guest, nil
 	}
-	found, err := SearchRead(ctx, r.c, "res.partner", domain, []string{"id", "email"}, map[string]any{"limit": 5, "order": "id"})
+	found, err := SearchRead(ctx, r.c, "res.partner", domain, []string{"id", "email", "name", "street", "street2", "city", "zip", "country_id", "state_id"},
+		map[string]any{"limit": 5, "order": "id"})
 	if err != nil {
-		return 0, err
+		return 0, false, guest, err
 	}
-	var id int64
+	var at Record
 	for _, p := range found {
 		// =ilike already ignores case; this also rejects what a stray wildcard matched.
 		if email == "" || strings.EqualFold(strings.TrimSpace(p.String("email")), email) {
-			id = p.ID()
+			id, at = p.ID(), p
 			break
 		}
 	}
 	if id == 0 {
-		if phone := firstNonEmpty(o.Phone, customerPhone(o)); phone != "" {
+		if phone := firstNonEmpty(o.Phone, customerPhone(o), addrPhone(o.BillingAddress)); phone != "" {
 			vals["phone"] = phone
 		}
-		if a := o.BillingAddress; a != nil {
-			setIf(vals, "street", a.Address1)
-			setIf(vals, "street2", a.Address2)
-			setIf(vals, "city", a.City)
-			setIf(vals, "zip", a.Zip)
+		if addr != nil {
+			av, err := r.addressVals(ctx, addr)
+			if err != nil {
+				return 0, false, guest, err
+			}
+			for k, v := range av {
+				vals[k] = v
+			}
+			setIf(vals, "company_name", addr.Company)
+		}
+		if ship := o.ShippingAddress; addr != nil && hasAddress(ship) && !sameAddress(ship, addr) {
+			dv, err := r.addressVals(ctx, ship)
+			if err != nil {
+				return 0, false, guest, err
+			}
+			dv["type"], dv["name"] = "delivery", addressName(ship)
+			setIf(dv, "phone", ship.Phone)
+			vals["child_ids"] = []any{[]any{0, 0, dv}}
+			withDelivery = true
 		}
 		if id, err = Create(ctx, r.c, "res.partner", vals, nil); err != nil {
-			return 0, err
+			return 0, false, guest, err
+		}
+		at = Record{"name": vals["name"]}
+		for _, f := range []string{"street", "street2", "city", "zip"} {
+			at[f] = vals[f]
+		}
+		for _, f := range []string{"country_id", "state_id"} {
+			if v, ok := vals[f].(int64); ok {
+				at[f] = []any{v, ""}
+			}
 		}
 		r.s.log.Info("odoo: created customer", "order", r.key, "id", id, "key", key)
+		if o.Customer != nil && o.Customer.ID != 0 {
+			r.register(CustomerXMLID(r.cmd.Shop, o.Customer.ID), "res.partner", id, xmlRef{})
+		}
 	}
 	r.s.mu.Lock()
 	r.s.partners[key] = id
+	r.s.partnerAddrs[id] = at
 	r.s.mu.Unlock()
-	return id, nil
+	return id, withDelivery, guest, nil
 }
 
 // likeEscape escapes SQL LIKE wildcards so =ilike compares literally.
@@ -109,6 +218,13 @@ func likeEscape(s string) string {
 func customerPhone(o *schemas.Order) string {
 	if o.Customer != nil {
 		return o.Customer.Phone
+	}
+	return ""
+}
+
+func addrPhone(a *schemas.Address) string {
+	if a != nil {
+		return a.Phone
 	}
 	return ""
 }
@@ -139,80 +255,190 @@ func (r *run) cached(get func(*Syncer) int64) int64 {
 	return id
 }
 
-// ---- lines, products ------------------------------------------------------------------
+// ---- lines --------------------------------------------------------------------------
+
+// Kinds of lines.
+const (
+	kindItem       = "item"
+	kindGiftCard   = "gift_card"
+	kindShipping   = "shipping"
+	kindTip        = "tip"
+	kindDuty       = "duty"
+	kindFee        = "fee"
+	kindAdjustment = "adjustment"
+	kindRounding   = "rounding"
+)
 
 // line is one order line, resolved to Odoo ids.
 type line struct {
-	code     string // product default_code
+	kind     string
+	code     string // default_code of the product to find or create, when product is not set
+	product  int64
+	noSKU    *schemas.LineItem // a line without SKU: its product is found by external id
 	name     string
 	qty      int64
 	price    decimal.Decimal
-	discount decimal.Decimal // percent
-	taxes    []int64
+	discount decimal.Decimal // percent, at Odoo's precision
 	taxLines []schemas.TaxLine
-	product  int64
+	taxes    []int64
 }
 
-// productSpec is what a product gets when it has to be created.
+// productSpec is what a Synco product gets when it has to be created.
 type productSpec struct {
-	name    string
-	price   decimal.Decimal
-	service bool
+	name     string
+	price    decimal.Decimal
+	service  bool
+	giftCard bool
 }
 
-// lines resolves the order's line items and shipping lines to products and taxes.
+// synthetic are Synco's own products, by code.
+var synthetic = map[string]productSpec{
+	ShippingCode:   {name: "Shipping (Shopify)", service: true},
+	CustomItemCode: {name: "Custom item (Shopify)"},
+	TipCode:        {name: "Tip (Shopify)", service: true},
+	DutyCode:       {name: "Duties (Shopify)", service: true},
+	FeeCode:        {name: "Additional fees (Shopify)", service: true},
+	GiftCardCode:   {name: "Gift card (Shopify)", service: true, giftCard: true},
+	RoundingCode:   {name: "Rounding (Shopify)", service: true},
+}
+
+// productFor sets a synthetic line's product: the one the settings name, else Synco's
+// by code.
+func productFor(l *line, configured int64, code string) {
+	if configured > 0 {
+		l.product = configured
+	} else {
+		l.code = code
+	}
+}
+
+// lines turns the order into Odoo lines in the chosen money: line items with their
+// current quantity, each with the discount percent that makes its total Shopify's to
+// the cent (or followed by an explicit adjustment line), gift cards, shipping, duties,
+// additional fees and tips; products and taxes found or created.
 func (r *run) lines(ctx context.Context) ([]line, error) {
-	var out []line
-	specs := map[string]productSpec{}
-	for _, li := range r.o.LineItems {
-		if li.Quantity <= 0 {
-			continue // removed by an order edit
+	o, m, ps := r.o, r.money, r.cmd.Settings.Products
+	discDigits, _, err := r.precision(ctx)
+	if err != nil {
+		return nil, err
+	}
+	comp, err := r.company(ctx)
+	if err != nil {
+		return nil, err
+	}
+	perLine := comp.rounding != "round_globally"
+	groups := &taxGroups{}
+	taxed := func(tl []schemas.TaxLine) []schemas.TaxLine {
+		if o.TaxExempt {
+			return nil
 		}
-		title := li.Title
+		return tl
+	}
+	var out []line
+	for i := range o.LineItems {
+		li := &o.LineItems[i]
+		q := int64(li.Qty())
+		if q <= 0 {
+			continue // removed by an edit or refunded
+		}
+		title := firstNonEmpty(li.Title, li.Name, "Item")
 		if li.VariantTitle != "" && !strings.EqualFold(li.VariantTitle, "Default Title") {
 			title += " - " + li.VariantTitle
 		}
-		code := strings.TrimSpace(li.SKU)
-		switch {
-		case code != "":
-		case li.VariantID != 0:
-			code = variantCode(li.VariantID)
+		price := m.of(li.Price, li.PricePresentment)
+		disc := m.of(li.TotalDiscount, li.TotalDiscountPresentment)
+		if int64(li.Quantity) > q && li.Quantity > 0 && disc.Sign() > 0 {
+			// The discount was for the quantity ordered; what is left carries its share.
+			disc = disc.Mul(decimal.NewFromInt(q)).Div(decimal.NewFromInt(int64(li.Quantity))).Round(2)
+		}
+		l := line{kind: kindItem, name: title, qty: q, price: price, taxLines: taxed(li.TaxLines)}
+		switch sku := strings.TrimSpace(li.SKU); {
+		case li.GiftCard:
+			l.kind = kindGiftCard
+			productFor(&l, ps.GiftCardID, GiftCardCode)
+		case sku != "":
+			l.code = sku
 		default:
-			code = CustomItemCode
-			title = firstNonEmpty(title, "Custom item")
+			l.noSKU = li
 		}
-		if _, ok := specs[code]; !ok {
-			spec := productSpec{name: title, price: li.Price}
-			if code == CustomItemCode {
-				spec = productSpec{name: "Shopify custom item"}
-			}
-			specs[code] = spec
+		p, net, diff := lineDiscount(price, q, disc, discDigits, perLine)
+		l.discount = p
+		out = append(out, l)
+		if !diff.IsZero() {
+			out = append(out, r.adjustment("Discount adjustment: "+title, diff, l.taxLines))
+			r.warn("line %q: no discount percent Odoo can hold takes exactly %s off %s × %d; an adjustment line of %s keeps the total Shopify's",
+				title, disc, price, q, diff)
 		}
-		qty := int64(li.Quantity)
-		if !li.TotalDiscount.IsZero() && !discountExact(li.Price, qty, li.TotalDiscount) {
-			r.warn("line %q: discount %s of %s × %d is %s%%, which Odoo rounds to 2 places; its total may differ by a cent",
-				title, li.TotalDiscount, li.Price, qty, discountPercent(li.Price, qty, li.TotalDiscount))
+		if !perLine {
+			g := groups.of(l.taxLines)
+			g.want, g.got, g.last = g.want.Add(price.Mul(decimal.NewFromInt(q)).Sub(disc).Round(2)), g.got.Add(net), len(out)-1
 		}
-		out = append(out, line{code: code, name: title, qty: qty, price: li.Price,
-			discount: discountPercent(li.Price, qty, li.TotalDiscount), taxLines: li.TaxLines})
 	}
-	for _, sl := range r.o.ShippingLines {
-		specs[ShippingCode] = productSpec{name: "Shipping", service: true}
-		disc := decimal.Zero
-		if sl.Price.Sign() > 0 && sl.DiscountedPrice.LessThan(sl.Price) {
-			disc = discountPercent(sl.Price, 1, sl.Price.Sub(sl.DiscountedPrice))
+	// Round globally: the order's total of each tax group is rounded once, so the lines
+	// of a group together must come to Shopify's.
+	for _, g := range groups.inOrder() {
+		if diff := g.want.Sub(g.got).Round(2); !diff.IsZero() {
+			adj := r.adjustment("Discount adjustment", diff, g.taxLines)
+			out = slices.Insert(out, g.last+1+g.shift, adj)
+			groups.shiftAfter(g, 1)
+			r.warn("no discount percents Odoo can hold take exactly Shopify's discounts off the lines; an adjustment line of %s keeps the total Shopify's", diff)
 		}
-		out = append(out, line{code: ShippingCode, name: "Shipping: " + firstNonEmpty(sl.Title, sl.Code, "shipping"),
-			qty: 1, price: sl.Price, discount: disc, taxLines: sl.TaxLines})
+	}
+	for _, sl := range o.ShippingLines {
+		if sl.IsRemoved {
+			continue
+		}
+		price := m.of(sl.Price, sl.PricePresentment)
+		discounted := m.of(sl.DiscountedPrice, sl.DiscountedPricePresentment)
+		l := line{kind: kindShipping, name: "Shipping: " + firstNonEmpty(sl.Title, sl.Code, "shipping"), qty: 1, price: price, taxLines: taxed(sl.TaxLines)}
+		productFor(&l, ps.ShippingID, ShippingCode)
+		if price.Sign() > 0 && discounted.LessThan(price) {
+			// One unit: a percent whose total is exactly Shopify's, else the net price.
+			if p, net, _ := lineDiscount(price, 1, price.Sub(discounted), discDigits, true); net.Equal(discounted) {
+				l.discount = p
+			} else {
+				l.price = discounted
+			}
+		}
+		out = append(out, l)
+	}
+	for _, extra := range []struct {
+		kind, name string
+		amount     decimal.Decimal
+		configured int64
+		code       string
+	}{
+		{kindDuty, "Duties", m.of(o.TotalDuties, o.TotalDutiesPresentment), ps.DutyID, DutyCode},
+		{kindFee, "Additional fees", m.of(o.TotalAdditionalFees, o.TotalAdditionalFeesPresentment), ps.FeeID, FeeCode},
+		{kindTip, "Tip", m.convert(o, o.TotalTipReceived), ps.TipID, TipCode},
+	} {
+		if extra.amount.Sign() > 0 {
+			l := line{kind: extra.kind, name: extra.name, qty: 1, price: extra.amount}
+			productFor(&l, extra.configured, extra.code)
+			out = append(out, l)
+		}
 	}
 	if len(out) == 0 {
 		return nil, permanent("sale.order", "create", 0, "", "the order has no line with a quantity")
 	}
-	ids, err := r.products(ctx, specs)
-	if err != nil {
+	if err := r.products(ctx, out); err != nil {
 		return nil, err
 	}
-	taxes, err := r.taxes(ctx, out)
+	// Taxes: every distinct Shopify tax of the order, mapped together (so two of one
+	// rate stay two Odoo taxes).
+	var idents []taxIdent
+	seen := map[taxIdent]bool{}
+	for _, l := range out {
+		for _, tl := range l.taxLines {
+			if tl.Rate.Sign() > 0 {
+				if t := identOf(tl, o.TaxesIncluded); !seen[t] {
+					seen[t] = true
+					idents = append(idents, t)
+				}
+			}
+		}
+	}
+	taxes, err := r.taxes(ctx, idents)
 	if err != nil {
 		return nil, err
 	}
@@ -220,25 +446,188 @@ func (r *run) lines(ctx context.Context) ([]line, error) {
 		out[i].taxes = []int64{}
 		for _, tl := range out[i].taxLines {
 			if tl.Rate.Sign() > 0 {
-				out[i].taxes = append(out[i].taxes, taxes[taxKey{taxPercent(tl.Rate).String(), r.o.TaxesIncluded}])
+				if id := taxes[identOf(tl, o.TaxesIncluded)]; !containsID(out[i].taxes, id) {
+					out[i].taxes = append(out[i].taxes, id)
+				}
 			}
 		}
-		out[i].product = ids[out[i].code]
 	}
 	return out, nil
 }
 
-// products finds every code in one search_read (archived products included, so
-// none is created twice) and creates the missing ones in one create.
-func (r *run) products(ctx context.Context, specs map[string]productSpec) (map[string]int64, error) {
+// adjustment is a line that carries what no discount percent could.
+func (r *run) adjustment(name string, amount decimal.Decimal, taxLines []schemas.TaxLine) line {
+	l := line{kind: kindAdjustment, name: name, qty: 1, price: amount, taxLines: taxLines}
+	productFor(&l, r.cmd.Settings.Products.RoundingID, RoundingCode)
+	return l
+}
+
+// taxGroup is the lines of one set of taxes, with Shopify's total of them and Odoo's
+// unrounded one.
+type taxGroup struct {
+	key       string
+	taxLines  []schemas.TaxLine
+	want, got decimal.Decimal
+	last      int // index of the group's last line
+	shift     int // lines inserted before it
+}
+
+type taxGroups struct{ list []*taxGroup }
+
+func (gs *taxGroups) of(tls []schemas.TaxLine) *taxGroup {
+	var parts []string
+	for _, tl := range tls {
+		parts = append(parts, tl.Title+"/"+tl.Rate.String())
+	}
+	slices.Sort(parts)
+	key := strings.Join(parts, "|")
+	for _, g := range gs.list {
+		if g.key == key {
+			return g
+		}
+	}
+	g := &taxGroup{key: key, taxLines: tls}
+	gs.list = append(gs.list, g)
+	return g
+}
+
+// inOrder is the groups by their last line.
+func (gs *taxGroups) inOrder() []*taxGroup {
+	out := slices.Clone(gs.list)
+	slices.SortFunc(out, func(a, b *taxGroup) int { return a.last - b.last })
+	return out
+}
+
+func (gs *taxGroups) shiftAfter(g *taxGroup, n int) {
+	for _, o := range gs.list {
+		if o.last > g.last {
+			o.shift += n
+		}
+	}
+}
+
+func containsID(ids []int64, id int64) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+// ---- products -----------------------------------------------------------------------
+
+// products resolves every line's product. Lines without SKU are found by the external
+// id of their Shopify variant (synco.shopify_variant_<id>) or product
+// (synco.shopify_product_<id>), or by the code older versions gave them, else they get
+// the fallback product. Everything else is found by code in one search_read (archived
+// products included, so none is created twice) and the missing ones are created in one
+// create.
+func (r *run) products(ctx context.Context, lines []line) error {
+	if err := r.mappedProducts(ctx, lines); err != nil {
+		return err
+	}
+	codes := map[string]bool{}
+	for i := range lines {
+		l := &lines[i]
+		switch {
+		case l.product > 0:
+		case l.noSKU != nil:
+			if l.noSKU.VariantID != 0 {
+				codes[legacyVariantCode(l.noSKU.VariantID)] = true
+			}
+			if r.cmd.Settings.Products.FallbackID == 0 {
+				codes[CustomItemCode] = true
+			}
+		default:
+			codes[l.code] = true
+		}
+	}
+	ids, err := r.productsByCode(ctx, codes, lines)
+	if err != nil {
+		return err
+	}
+	for i := range lines {
+		l := &lines[i]
+		switch {
+		case l.product > 0:
+		case l.noSKU != nil:
+			if id := ids[legacyVariantCode(l.noSKU.VariantID)]; l.noSKU.VariantID != 0 && id > 0 {
+				l.product = id
+			} else if fb := r.cmd.Settings.Products.FallbackID; fb > 0 {
+				l.product = fb
+			} else {
+				l.product = ids[CustomItemCode]
+			}
+		default:
+			l.product = ids[l.code]
+		}
+	}
+	return nil
+}
+
+// mappedProducts finds the products mapped to the Shopify variants and products of
+// the lines without SKU (cached per Syncer, misses included).
+func (r *run) mappedProducts(ctx context.Context, lines []line) error {
+	var names []any
+	r.s.mu.Lock()
+	for i := range lines {
+		li := lines[i].noSKU
+		if li == nil {
+			continue
+		}
+		for _, n := range []string{variantXMLID(li.VariantID), productXMLID(li.ProductID)} {
+			if _, ok := r.s.mapped[n]; !ok && !strings.HasSuffix(n, "_0") {
+				names = append(names, n)
+			}
+		}
+	}
+	r.s.mu.Unlock()
+	if len(names) > 0 {
+		got, err := SearchRead(ctx, r.c, "ir.model.data",
+			[]any{[]any{"module", "=", XMLIDModule}, []any{"model", "=", "product.product"}, []any{"name", "in", names}},
+			[]string{"name", "res_id"}, nil)
+		if err != nil {
+			return err
+		}
+		r.s.mu.Lock()
+		for _, n := range names {
+			r.s.mapped[n.(string)] = 0
+		}
+		for _, g := range got {
+			r.s.mapped[g.String("name")] = g.Int("res_id")
+		}
+		r.s.mu.Unlock()
+	}
+	r.s.mu.Lock()
+	defer r.s.mu.Unlock()
+	for i := range lines {
+		li := lines[i].noSKU
+		if li == nil {
+			continue
+		}
+		if id := r.s.mapped[variantXMLID(li.VariantID)]; id > 0 && li.VariantID != 0 {
+			lines[i].product = id
+		} else if id := r.s.mapped[productXMLID(li.ProductID)]; id > 0 && li.ProductID != 0 {
+			lines[i].product = id
+		}
+		if lines[i].product > 0 {
+			r.usedCache = true
+		}
+	}
+	return nil
+}
+
+// productsByCode finds or creates products by default_code.
+func (r *run) productsByCode(ctx context.Context, want map[string]bool, lines []line) (map[string]int64, error) {
 	ids := map[string]int64{}
 	var missing []string
 	r.s.mu.Lock()
-	for code := range specs {
+	for code := range want {
 		if id := r.s.products[code]; id > 0 {
 			ids[code] = id
 			r.usedCache = true
-		} else {
+		} else if !r.s.noProduct[code] {
 			missing = append(missing, code)
 		}
 	}
@@ -271,16 +660,29 @@ func (r *run) products(ctx context.Context, specs map[string]productSpec) (map[s
 		codes[i] = c
 	}
 	found, err := SearchRead(ctx, r.c, "product.product", []any{[]any{"default_code", "in", codes}},
-		[]string{"id", "default_code", "active"}, map[string]any{"order": "id", "context": map[string]any{"active_test": false}})
+		[]string{"id", "default_code", "active", "invoice_policy"}, map[string]any{"order": "id", "context": map[string]any{"active_test": false}})
 	if err != nil {
 		return nil, err
 	}
 	active := map[string]bool{}
+	r.s.mu.Lock()
 	for _, p := range found {
 		code := p.String("default_code")
 		if _, ok := ids[code]; !ok || (!active[code] && p.Bool("active")) {
 			ids[code] = p.ID()
 			active[code] = p.Bool("active")
+			r.s.policies[p.ID()] = p.String("invoice_policy")
+		}
+	}
+	r.s.mu.Unlock()
+	// What to create: SKUs of line items, and Synco's products; never the codes of
+	// older versions.
+	names := map[string]productSpec{}
+	for _, l := range lines {
+		if l.code != "" && l.product == 0 && l.noSKU == nil {
+			if _, ok := names[l.code]; !ok {
+				names[l.code] = productSpec{name: l.name, price: l.price}
+			}
 		}
 	}
 	var create []map[string]any
@@ -289,7 +691,12 @@ func (r *run) products(ctx context.Context, specs map[string]productSpec) (map[s
 		if _, ok := ids[code]; ok {
 			continue
 		}
-		spec := specs[code]
+		spec, ok := synthetic[code]
+		if !ok {
+			if spec, ok = names[code]; !ok {
+				continue // a legacy code that does not exist
+			}
+		}
 		vals := map[string]any{
 			"name":           firstNonEmpty(spec.name, code),
 			"default_code":   code,
@@ -300,6 +707,17 @@ func (r *run) products(ctx context.Context, specs map[string]productSpec) (map[s
 		kind := "consu"
 		if spec.service {
 			kind = "service"
+		}
+		if _, own := synthetic[code]; own {
+			vals["taxes_id"] = []any{[]any{6, 0, []int64{}}}
+			vals["purchase_ok"] = false
+		}
+		if spec.giftCard {
+			acc, err := r.giftCardAccount(ctx)
+			if err != nil {
+				return nil, err
+			}
+			vals["property_account_income_id"] = acc
 		}
 		r.d.ProductKind(vals, kind)
 		create = append(create, vals)
@@ -317,104 +735,40 @@ func (r *run) products(ctx context.Context, specs map[string]productSpec) (map[s
 	}
 	r.s.mu.Lock()
 	for _, code := range still {
-		r.s.products[code] = ids[code]
+		if ids[code] > 0 {
+			r.s.products[code] = ids[code]
+		} else {
+			r.s.noProduct[code] = true // a legacy code that does not exist: not asked again
+		}
 	}
 	r.s.mu.Unlock()
 	return ids, nil
 }
 
-// ---- taxes ------------------------------------------------------------------------------
-
-// taxKey is a sale tax: its percent (Odoo's amount, as a decimal string) and whether
-// it is included in the price.
-type taxKey struct {
-	percent  string
-	included bool
-}
-
-// taxes maps every tax line of the order to an Odoo sale tax (percent, sale, with the
-// order's price-included flag), loading the sale taxes once per Syncer and creating the
-// missing ones.
-func (r *run) taxes(ctx context.Context, lines []line) (map[taxKey]int64, error) {
-	want := map[taxKey]string{} // → a title for a new tax
-	for _, l := range lines {
-		for _, tl := range l.taxLines {
-			if tl.Rate.Sign() > 0 {
-				k := taxKey{taxPercent(tl.Rate).String(), r.o.TaxesIncluded}
-				if _, ok := want[k]; !ok {
-					want[k] = firstNonEmpty(tl.Title, "Tax")
-				}
-			}
-		}
+// giftCardAccount is the liability account of gift cards sold: the shop's, else
+// "Shopify gift cards" (found by name, or created as a current liability).
+func (r *run) giftCardAccount(ctx context.Context) (int64, error) {
+	if id := r.cmd.Settings.GiftCardAccountID; id > 0 {
+		return id, nil
 	}
-	out := map[taxKey]int64{}
-	if len(want) == 0 {
-		return out, nil
+	if id := r.cached(func(s *Syncer) int64 { return s.giftAccount }); id > 0 {
+		return id, nil
 	}
-	unlock := r.s.keys.lock("taxes")
-	defer unlock()
-	r.s.mu.Lock()
-	loaded := r.s.taxesLoaded
-	missing := false
-	for k := range want {
-		missing = missing || r.s.taxes[k] == 0
-	}
-	r.s.mu.Unlock()
-	// Load the sale taxes once; again only when one is missing from what was loaded
-	// (someone may have created it since), so a tax is never created twice.
-	if !loaded || missing {
-		if err := r.loadTaxes(ctx); err != nil {
-			return nil, err
-		}
-	} else {
-		r.usedCache = true
-	}
-	for k, title := range want {
-		r.s.mu.Lock()
-		id := r.s.taxes[k]
-		r.s.mu.Unlock()
-		if id == 0 {
-			name := fmt.Sprintf("%s %s%%", title, k.percent)
-			if k.included {
-				name += " incl."
-			}
-			vals := map[string]any{
-				"name":         name + " (Shopify)",
-				"amount":       odooFloat(decimal.RequireFromString(k.percent)),
-				"amount_type":  "percent",
-				"type_tax_use": "sale",
-			}
-			r.d.TaxPriceInclude(vals, k.included)
-			var err error
-			if id, err = Create(ctx, r.c, "account.tax", vals, nil); err != nil {
-				return nil, err
-			}
-			r.s.log.Info("odoo: created tax", "order", r.key, "id", id, "name", vals["name"])
-			r.s.mu.Lock()
-			r.s.taxes[k] = id
-			r.s.mu.Unlock()
-		}
-		out[k] = id
-	}
-	return out, nil
-}
-
-func (r *run) loadTaxes(ctx context.Context) error {
-	found, err := SearchRead(ctx, r.c, "account.tax",
-		[]any{[]any{"type_tax_use", "=", "sale"}, []any{"amount_type", "=", "percent"}},
-		[]string{"id", "amount", "price_include"}, map[string]any{"order": "sequence,id"})
+	got, err := SearchRead(ctx, r.c, "account.account", []any{[]any{"name", "=", GiftCardAccountName}}, []string{"id"}, map[string]any{"limit": 1})
 	if err != nil {
-		return err
+		return 0, err
+	}
+	var id int64
+	if len(got) > 0 {
+		id = got[0].ID()
+	} else {
+		if id, err = Create(ctx, r.c, "account.account", map[string]any{"name": GiftCardAccountName, "code": "SHOPGC", "account_type": "liability_current"}, nil); err != nil {
+			return 0, err
+		}
+		r.s.log.Info("odoo: created gift card account", "order", r.key, "id", id)
 	}
 	r.s.mu.Lock()
-	defer r.s.mu.Unlock()
-	r.s.taxes = map[taxKey]int64{}
-	for _, t := range found {
-		k := taxKey{fromOdooNumber(t["amount"]).Round(4).String(), t.Bool("price_include")}
-		if _, dup := r.s.taxes[k]; !dup {
-			r.s.taxes[k] = t.ID()
-		}
-	}
-	r.s.taxesLoaded = true
-	return nil
+	r.s.giftAccount = id
+	r.s.mu.Unlock()
+	return id, nil
 }

@@ -44,16 +44,26 @@ func baseline(sim *odoosim.Server) world {
 }
 
 // fullFlow is every call a new order with a confirmed sale order and a posted invoice
-// makes, in order.
+// makes on a Syncer that just started, in order.
 var fullFlow = []string{
-	"sale.order.search_read",
-	"res.partner.search_read", "res.partner.create",
+	// the look-up: external ids, then by origin (an order made before them)
+	"ir.model.data.search_read", "sale.order.search_read", "account.move.search_read",
+	// the customer, with the country of the address
+	"res.partner.search_read", "res.country.search_read", "res.partner.create",
+	// lines: precisions, the company (rounding method), products mapped to variants
+	// without SKU, products by code
+	"decimal.precision.search_read", "res.company.search_read", "ir.model.data.search_read",
 	"product.product.search_read", "product.product.create",
-	"account.tax.search_read", "account.tax.create",
-	"sale.order.create",
-	"sale.order.action_confirm",
-	"sale.advance.payment.inv.create", "sale.advance.payment.inv.create_invoices",
-	"account.move.action_post",
+	// the 7.5 % tax: sale taxes and mapped taxes, then a copy of the default tax in a
+	// tax group named after the title
+	"account.tax.search_read", "ir.model.data.search_read", "account.tax.group.search_read",
+	"account.tax.group.copy", "account.tax.copy",
+	// the currency and its pricelist
+	"res.currency.search_read", "product.pricelist.search_read",
+	"sale.order.create", "sale.order.action_confirm", "sale.order.read",
+	"account.move.create", "account.move.action_post",
+	// the new records' external ids
+	"ir.model.data.create",
 }
 
 // Each step of the full flow fails once in turn (the simulator's transient
@@ -81,7 +91,7 @@ func TestEachStepFailsOnceThenRetrySucceeds(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				want := world{saleOrders: 1, partners: 1, products: 5, taxes: 1, invoices: 1, soState: "sale", invState: "posted"}
+				want := world{saleOrders: 1, partners: 1, products: 4, taxes: 1, invoices: 1, soState: "sale", invState: "posted"}
 				if got := observe(t, sim, before); got != want {
 					t.Fatalf("odoo holds %+v, want %+v", got, want)
 				}
@@ -128,10 +138,12 @@ func TestCrashAfterEachCallIsHarmless(t *testing.T) {
 		calls int // calls of an undisturbed run
 		want  world
 	}{
-		{"sale order + posted invoice", schemas.SaleOrderConfirmed, schemas.InvoicePosted, len(fullFlow) + 1,
-			world{saleOrders: 1, partners: 1, products: 5, taxes: 1, invoices: 1, soState: "sale", invState: "posted"}},
-		{"direct posted invoice", schemas.SaleOrderNone, schemas.InvoicePosted, 10,
-			world{saleOrders: 0, partners: 1, products: 5, taxes: 1, invoices: 1, invState: "posted"}},
+		{"sale order + posted invoice", schemas.SaleOrderConfirmed, schemas.InvoicePosted, len(fullFlow),
+			world{saleOrders: 1, partners: 1, products: 4, taxes: 1, invoices: 1, soState: "sale", invState: "posted"}},
+		// the same without the sale order's create, confirm and read; the invoice is read
+		// after posting
+		{"direct posted invoice", schemas.SaleOrderNone, schemas.InvoicePosted, len(fullFlow) - 2,
+			world{saleOrders: 0, partners: 1, products: 4, taxes: 1, invoices: 1, invState: "posted"}},
 	} {
 		for _, v := range []int{16, 17} {
 			for n := int64(1); ; n++ {
@@ -187,18 +199,22 @@ func TestCallsPerOrder(t *testing.T) {
 				so    schemas.SaleOrderState
 				inv   schemas.InvoiceState
 				calls int
+				again int
 			}{
-				{"draft, warm caches", s, schemas.SaleOrderDraft, schemas.InvoiceNone, 2},
-				{"draft, cold caches", NewSyncer(c), schemas.SaleOrderDraft, schemas.InvoiceNone, 5},
-				{"confirmed, warm", s, schemas.SaleOrderConfirmed, schemas.InvoiceNone, 3},
-				// find, create, confirm, wizard, create_invoices, read invoice_ids (16:
-				// act_window_close; 17: the None fault, no payment term), post
-				{"confirmed + posted invoice, warm", s, schemas.SaleOrderConfirmed, schemas.InvoicePosted, 7},
-				{"confirmed + draft invoice, warm", s, schemas.SaleOrderConfirmed, schemas.InvoiceDraft, 6},
-				{"cancelled, warm", s, schemas.SaleOrderCancelled, schemas.InvoiceNone, 3},
-				// find, create, post, read the posted name
-				{"direct posted invoice, warm", s, schemas.SaleOrderNone, schemas.InvoicePosted, 4},
-				{"direct draft invoice, warm", s, schemas.SaleOrderNone, schemas.InvoiceDraft, 2},
+				// look-up (external ids, by origin: sale orders, invoices), create, read
+				// Odoo's totals, register the external id
+				{"draft, warm caches", s, schemas.SaleOrderDraft, schemas.InvoiceNone, 6, 2},
+				// + partner search, precisions, company, product external ids, products,
+				// taxes, tax external ids, currency, pricelists
+				{"draft, cold caches", NewSyncer(c), schemas.SaleOrderDraft, schemas.InvoiceNone, 15, 2},
+				{"confirmed, warm", s, schemas.SaleOrderConfirmed, schemas.InvoiceNone, 7, 2},
+				// + the invoice from the order's lines, posted
+				{"confirmed + posted invoice, warm", s, schemas.SaleOrderConfirmed, schemas.InvoicePosted, 9, 3},
+				{"confirmed + draft invoice, warm", s, schemas.SaleOrderConfirmed, schemas.InvoiceDraft, 8, 3},
+				{"cancelled, warm", s, schemas.SaleOrderCancelled, schemas.InvoiceNone, 7, 2},
+				// look-up, create, post, read (its name and totals), register
+				{"direct posted invoice, warm", s, schemas.SaleOrderNone, schemas.InvoicePosted, 7, 2},
+				{"direct draft invoice, warm", s, schemas.SaleOrderNone, schemas.InvoiceDraft, 6, 2},
 			} {
 				o := next(int64(2000 + i))
 				cmd := command(o, c.so, c.inv)
@@ -209,21 +225,74 @@ func TestCallsPerOrder(t *testing.T) {
 				if res.Calls != c.calls {
 					t.Errorf("%s: %d calls, want %d", c.name, res.Calls, c.calls)
 				}
-				// Applying it again only reads.
+				if len(res.Warnings) != 0 {
+					t.Errorf("%s: warnings %q", c.name, res.Warnings)
+				}
+				// Applying it again only reads: the external ids, the document (and the
+				// order's invoice).
 				again, err := c.s.Apply(ctx, cmd)
 				if err != nil {
 					t.Fatalf("%s again: %v", c.name, err)
 				}
-				wantAgain := 1 // find the order
-				switch {
-				case c.so != schemas.SaleOrderNone && c.inv != schemas.InvoiceNone:
-					wantAgain = 2 // and read its invoice
-				}
-				if again.Calls != wantAgain || again.ID != res.ID || again.InvoiceID != res.InvoiceID {
-					t.Errorf("%s again: %+v, want %d calls and the same records as %+v", c.name, again, wantAgain, res)
+				if again.Calls != c.again || again.ID != res.ID || again.InvoiceID != res.InvoiceID {
+					t.Errorf("%s again: %+v, want %d calls and the same records as %+v", c.name, again, c.again, res)
 				}
 			}
 		})
+	}
+}
+
+// A batch of orders shares its look-up: one search of the external ids, one search
+// by origin per model for the new ones (one read per model for known ones).
+func TestPrefetchBatch(t *testing.T) {
+	_, c := startSim(t, 17)
+	ctx := context.Background()
+	s := NewSyncer(c)
+	if _, err := s.Apply(ctx, command(order1001(), schemas.SaleOrderDraft, schemas.InvoiceNone)); err != nil {
+		t.Fatal(err)
+	}
+	var cmds []*schemas.OrderSync
+	for i := range 10 {
+		o := order1001()
+		o.ID, o.Name = int64(3000+i), fmt.Sprintf("#%d", 3000+i)
+		cmds = append(cmds, command(o, schemas.SaleOrderDraft, schemas.InvoiceNone))
+	}
+	b, err := s.Prefetch(ctx, cmds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Calls != 3 {
+		t.Errorf("batch look-up: %d calls, want 3", b.Calls)
+	}
+	ids := map[int64]bool{}
+	for _, cmd := range cmds {
+		res, err := b.Apply(ctx, cmd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Calls != 3 { // create, read, register
+			t.Errorf("order %d in the batch: %d calls, want 3", cmd.OrderID, res.Calls)
+		}
+		ids[res.ID] = true
+	}
+	// The same batch again: one search of the external ids, one read of the orders.
+	b, err = s.Prefetch(ctx, cmds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Calls != 2 {
+		t.Errorf("batch look-up of known orders: %d calls, want 2", b.Calls)
+	}
+	for _, cmd := range cmds {
+		res, err := b.Apply(ctx, cmd)
+		if err != nil || res.Calls != 0 || !ids[res.ID] {
+			t.Errorf("known order %d: %+v %v", cmd.OrderID, res, err)
+		}
+		// A second command for the same order looks up again: the batch's look-up is
+		// used once, never stale.
+		if res, err := b.Apply(ctx, cmd); err != nil || res.Calls != 2 || !ids[res.ID] {
+			t.Errorf("order %d applied twice from one batch: %+v %v", cmd.OrderID, res, err)
+		}
 	}
 }
 
@@ -368,7 +437,7 @@ func TestConcurrentOrdersShareNewProducts(t *testing.T) {
 		t.Error(err)
 	}
 	w := observe(t, sim, before)
-	if w.saleOrders != 8 || w.partners != 1 || w.products != 5 || w.taxes != 1 {
+	if w.saleOrders != 8 || w.partners != 1 || w.products != 4 || w.taxes != 1 {
 		t.Fatalf("%+v", w)
 	}
 }
@@ -485,11 +554,6 @@ func TestNewerVersionsAgainstSimulator(t *testing.T) {
 			if got := fmt.Sprintf("%T", cl); got != c.want {
 				t.Fatalf("auto chose %s, want %s", got, c.want)
 			}
-			// The simulator's 18/19 lack account.tax.price_include_override (real 18+ has
-			// it, price_include is computed there): give it the 7.5 % tax so none is created.
-			if _, err := Create(ctx, cl, "account.tax", map[string]any{"name": "Sales Tax 7.5%", "amount": 7.5, "amount_type": "percent", "type_tax_use": "sale"}, nil); err != nil {
-				t.Fatal(err)
-			}
 			s := NewSyncer(cl)
 			cmd := command(order1001(), schemas.SaleOrderConfirmed, schemas.InvoicePosted)
 			res, err := s.Apply(ctx, cmd)
@@ -574,5 +638,25 @@ func TestOdooDownIsRetriable(t *testing.T) {
 	res, err := s.Apply(ctx, cmd)
 	if err != nil || byID(sim.Records("sale.order"))[res.ID]["state"] != "sale" {
 		t.Fatalf("back: %+v %v", res, err)
+	}
+}
+
+// In a database with several companies the sink books into the user's (Odoo's
+// default company), asked once.
+func TestUsersCompanyOfSeveral(t *testing.T) {
+	sim, c := startSim(t, 17)
+	ctx := context.Background()
+	if _, err := Create(ctx, c, "res.company", map[string]any{"name": "Other Company", "currency_id": 125}, nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err := NewSyncer(c).Apply(ctx, command(order1001(), schemas.SaleOrderDraft, schemas.InvoiceNone))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Currency != "USD" || sim.Calls()["sale.order.default_get"] != 1 {
+		t.Errorf("result %+v, calls %v", res, sim.Calls())
+	}
+	if so := byID(sim.Records("sale.order"))[res.ID]; toInt(so["company_id"]) != 1 {
+		t.Errorf("sale order of company %v", so["company_id"])
 	}
 }

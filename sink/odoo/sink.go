@@ -36,6 +36,7 @@ type shop struct {
 	cfg    Config
 	sem    chan struct{}
 	brk    *breaker
+	batch  *batcher
 
 	mu     sync.Mutex // held while dialing: single flight per shop
 	syncer *Syncer
@@ -73,7 +74,9 @@ func NewSink(shops map[string]Config, opts ...SinkOption) *Sink {
 		if s.breakers[ep] == nil {
 			s.breakers[ep] = newBreaker(c.BreakerFailures, c.BreakerOpen, now)
 		}
-		s.shops[strings.ToLower(d)] = &shop{domain: d, cfg: c, sem: make(chan struct{}, max(c.Concurrency, 1)), brk: s.breakers[ep]}
+		sh := &shop{domain: d, cfg: c, sem: make(chan struct{}, max(c.Concurrency, 1)), brk: s.breakers[ep]}
+		sh.batch = &batcher{size: max(c.BatchSize, 1), wait: c.BatchWait, run: func(b []*pending) { s.runBatch(sh, b) }}
+		s.shops[strings.ToLower(d)] = sh
 	}
 	return s
 }
@@ -93,40 +96,98 @@ func (s *Sink) BreakerStates() map[string]string {
 	return out
 }
 
-// Apply makes the shop's Odoo hold what cmd asks for, waiting its turn among the
-// shop's orders in flight. Errors are *Error (see IsRetriable).
+// Apply makes the shop's Odoo hold what cmd asks for. The command joins the shop's
+// next batch (batch_size, batch_wait), which waits its turn among the shop's batches in
+// flight (concurrency). Errors are *Error (see IsRetriable). Commands of one order must
+// not be applied at once (the runner's lanes see to it).
 func (s *Sink) Apply(ctx context.Context, cmd *schemas.OrderSync) (Result, error) {
 	sh, err := s.shop(cmd.Shop)
 	if err != nil {
 		return Result{}, err
 	}
 	// A dead Odoo is not waited for: while its breaker is open, commands go to the
-	// retry topics at once (checked again after waiting for a slot).
+	// retry topics at once (checked again when the batch gets its slot).
 	if err := sh.brk.blocked(sh.cfg.URL); err != nil {
 		return Result{}, err
+	}
+	p := &pending{ctx: ctx, cmd: cmd, done: make(chan struct{})}
+	sh.batch.submit(p)
+	select {
+	case <-p.done:
+		return p.res, p.err
+	case <-ctx.Done():
+		// The batch may still apply it: the command is not finished for the caller,
+		// who sees it again (Apply is idempotent).
+		return Result{}, classifyTransport("", "apply", ctx.Err())
+	}
+}
+
+// runBatch applies one batch of a shop's commands under one slot of the shop's
+// concurrency: one look-up for all, then each command in turn.
+func (s *Sink) runBatch(sh *shop, batch []*pending) {
+	ctx, cancel := batchContext(batch)
+	defer cancel()
+	finish := func(p *pending, res Result, err error) {
+		p.res, p.err = res, err
+		close(p.done)
 	}
 	select {
 	case sh.sem <- struct{}{}:
 	case <-ctx.Done():
-		return Result{}, classifyTransport("", "apply", ctx.Err())
+		for _, p := range batch {
+			finish(p, Result{}, classifyTransport("", "apply", ctx.Err()))
+		}
+		return
 	}
 	defer func() { <-sh.sem }()
-	if err := sh.brk.allow(sh.cfg.URL); err != nil {
-		return Result{}, err
-	}
 	defer s.observeBreaker(sh)
+	if err := sh.brk.allow(sh.cfg.URL); err != nil {
+		for _, p := range batch {
+			finish(p, Result{}, err)
+		}
+		return
+	}
 	syncer, _, err := s.dial(ctx, sh)
-	if err == nil {
-		var res Result
-		res, err = syncer.Apply(ctx, cmd)
+	if err != nil {
+		sh.brk.done(err)
+		for _, p := range batch {
+			finish(p, Result{}, err)
+		}
+		return
+	}
+	cmds := make([]*schemas.OrderSync, len(batch))
+	for i, p := range batch {
+		cmds[i] = p.cmd
+	}
+	apply := syncer.Apply
+	shared := 0
+	if b, err := syncer.Prefetch(ctx, cmds); err == nil {
+		apply, shared = b.Apply, b.Calls
+	} else if !IsRetriable(err) || !unreachable(err) {
+		// Odoo would not do the batch's look-up: each order finds its own records.
+		s.log.Warn("odoo: batch look-up refused; each order looks up its own records", "shop", sh.domain, "orders", len(batch), "err", err)
+	} else {
+		sh.brk.done(err)
+		for _, p := range batch {
+			finish(p, Result{}, err)
+		}
+		return
+	}
+	for i, p := range batch {
+		if p.ctx.Err() != nil {
+			finish(p, Result{}, classifyTransport("", "apply", p.ctx.Err()))
+			continue
+		}
+		res, err := apply(ctx, p.cmd)
+		if i == 0 {
+			res.Calls += shared // the batch's look-up, counted once
+		}
 		sh.brk.done(err)
 		if s.metrics != nil {
 			s.metrics.OdooCallsPerOrder.WithLabelValues(sh.domain).Observe(float64(res.Calls))
 		}
-		return res, err
+		finish(p, res, err)
 	}
-	sh.brk.done(err)
-	return Result{}, err
 }
 
 func (s *Sink) observeBreaker(sh *shop) {

@@ -115,3 +115,58 @@ func TestSinkSimulatorShopWithoutSimulator(t *testing.T) {
 		t.Fatalf("unknown shop: %v", err)
 	}
 }
+
+// Orders arriving together share one look-up of what Odoo holds: the batch's external
+// ids are searched once, not once per order; each order is still made once.
+func TestSinkBatchesTheLookup(t *testing.T) {
+	sim := odoosim.New(odoosim.Options{})
+	url, err := sim.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	s := NewSink(map[string]Config{testShop: {URL: url, DB: "synco", Username: "admin", Password: "admin", Protocol: ProtocolXMLRPC,
+		Concurrency: 1, BatchSize: 50, BatchWait: 200 * time.Millisecond}})
+	// Warm: dial and the caches of the first order.
+	if _, err := s.Apply(context.Background(), command(order1001(), schemas.SaleOrderDraft, schemas.InvoiceNone)); err != nil {
+		t.Fatal(err)
+	}
+	sim.ResetCalls()
+	const n = 20
+	var wg sync.WaitGroup
+	calls := make([]int, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o := order1001()
+			o.ID += int64(1 + i)
+			res, err := s.Apply(context.Background(), command(o, schemas.SaleOrderDraft, schemas.InvoiceNone))
+			if err != nil {
+				t.Error(err)
+			}
+			calls[i] = res.Calls
+		}()
+	}
+	wg.Wait()
+	got := sim.Calls()
+	if n := got["ir.model.data.search_read"]; n > 3 || n == 0 {
+		t.Errorf("ir.model.data searched %d times for %d orders arriving together, want one per batch", n, 20)
+	}
+	if c := got["sale.order.create"]; c != n {
+		t.Errorf("%d sale orders created for %d orders", c, n)
+	}
+	total := 0
+	for _, c := range calls {
+		total += c
+	}
+	simTotal := 0
+	for k, v := range got {
+		if !strings.HasPrefix(k, "common.") {
+			simTotal += v
+		}
+	}
+	if total != simTotal {
+		t.Errorf("the results count %d calls, Odoo saw %d: the batch's look-up must be counted once", total, simTotal)
+	}
+}

@@ -8,52 +8,70 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
+	"github.com/shopspring/decimal"
 	"github.com/synco-dev/synco/schemas"
 )
 
 // Syncer makes Odoo hold what an OrderSync command asks for. It is level-triggered:
 // the command is the whole desired state, and Apply reads what Odoo has for the order
 // and does only what is missing, so a duplicate, a replay or a retry after a crash
-// between any two calls is harmless. An order's records are found by a stable key
-// written in the same call that creates them (sale.order origin, account.move
-// invoice_origin = "shopify:<shop>/<order id>"), never by name.
+// between any two calls is harmless. An order's records are registered under external
+// ids (see identity.go) and found through them; the origin "shopify:<shop>/<id>" is
+// written in the same create and is the fallback.
 //
-// RPC calls per order (XML-RPC; the version and the login are once per client):
+// What an order already has in Odoo is kept: a change of the shop's create mode
+// applies to orders not yet in Odoo, and an order already there gets only what the new
+// mode adds (an invoice for a sale order, a posted invoice for a draft one); an order
+// made as a direct invoice never gets a second document (a sale order) for the same
+// sale.
 //
-//	draft sale order, new customer, 2 new products, taxes not yet cached     7
-//	  find order, partner search_read, partner create, product search_read (all SKUs
-//	  and shipping in one), product create (all missing in one), sale taxes
-//	  search_read (once per Syncer), sale.order.create
-//	  (+1 read of the name when the command has no OdooName; +1 per tax rate that
-//	  Odoo lacks)
-//	draft sale order, repeat customer, known products, warm caches           2
-//	  find order, sale.order.create
-//	draft sale order, repeat customer, known products, cold caches           5
-//	the same command again (order exists, nothing to do)                     1
-//	  (2 when an invoice is wanted: the invoice's state is read)
-//	confirmed sale order                                                     +1 action_confirm
-//	cancelled sale order                                                     +1 action_cancel
-//	invoice from the order: wizard create, create_invoices, (+1 invoice_ids read
-//	  when Odoo's answer does not name the invoice: 16, or 17's None fault)  +2..3
-//	posted invoice                                                           +1 action_post
-//	direct invoice (no sale order), warm caches: find, create, (post)        2 (3)
-//	  (+1 read of the posted invoice's name)
+// Amounts are those of the money set the shop chose (shop or presentment currency,
+// see currency.go); the sale order's pricelist and the invoice's currency_id are of
+// that currency. After writing, the Syncer reads Odoo's amount_untaxed, amount_tax
+// and amount_total and compares them with Shopify's: a difference of a minor unit or
+// more becomes a rounding line when the shop allows it, otherwise a warning in
+// Result.Warnings ("Odoo total 73.12 EUR ≠ Shopify 73.13 EUR").
 //
-// Caches (partners by email, products by SKU, taxes by rate) are per Syncer and safe
-// for concurrent use; finding-or-creating one customer or SKU is serialised per key,
-// so two orders in flight never create the same product twice. An id that vanished
-// from Odoo (MissingError) flushes the caches and the order is tried once more.
+// RPC calls per order are asserted in scenarios_test.go and recorded per scenario on
+// real Odoo in bench/RESULTS.md. Once per Syncer it reads the company, the decimal
+// precisions, the countries, the pricelists, the currencies and the sale taxes it
+// needs; per order: the look-up (1 to 3 calls, shared by a Prefetch batch), the
+// customer and products when not cached, the create, one read of what Odoo computed,
+// the state changes, and one registration of the new external ids.
+//
+// Caches (partners by email, delivery contacts, products by code, taxes, currencies)
+// are per Syncer and safe for concurrent use; finding-or-creating one customer or
+// SKU is serialised per key, so two orders in flight never create the same product
+// twice. An id that vanished from Odoo (MissingError) flushes the caches and the order
+// is tried once more.
 type Syncer struct {
 	c   Client
 	log *slog.Logger
 
-	mu          sync.Mutex
-	partners    map[string]int64 // "email:<lower email>" or "ref:<ref>"
-	products    map[string]int64 // default_code
-	taxes       map[taxKey]int64
-	taxesLoaded bool
-	generation  uint64 // bumped by flush
+	mu           sync.Mutex
+	partners     map[string]int64 // "email:<lower email>" or "ref:<ref>"
+	partnerAddrs map[int64]Record // the address of a partner found or made
+	deliveries   map[string]int64 // addressKey → delivery contact
+	products     map[string]int64 // default_code
+	noProduct    map[string]bool  // legacy codes known not to exist
+	policies     map[int64]string // product → invoice_policy, as read
+	mapped       map[string]int64 // product external ids (0: none)
+	tax          taxState
+	geo          geoState
+
+	comp             company
+	compLoaded       bool
+	currencies       map[string]currencyInfo
+	pricelists       map[int64]int64 // currency → pricelist
+	anyPricelist     bool
+	pricelistsLoaded bool
+	discDigits       int32
+	priceDigits      int32
+	precLoaded       bool
+	giftAccount      int64
+	generation       uint64 // bumped by flush
 
 	keys keyedMutex
 }
@@ -80,17 +98,31 @@ type Result struct {
 	ID        int64
 	Name      string
 	InvoiceID int64
-	Calls     int      // RPC calls made for this order
-	Warnings  []string // differences a person should know about (rounding, state left alone)
+	// Currency is the ISO code the order is booked in (the shop's or the presentment
+	// currency, as the settings say), Total Odoo's amount_total of the document and
+	// ShopifyTotal Shopify's total in that currency (what the order table shows).
+	Currency     string
+	Total        decimal.Decimal
+	ShopifyTotal decimal.Decimal
+	Calls        int      // RPC calls made for this order
+	Warnings     []string // differences a person should know about (totals, rounding, state left alone)
 }
 
 func (s *Syncer) flush() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.partners = map[string]int64{}
+	s.partnerAddrs = map[int64]Record{}
+	s.deliveries = map[string]int64{}
 	s.products = map[string]int64{}
-	s.taxes = map[taxKey]int64{}
-	s.taxesLoaded = false
+	s.noProduct = map[string]bool{}
+	s.policies = map[int64]string{}
+	s.mapped = map[string]int64{}
+	s.tax = taxState{}
+	s.geo = geoState{}
+	s.currencies = map[string]currencyInfo{}
+	s.pricelists, s.pricelistsLoaded = map[int64]int64{}, false
+	s.giftAccount = 0
 	s.generation++
 }
 
@@ -105,13 +137,18 @@ func (c *counter) Call(ctx context.Context, model, method string, args []any, kw
 	return c.Client.Call(ctx, model, method, args, kwargs)
 }
 
-// StableKey is the external reference of an order's Odoo records.
+// StableKey is the origin of an order's Odoo records (the human reference, and the
+// fallback look-up for records made before external ids).
 func StableKey(shop string, orderID int64) string {
 	return fmt.Sprintf("shopify:%s/%d", shop, orderID)
 }
 
 // Apply makes Odoo match cmd. Errors are *Error (see IsRetriable, IsPermanent).
 func (s *Syncer) Apply(ctx context.Context, cmd *schemas.OrderSync) (Result, error) {
+	return s.apply(ctx, cmd, nil)
+}
+
+func (s *Syncer) apply(ctx context.Context, cmd *schemas.OrderSync, ex *existing) (Result, error) {
 	if cmd == nil || cmd.Shop == "" || cmd.OrderID == 0 {
 		return Result{}, permanent("", "apply", 0, "", "command without shop or order id")
 	}
@@ -120,13 +157,13 @@ func (s *Syncer) Apply(ctx context.Context, cmd *schemas.OrderSync) (Result, err
 	if err != nil {
 		return Result{}, err
 	}
-	r := &run{s: s, c: cc, cmd: cmd, o: &cmd.Order, d: dialect{version: v}, key: StableKey(cmd.Shop, cmd.OrderID)}
-	res, err := r.apply(ctx)
+	r := newRun(s, cc, cmd, v)
+	res, err := r.apply(ctx, ex)
 	if err != nil && r.usedCache && isMissingRecord(err) {
 		// A cached partner, product or tax was deleted in Odoo: forget them all, once.
 		s.flush()
-		r = &run{s: s, c: cc, cmd: cmd, o: &cmd.Order, d: r.d, key: r.key}
-		res, err = r.apply(ctx)
+		r = newRun(s, cc, cmd, v)
+		res, err = r.apply(ctx, nil)
 	}
 	res.Calls = int(cc.n.Load())
 	return res, err
@@ -140,48 +177,300 @@ type run struct {
 	o         *schemas.Order
 	d         dialect
 	key       string
+	money     money
 	usedCache bool
 	warnings  []string
+	pending   []pendingXMLID
+}
+
+func newRun(s *Syncer, c Client, cmd *schemas.OrderSync, version int) *run {
+	return &run{s: s, c: c, cmd: cmd, o: &cmd.Order, d: dialect{version: version}, key: StableKey(cmd.Shop, cmd.OrderID)}
 }
 
 func (r *run) warn(format string, args ...any) {
 	r.warnings = append(r.warnings, fmt.Sprintf(format, args...))
 }
 
-func (r *run) apply(ctx context.Context) (Result, error) {
+func (r *run) wantsSaleOrder() bool {
+	return r.cmd.SaleOrder != schemas.SaleOrderNone && r.cmd.SaleOrder != ""
+}
+
+func (r *run) wantsInvoice() bool {
+	return r.cmd.Invoice != schemas.InvoiceNone && r.cmd.Invoice != ""
+}
+
+func (r *run) apply(ctx context.Context, ex *existing) (Result, error) {
+	if !r.wantsSaleOrder() && !r.wantsInvoice() {
+		return Result{Warnings: []string{}}, nil // nothing is wanted in Odoo
+	}
+	if ex == nil {
+		found, err := lookup(ctx, r.c, r.d, []*schemas.OrderSync{r.cmd})
+		if err != nil {
+			return Result{}, err
+		}
+		ex = found[r.key]
+	}
+	var w string
+	r.money, w = chooseMoney(r.o, r.cmd.Settings.Currency)
+	if w != "" {
+		r.warn("%s", w)
+	}
 	var res Result
 	var err error
 	switch {
-	case r.cmd.SaleOrder != schemas.SaleOrderNone && r.cmd.SaleOrder != "":
-		res, err = r.saleOrder(ctx)
-	case r.cmd.Invoice != schemas.InvoiceNone && r.cmd.Invoice != "":
-		res, err = r.directInvoice(ctx)
+	case ex.so != nil:
+		res, err = r.withSaleOrder(ctx, ex)
+	case ex.inv != nil:
+		res, err = r.withDirectInvoice(ctx, ex)
+	case r.wantsSaleOrder():
+		res, err = r.newSaleOrder(ctx, ex)
+	case r.wantsInvoice():
+		res, err = r.newDirectInvoice(ctx, ex)
+	}
+	// Register what was made even when a later step failed: the records exist.
+	if ferr := r.flushXMLIDs(ctx); ferr != nil && err == nil {
+		err = ferr
 	}
 	res.Warnings = r.warnings
+	if res.Warnings == nil {
+		res.Warnings = []string{}
+	}
+	if res.Model != "" {
+		if res.Currency == "" {
+			res.Currency = r.money.currency
+		}
+		m := r.money
+		if !strings.EqualFold(res.Currency, m.currency) { // a document made under other settings
+			m = money{presentment: strings.EqualFold(res.Currency, r.o.PresentmentCurrency) && !strings.EqualFold(res.Currency, r.o.Currency), currency: res.Currency}
+		}
+		res.ShopifyTotal, _ = m.expected(r.o)
+	}
 	return res, err
 }
 
-// ---- sale order ------------------------------------------------------------------
+// ---- the document's currency ---------------------------------------------------------
 
-func (r *run) saleOrder(ctx context.Context) (Result, error) {
-	found, err := SearchRead(ctx, r.c, "sale.order", []any{[]any{"origin", "=", r.key}}, r.d.SaleOrderFields(), map[string]any{"order": "id"})
+// docCurrency is the Odoo currency of the order's money set (activated when needed)
+// and its pricelist.
+func (r *run) docCurrency(ctx context.Context) (currencyInfo, int64, error) {
+	comp, err := r.company(ctx)
+	if err != nil {
+		return currencyInfo{}, 0, err
+	}
+	code := r.money.currency
+	if code == "" {
+		code = comp.currency
+	}
+	ci, err := r.currency(ctx, code, comp)
+	if err != nil {
+		return ci, 0, err
+	}
+	if !ci.hasRate {
+		r.warn("Odoo has no exchange rate for %s: its amounts in %s use a rate of 1", ci.name, comp.currency)
+	}
+	pl, err := r.pricelist(ctx, ci, comp)
+	return ci, pl, err
+}
+
+// ---- totals ---------------------------------------------------------------------------
+
+// totals is what Odoo computed for a document.
+type totals struct {
+	untaxed, tax, total decimal.Decimal
+	currency            string
+}
+
+func totalsOf(doc Record) totals {
+	t := totals{untaxed: fromOdooNumber(doc["amount_untaxed"]).Round(6), tax: fromOdooNumber(doc["amount_tax"]).Round(6),
+		total: fromOdooNumber(doc["amount_total"]).Round(6)}
+	if l, ok := doc["currency_id"].([]any); ok && len(l) > 1 {
+		t.currency, _ = l[1].(string)
+	}
+	return t
+}
+
+// checkTotals compares Odoo's totals with Shopify's in the chosen currency and warns
+// about every difference of a minor unit or more. It answers what the total misses
+// (Shopify − Odoo), for a rounding line.
+func (r *run) checkTotals(got totals, ci currencyInfo) decimal.Decimal {
+	wantTotal, wantTax := r.money.expected(r.o)
+	cur := ci.name
+	if got.currency != "" && !strings.EqualFold(got.currency, ci.name) {
+		r.warn("Odoo books the order in %s, not %s", got.currency, ci.name)
+		return decimal.Zero
+	}
+	f := func(d decimal.Decimal) string { return d.StringFixed(ci.digits) }
+	minor := ci.minor()
+	diff := wantTotal.Sub(got.total).Round(ci.digits)
+	if diff.Abs().GreaterThanOrEqual(minor) {
+		r.warn("Odoo total %s %s ≠ Shopify %s %s", f(got.total), cur, f(wantTotal), cur)
+	}
+	if d := wantTax.Sub(got.tax).Round(ci.digits); d.Abs().GreaterThanOrEqual(minor) {
+		r.warn("Odoo tax %s %s ≠ Shopify %s %s", f(got.tax), cur, f(wantTax), cur)
+	}
+	return diff
+}
+
+// roundingLine answers the line that closes a total's difference, when the shop
+// allows one.
+func (r *run) roundingLine(ctx context.Context, diff decimal.Decimal, ci currencyInfo) (*line, error) {
+	if !r.cmd.Settings.RoundingLine || diff.Abs().LessThan(ci.minor()) {
+		return nil, nil
+	}
+	l := line{kind: kindRounding, name: "Rounding (Shopify total)", qty: 1, price: diff, taxes: []int64{}}
+	productFor(&l, r.cmd.Settings.Products.RoundingID, RoundingCode)
+	if l.product == 0 {
+		ids, err := r.productsByCode(ctx, map[string]bool{RoundingCode: true}, nil)
+		if err != nil {
+			return nil, err
+		}
+		l.product = ids[RoundingCode]
+	}
+	return &l, nil
+}
+
+// withoutTotalWarning drops the total warning a rounding line made untrue.
+func (r *run) withoutTotalWarning() {
+	r.warnings = slices.DeleteFunc(r.warnings, func(w string) bool { return strings.HasPrefix(w, "Odoo total ") })
+}
+
+// ---- sale order ------------------------------------------------------------------------
+
+func (r *run) saleLineVals(l line) map[string]any {
+	return map[string]any{
+		"product_id":      l.product,
+		"name":            l.name,
+		"product_uom_qty": l.qty,
+		"price_unit":      odooFloat(l.price),
+		"discount":        odooFloat(l.discount),
+		r.d.SaleLineTax(): []any{[]any{6, 0, l.taxes}},
+	}
+}
+
+func (r *run) newSaleOrder(ctx context.Context, ex *existing) (Result, error) {
+	cust, lines, err := r.customerAndLines(ctx)
 	if err != nil {
 		return Result{}, err
 	}
+	ci, pricelist, err := r.docCurrency(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	cmds := make([]any, 0, len(lines))
+	for _, l := range lines {
+		cmds = append(cmds, []any{0, 0, r.saleLineVals(l)})
+	}
+	vals := map[string]any{
+		"partner_id":       cust.id,
+		"client_order_ref": r.o.Name,
+		"origin":           r.key,
+		"order_line":       cmds,
+	}
+	if cust.shipping > 0 {
+		vals["partner_shipping_id"] = cust.shipping
+	}
+	if pricelist > 0 {
+		vals["pricelist_id"] = pricelist
+	}
+	if r.cmd.OdooName != "" {
+		vals["name"] = r.cmd.OdooName
+	}
+	if !r.o.CreatedAt.IsZero() {
+		vals["date_order"] = r.o.CreatedAt.UTC().Format("2006-01-02 15:04:05")
+	}
+	if note := r.note(); note != "" {
+		vals["note"] = note
+	}
+	id, err := Create(ctx, r.c, "sale.order", vals, nil)
+	if err != nil {
+		return Result{}, err
+	}
+	r.register(OrderXMLID(r.cmd.Shop, r.cmd.OrderID), "sale.order", id, ex.soXML)
+	r.s.log.Info("odoo: created sale order", "order", r.key, "id", id, "currency", ci.name)
+	res := Result{Model: "sale.order", ID: id, Name: r.cmd.OdooName, Currency: ci.name}
 	var so Record
-	if len(found) > 0 {
-		so = found[0]
-		if len(found) > 1 {
-			r.warn("%d sale orders in Odoo carry %s; using the oldest, %s", len(found), r.key, so.String("name"))
+	readBack := func() error {
+		got, err := Read(ctx, r.c, "sale.order", []int64{id}, r.d.lookupSOFields())
+		if err != nil {
+			return err
 		}
-	} else {
-		if so, err = r.createSaleOrder(ctx); err != nil {
-			return Result{}, err
+		if len(got) == 0 {
+			return permanent("sale.order", "read", 0, "", fmt.Sprintf("sale order %d vanished right after its create", id))
+		}
+		so = got[0]
+		return nil
+	}
+	if r.cmd.Settings.RoundingLine {
+		// Before confirming: the rounding line is part of what is confirmed and invoiced.
+		if err := readBack(); err != nil {
+			return res, err
+		}
+		rl, err := r.roundingLine(ctx, r.checkTotals(totalsOf(so), ci), ci)
+		if err != nil {
+			return res, err
+		}
+		if rl != nil {
+			if err := Write(ctx, r.c, "sale.order", []int64{id}, map[string]any{"order_line": []any{[]any{0, 0, r.saleLineVals(*rl)}}}); err != nil {
+				return res, err
+			}
+			r.withoutTotalWarning()
+			lines = append(lines, *rl)
+			so = nil // read again below: the totals and lines changed
 		}
 	}
+	if r.cmd.SaleOrder == schemas.SaleOrderConfirmed || (r.cmd.SaleOrder != schemas.SaleOrderCancelled && r.wantsInvoice()) {
+		if _, err := r.c.Call(ctx, "sale.order", "action_confirm", []any{[]int64{id}}, nil); err != nil {
+			return res, err
+		}
+		r.s.log.Info("odoo: confirmed sale order", "order", r.key, "id", id)
+		if so != nil {
+			so["state"] = "sale"
+		}
+	}
+	if so == nil {
+		if err := readBack(); err != nil {
+			return res, err
+		}
+		if !r.cmd.Settings.RoundingLine {
+			r.checkTotals(totalsOf(so), ci)
+		}
+	}
+	res.Name, res.Total = so.String("name"), totalsOf(so).total
+	if r.cmd.SaleOrder == schemas.SaleOrderCancelled {
+		if err := r.cancel(ctx, id); err != nil {
+			return res, err
+		}
+		return res, nil
+	}
+	if !r.wantsInvoice() {
+		return res, nil
+	}
+	res.InvoiceID, err = r.invoiceFromOrder(ctx, so, ex, lines)
+	return res, err
+}
+
+func (r *run) withSaleOrder(ctx context.Context, ex *existing) (Result, error) {
+	so := ex.so
+	if ex.soDup > 0 {
+		r.warn("%d more sale orders in Odoo carry %s (copies); using the oldest, %s", ex.soDup, r.key, so.String("name"))
+	}
 	id, state := so.ID(), so.String("state")
-	res := Result{Model: "sale.order", ID: id, Name: so.String("name")}
-	switch r.cmd.SaleOrder {
+	r.register(OrderXMLID(r.cmd.Shop, r.cmd.OrderID), "sale.order", id, ex.soXML)
+	t := totalsOf(so)
+	res := Result{Model: "sale.order", ID: id, Name: so.String("name"), Currency: t.currency, Total: t.total}
+	if state != "cancel" {
+		r.checkExisting(t)
+	}
+	want := r.cmd.SaleOrder
+	if !r.wantsSaleOrder() && r.wantsInvoice() {
+		// The shop now creates invoices only; this order is in Odoo as a sale order
+		// and gets its invoice from it.
+		want = schemas.SaleOrderConfirmed
+		if state == "draft" || state == "sent" {
+			r.warn("sale order %s confirmed so that it can be invoiced (the shop's create mode now makes invoices)", res.Name)
+		}
+	}
+	switch want {
 	case schemas.SaleOrderConfirmed:
 		switch state {
 		case "draft", "sent":
@@ -202,64 +491,36 @@ func (r *run) saleOrder(ctx context.Context) (Result, error) {
 		}
 		return res, nil
 	}
-	if r.cmd.Invoice == schemas.InvoiceNone || r.cmd.Invoice == "" {
+	if !r.wantsInvoice() {
 		return res, nil
 	}
 	if state != "sale" && state != "done" {
 		r.warn("sale order %s is %s in Odoo, so it cannot be invoiced", res.Name, state)
 		return res, nil
 	}
-	res.InvoiceID, err = r.invoiceFromOrder(ctx, id, so.IDs("invoice_ids"))
+	so["state"] = state
+	var err error
+	res.InvoiceID, err = r.invoiceFromOrder(ctx, so, ex, nil)
 	return res, err
 }
 
-func (r *run) createSaleOrder(ctx context.Context) (Record, error) {
-	partner, lines, err := r.partnerAndLines(ctx)
-	if err != nil {
-		return nil, err
+// checkExisting compares the totals of a document made earlier (no call). One booked
+// in another currency than the settings now ask for is left as it is.
+func (r *run) checkExisting(t totals) {
+	if t.currency == "" {
+		return
 	}
-	cmds := make([]any, 0, len(lines))
-	for _, l := range lines {
-		cmds = append(cmds, []any{0, 0, map[string]any{
-			"product_id":      l.product,
-			"name":            l.name,
-			"product_uom_qty": l.qty,
-			"price_unit":      odooFloat(l.price),
-			"discount":        odooFloat(l.discount),
-			r.d.SaleLineTax(): []any{[]any{6, 0, l.taxes}},
-		}})
+	if r.money.currency != "" && !strings.EqualFold(t.currency, r.money.currency) {
+		r.warn("the order is booked in %s in Odoo; the shop's currency setting now means %s, which applies to new orders only", t.currency, r.money.currency)
+		return
 	}
-	vals := map[string]any{
-		"partner_id":       partner,
-		"client_order_ref": r.o.Name,
-		"origin":           r.key,
-		"order_line":       cmds,
+	r.s.mu.Lock()
+	ci, ok := r.s.currencies[t.currency]
+	r.s.mu.Unlock()
+	if !ok {
+		ci = currencyInfo{name: t.currency, digits: 2}
 	}
-	if r.cmd.OdooName != "" {
-		vals["name"] = r.cmd.OdooName
-	}
-	if !r.o.CreatedAt.IsZero() {
-		vals["date_order"] = r.o.CreatedAt.UTC().Format("2006-01-02 15:04:05")
-	}
-	if note := r.note(); note != "" {
-		vals["note"] = note
-	}
-	id, err := Create(ctx, r.c, "sale.order", vals, nil)
-	if err != nil {
-		return nil, err
-	}
-	name := r.cmd.OdooName
-	if name == "" {
-		got, err := Read(ctx, r.c, "sale.order", []int64{id}, []string{"name"})
-		if err != nil {
-			return nil, err
-		}
-		if len(got) > 0 {
-			name = got[0].String("name")
-		}
-	}
-	r.s.log.Info("odoo: created sale order", "order", r.key, "id", id, "name", name)
-	return Record{"id": id, "name": name, "state": "draft", "invoice_ids": []any{}}, nil
+	r.checkTotals(t, ci)
 }
 
 // cancel cancels an order, confirmed or not. A locked order is refused by Odoo (17:
@@ -282,46 +543,84 @@ func (r *run) cancel(ctx context.Context, id int64) error {
 	return nil
 }
 
-// invoiceFromOrder makes sure a confirmed order has its invoice, posted if asked. It
-// never creates a second one: the order's invoice_ids are read first, and after
-// create_invoices (whose answer may be the None fault although the invoice was
-// committed) they are read again.
-func (r *run) invoiceFromOrder(ctx context.Context, so int64, invoiceIDs []int64) (int64, error) {
+// ---- invoices --------------------------------------------------------------------------
+
+// invoiceDate is the Shopify processed date (the order date when there is none), as
+// Odoo's invoice_date.
+func (r *run) invoiceDate() string {
+	t := r.o.CreatedAt
+	if r.o.ProcessedAt != nil && !r.o.ProcessedAt.IsZero() {
+		t = *r.o.ProcessedAt
+	}
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.DateOnly)
+}
+
+// invoiceLine is an invoice line's values with the shop's income account.
+func (r *run) invoiceLine(l line, saleLine int64) map[string]any {
+	v := map[string]any{
+		"product_id": l.product,
+		"name":       l.name,
+		"quantity":   l.qty,
+		"price_unit": odooFloat(l.price),
+		"discount":   odooFloat(l.discount),
+		"tax_ids":    []any{[]any{6, 0, l.taxes}},
+	}
+	if saleLine > 0 {
+		v["sale_line_ids"] = []any{[]any{6, 0, []int64{saleLine}}}
+	}
+	if ia := r.cmd.Settings.IncomeAccount; ia.Mode == "fixed" && ia.AccountID > 0 && l.kind != kindGiftCard {
+		v["account_id"] = ia.AccountID
+	}
+	return v
+}
+
+// invoiceHeader are the values every customer invoice Synco makes has.
+func (r *run) invoiceHeader(partner, shipping, currency int64) map[string]any {
+	vals := map[string]any{"move_type": "out_invoice", "partner_id": partner, "ref": r.o.Name}
+	if shipping > 0 {
+		vals["partner_shipping_id"] = shipping
+	}
+	if currency > 0 {
+		vals["currency_id"] = currency
+	}
+	if d := r.invoiceDate(); d != "" {
+		vals["invoice_date"] = d
+	}
+	if j := r.cmd.Settings.SalesJournalID; j > 0 {
+		vals["journal_id"] = j
+	}
+	return vals
+}
+
+// invoiceFromOrder makes sure a confirmed order has its invoice, posted if asked,
+// never a second one. The invoice is made from the order's lines (linked to them by
+// sale_line_ids, so Odoo counts them invoiced) with the shop's sales journal, income
+// account and the Shopify processed date, in one create: unlike the invoicing wizard
+// it also invoices products whose invoice policy is "delivered" before the delivery.
+func (r *run) invoiceFromOrder(ctx context.Context, so Record, ex *existing, lines []line) (int64, error) {
 	var inv int64
 	state := "draft"
-	if len(invoiceIDs) > 0 {
-		moves, err := Read(ctx, r.c, "account.move", invoiceIDs, []string{"id", "state", "move_type", "name"})
+	ids := so.IDs("invoice_ids")
+	switch {
+	case ex.inv != nil && slices.Contains(ids, ex.inv.ID()):
+		inv, state = ex.inv.ID(), ex.inv.String("state")
+	case len(ids) > 0:
+		moves, err := Read(ctx, r.c, "account.move", ids, []string{"id", "state", "move_type", "name"})
 		if err != nil {
 			return 0, err
 		}
 		inv, state = pickInvoice(moves)
 	}
-	if inv == 0 {
-		octx := map[string]any{"active_model": "sale.order", "active_ids": []int64{so}, "active_id": so}
-		wiz, err := Create(ctx, r.c, "sale.advance.payment.inv", map[string]any{"advance_payment_method": "delivered"}, map[string]any{"context": octx})
-		if err != nil {
+	if inv > 0 {
+		r.register(InvoiceXMLID(r.cmd.Shop, r.cmd.OrderID), "account.move", inv, ex.invXML)
+	} else {
+		var err error
+		if inv, err = r.createInvoiceFromOrder(ctx, so, lines, ex); err != nil {
 			return 0, err
 		}
-		ans, err := r.c.Call(ctx, "sale.advance.payment.inv", "create_invoices", []any{[]int64{wiz}}, map[string]any{"context": octx})
-		if err != nil && !IsNoneFault(err) {
-			return 0, err
-		}
-		if act, ok := ans.(map[string]any); ok && act["res_model"] == "account.move" {
-			inv, _ = act["res_id"].(int64)
-		}
-		if inv == 0 {
-			got, err := Read(ctx, r.c, "sale.order", []int64{so}, []string{"invoice_ids"})
-			if err != nil {
-				return 0, err
-			}
-			if len(got) == 0 || len(got[0].IDs("invoice_ids")) == 0 {
-				return 0, permanent("sale.advance.payment.inv", "create_invoices", 0, "", "Odoo created no invoice for the order")
-			}
-			ids := got[0].IDs("invoice_ids")
-			inv = slices.Max(ids)
-		}
-		state = "draft"
-		r.s.log.Info("odoo: created invoice from sale order", "order", r.key, "sale_order", so, "invoice", inv)
 	}
 	if r.cmd.Invoice == schemas.InvoicePosted && state == "draft" {
 		if err := r.post(ctx, inv); err != nil {
@@ -332,6 +631,96 @@ func (r *run) invoiceFromOrder(ctx context.Context, so int64, invoiceIDs []int64
 		r.warn("the order's invoice is cancelled in Odoo; left as it is")
 	}
 	return inv, nil
+}
+
+// orderLine is a sale order line as the invoice needs it.
+type orderLine struct {
+	id  int64
+	l   line
+	qty decimal.Decimal // left to invoice
+}
+
+func (r *run) createInvoiceFromOrder(ctx context.Context, so Record, lines []line, ex *existing) (int64, error) {
+	soLines := so.IDs("order_line")
+	var ols []orderLine
+	if lines != nil && len(lines) == len(soLines) {
+		slices.Sort(soLines)
+		for i, l := range lines {
+			ols = append(ols, orderLine{id: soLines[i], l: l, qty: decimal.NewFromInt(l.qty)})
+		}
+	} else if len(soLines) > 0 {
+		got, err := Read(ctx, r.c, "sale.order.line", soLines, []string{"id", "product_id", "name", "product_uom_qty", "price_unit",
+			"discount", r.d.SaleLineTax(), "display_type", "qty_invoiced"})
+		if err != nil {
+			return 0, err
+		}
+		gift := r.cachedProduct(GiftCardCode, r.cmd.Settings.Products.GiftCardID)
+		for _, g := range got {
+			if g.String("display_type") != "" {
+				continue
+			}
+			q := fromOdooNumber(g["product_uom_qty"]).Sub(fromOdooNumber(g["qty_invoiced"]))
+			l := line{kind: kindItem, product: g.M2O("product_id"), name: g.String("name"), price: fromOdooNumber(g["price_unit"]),
+				discount: fromOdooNumber(g["discount"]), taxes: g.IDs(r.d.SaleLineTax())}
+			if l.taxes == nil {
+				l.taxes = []int64{}
+			}
+			if gift > 0 && l.product == gift {
+				l.kind = kindGiftCard
+			}
+			ols = append(ols, orderLine{id: g.ID(), l: l, qty: q})
+		}
+	}
+	var cmds []any
+	var delivered []string
+	for _, ol := range ols {
+		if ol.qty.Sign() <= 0 {
+			continue
+		}
+		v := r.invoiceLine(ol.l, ol.id)
+		v["quantity"] = odooFloat(ol.qty)
+		cmds = append(cmds, []any{0, 0, v})
+		r.s.mu.Lock()
+		if r.s.policies[ol.l.product] == "delivery" {
+			delivered = append(delivered, ol.l.name)
+		}
+		r.s.mu.Unlock()
+	}
+	if len(cmds) == 0 {
+		return 0, permanent("account.move", "create", 0, "", fmt.Sprintf("sale order %s has nothing left to invoice", so.String("name")))
+	}
+	vals := r.invoiceHeader(so.M2O("partner_invoice_id"), so.M2O("partner_shipping_id"), so.M2O("currency_id"))
+	vals["invoice_origin"] = so.String("name")
+	vals["invoice_line_ids"] = cmds
+	if note := r.note(); note != "" {
+		vals["narration"] = note
+	}
+	if t := so.M2O("payment_term_id"); t > 0 {
+		vals["invoice_payment_term_id"] = t
+	}
+	if fp := so.M2O("fiscal_position_id"); fp > 0 {
+		vals["fiscal_position_id"] = fp
+	}
+	id, err := Create(ctx, r.c, "account.move", vals, nil)
+	if err != nil {
+		return 0, err
+	}
+	r.register(InvoiceXMLID(r.cmd.Shop, r.cmd.OrderID), "account.move", id, ex.invXML)
+	r.s.log.Info("odoo: created invoice from sale order", "order", r.key, "sale_order", so.ID(), "invoice", id)
+	for _, name := range delivered {
+		r.warn("product %q invoices delivered quantities: invoiced as ordered, Odoo shows the order \"to invoice\" until its delivery is validated (set the product's Invoicing Policy to Ordered quantities to avoid this)", name)
+	}
+	return id, nil
+}
+
+// cachedProduct is the product of a line kind when known without a call.
+func (r *run) cachedProduct(code string, configured int64) int64 {
+	if configured > 0 {
+		return configured
+	}
+	r.s.mu.Lock()
+	defer r.s.mu.Unlock()
+	return r.s.products[code]
 }
 
 // pickInvoice chooses the order's customer invoice: a live one before a cancelled one.
@@ -360,28 +749,27 @@ func (r *run) post(ctx context.Context, move int64) error {
 
 // ---- direct invoice ----------------------------------------------------------------
 
-func (r *run) directInvoice(ctx context.Context) (Result, error) {
-	found, err := SearchRead(ctx, r.c, "account.move",
-		[]any{[]any{"move_type", "=", "out_invoice"}, []any{"invoice_origin", "=", r.key}},
-		[]string{"id", "name", "state"}, map[string]any{"order": "id"})
-	if err != nil {
-		return Result{}, err
+func (r *run) withDirectInvoice(ctx context.Context, ex *existing) (Result, error) {
+	inv := ex.inv
+	id := inv.ID()
+	r.register(InvoiceXMLID(r.cmd.Shop, r.cmd.OrderID), "account.move", id, ex.invXML)
+	t := totalsOf(inv)
+	res := Result{Model: "account.move", ID: id, InvoiceID: id, Name: inv.String("name"), Currency: t.currency, Total: t.total}
+	switch {
+	case r.cmd.SaleOrder == schemas.SaleOrderCancelled:
+		r.warn("the order is cancelled; its invoice %s in Odoo is left as it is", res.Name)
+		return res, nil
+	case r.wantsSaleOrder():
+		r.warn("the order is in Odoo as invoice %s (made directly); no sale order is made for it", res.Name)
 	}
-	var inv Record
-	if len(found) > 0 {
-		inv = found[0]
-		if len(found) > 1 {
-			r.warn("%d invoices in Odoo carry %s; using the oldest, %s", len(found), r.key, inv.String("name"))
-		}
-	} else if inv, err = r.createInvoice(ctx); err != nil {
-		return Result{}, err
+	if inv.String("state") != "cancel" {
+		r.checkExisting(t)
 	}
-	res := Result{Model: "account.move", ID: inv.ID(), InvoiceID: inv.ID(), Name: inv.String("name")}
 	if r.cmd.Invoice == schemas.InvoicePosted && inv.String("state") == "draft" {
-		if err := r.post(ctx, res.ID); err != nil {
+		if err := r.post(ctx, id); err != nil {
 			return res, err
 		}
-		got, err := Read(ctx, r.c, "account.move", []int64{res.ID}, []string{"name"})
+		got, err := Read(ctx, r.c, "account.move", []int64{id}, []string{"name"})
 		if err != nil {
 			return res, err
 		}
@@ -392,54 +780,85 @@ func (r *run) directInvoice(ctx context.Context) (Result, error) {
 	return res, nil
 }
 
-func (r *run) createInvoice(ctx context.Context) (Record, error) {
-	partner, lines, err := r.partnerAndLines(ctx)
+func (r *run) newDirectInvoice(ctx context.Context, ex *existing) (Result, error) {
+	cust, lines, err := r.customerAndLines(ctx)
 	if err != nil {
-		return nil, err
+		return Result{}, err
 	}
-	st := &r.cmd.Settings
+	ci, _, err := r.docCurrency(ctx)
+	if err != nil {
+		return Result{}, err
+	}
 	cmds := make([]any, 0, len(lines))
 	for _, l := range lines {
-		lv := map[string]any{
-			"product_id": l.product,
-			"name":       l.name,
-			"quantity":   l.qty,
-			"price_unit": odooFloat(l.price),
-			"discount":   odooFloat(l.discount),
-			"tax_ids":    []any{[]any{6, 0, l.taxes}},
-		}
-		if st.IncomeAccount.Mode == "fixed" && st.IncomeAccount.AccountID > 0 {
-			lv["account_id"] = st.IncomeAccount.AccountID
-		}
-		cmds = append(cmds, []any{0, 0, lv})
+		cmds = append(cmds, []any{0, 0, r.invoiceLine(l, 0)})
 	}
-	vals := map[string]any{
-		"move_type":        "out_invoice",
-		"partner_id":       partner,
-		"ref":              r.o.Name,
-		"invoice_origin":   r.key,
-		"invoice_line_ids": cmds,
-	}
+	vals := r.invoiceHeader(cust.id, cust.shipping, ci.id)
+	vals["invoice_origin"] = r.key
+	vals["invoice_line_ids"] = cmds
 	if r.cmd.OdooName != "" {
 		// Odoo renames the move from its journal's sequence when it is posted; the name
 		// stays as the payment reference.
 		vals["payment_reference"] = r.cmd.OdooName
-	}
-	if !r.o.CreatedAt.IsZero() {
-		vals["invoice_date"] = r.o.CreatedAt.UTC().Format("2006-01-02")
-	}
-	if st.SalesJournalID > 0 {
-		vals["journal_id"] = st.SalesJournalID
 	}
 	if note := r.note(); note != "" {
 		vals["narration"] = note
 	}
 	id, err := Create(ctx, r.c, "account.move", vals, nil)
 	if err != nil {
-		return nil, err
+		return Result{}, err
 	}
-	r.s.log.Info("odoo: created invoice", "order", r.key, "id", id)
-	return Record{"id": id, "name": "/", "state": "draft"}, nil
+	r.register(InvoiceXMLID(r.cmd.Shop, r.cmd.OrderID), "account.move", id, ex.invXML)
+	r.s.log.Info("odoo: created invoice", "order", r.key, "id", id, "currency", ci.name)
+	res := Result{Model: "account.move", ID: id, InvoiceID: id, Name: "/", Currency: ci.name}
+	read := func() (Record, error) {
+		got, err := Read(ctx, r.c, "account.move", []int64{id}, lookupInvoiceFields)
+		if err != nil {
+			return nil, err
+		}
+		if len(got) == 0 {
+			return nil, permanent("account.move", "read", 0, "", fmt.Sprintf("invoice %d vanished right after its create", id))
+		}
+		return got[0], nil
+	}
+	checked := false
+	if r.cmd.Settings.RoundingLine {
+		mv, err := read()
+		if err != nil {
+			return res, err
+		}
+		rl, err := r.roundingLine(ctx, r.checkTotals(totalsOf(mv), ci), ci)
+		if err != nil {
+			return res, err
+		}
+		checked = true
+		if rl != nil {
+			if err := Write(ctx, r.c, "account.move", []int64{id}, map[string]any{"invoice_line_ids": []any{[]any{0, 0, r.invoiceLine(*rl, 0)}}}); err != nil {
+				return res, err
+			}
+			r.withoutTotalWarning()
+		}
+		res.Name, res.Total = mv.String("name"), totalsOf(mv).total
+		if rl != nil {
+			res.Total = res.Total.Add(rl.price)
+		}
+	}
+	if r.cmd.Invoice == schemas.InvoicePosted {
+		if err := r.post(ctx, id); err != nil {
+			return res, err
+		}
+	}
+	if !checked || r.cmd.Invoice == schemas.InvoicePosted {
+		mv, err := read()
+		if err != nil {
+			return res, err
+		}
+		if !checked {
+			r.checkTotals(totalsOf(mv), ci)
+		}
+		res.Name, res.Total = mv.String("name"), totalsOf(mv).total
+	}
+	return res, nil
 }
 
 // note is the order note, with tags and note attributes when the shop includes them.
@@ -458,6 +877,17 @@ func (r *run) note() string {
 		}
 	}
 	return strings.Join(parts, "\n")
+}
+
+// customerAndLines resolves what every new sale order or invoice needs: the customer
+// (and delivery contact) and the lines (products and taxes found or created).
+func (r *run) customerAndLines(ctx context.Context) (customer, []line, error) {
+	cust, err := r.customer(ctx)
+	if err != nil {
+		return customer{}, nil, err
+	}
+	lines, err := r.lines(ctx)
+	return cust, lines, err
 }
 
 // keyedMutex serialises work per key (one customer, one SKU) across orders.
@@ -507,15 +937,4 @@ func (k *keyedMutex) lock(keys ...string) func() {
 		}
 		k.mu.Unlock()
 	}
-}
-
-// partnerAndLines resolves what every new sale order or invoice needs: the customer
-// and the lines (products and taxes found or created).
-func (r *run) partnerAndLines(ctx context.Context) (int64, []line, error) {
-	partner, err := r.partner(ctx)
-	if err != nil {
-		return 0, nil, err
-	}
-	lines, err := r.lines(ctx)
-	return partner, lines, err
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/synco-dev/synco/platform/consume"
 	"github.com/synco-dev/synco/platform/deadletter"
 	"github.com/synco-dev/synco/platform/kafka"
+	"github.com/synco-dev/synco/platform/metrics"
 	"github.com/synco-dev/synco/platform/serde"
 	"github.com/synco-dev/synco/schemas"
 )
@@ -25,7 +26,8 @@ type ClickHouseDeps struct {
 	Serde      *serde.Serde
 	Publisher  *kafka.Publisher // dead letters
 	Writer     OutcomeWriter
-	Drain      time.Duration // consume.Config
+	Drain      time.Duration     // consume.Config
+	Metrics    *metrics.Registry // optional: consumer lag
 	Log        *slog.Logger
 }
 
@@ -34,7 +36,7 @@ const ClickHouseGroup = "synco-sink-clickhouse"
 
 // RunClickHouse streams synco.outcomes into the writer until ctx ends.
 func RunClickHouse(ctx context.Context, d ClickHouseDeps) error {
-	cfg := consume.Config{Group: ClickHouseGroup, Topics: []string{schemas.TopicOutcomes}, Drain: d.Drain, Log: d.Log}
+	cfg := consume.Config{Group: ClickHouseGroup, Topics: []string{schemas.TopicOutcomes}, Drain: d.Drain, Metrics: d.Metrics, Log: d.Log}
 	if r, ok := d.Writer.(interface{ ResetCache() }); ok {
 		// Another instance may have written the orders of partitions we now get.
 		reset := func(context.Context, map[string][]int32) { r.ResetCache() }

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -22,14 +21,18 @@ import (
 	"github.com/synco-dev/synco/platform/serde"
 	"github.com/synco-dev/synco/schemas"
 	"github.com/synco-dev/synco/sink/odoo"
+	"github.com/synco-dev/synco/sink/writeback"
 )
 
 // OdooDeps is what the Odoo sink needs; main wires it.
 type OdooDeps struct {
-	ClientOpts  []kgo.Opt
-	Serde       *serde.Serde
-	Publisher   *kafka.Publisher
-	Sink        *odoo.Sink
+	ClientOpts []kgo.Opt
+	Serde      *serde.Serde
+	Publisher  *kafka.Publisher
+	Sink       *odoo.Sink
+	// WriteBack writes each synced order's Odoo id to its Shopify metafield
+	// (custom.odoo_id); nil: no write-back.
+	WriteBack   *writeback.Writer
 	RetryDelays []time.Duration // one per schemas.RetryTopics entry (Config)
 	// Drain is how long a batch in flight may finish after shutdown (consume.Config).
 	Drain   time.Duration
@@ -86,10 +89,11 @@ func RunOdoo(ctx context.Context, d OdooDeps) error {
 		return err
 	}
 	errc := make(chan error, 2)
-	// Per-shop lanes: a shop whose Odoo is slow or hangs holds back only its own
-	// orders; one order's commands keep their order (same key, same lane).
+	// A lane per order: one order's commands keep their order, orders of a partition
+	// go at once, so the sink gathers each shop's commands into batches and a shop
+	// whose Odoo is slow or hangs holds back only its own orders.
 	go func() {
-		errc <- main.RunLanes(ctx, consume.Lanes{Key: shopOfKey, Handle: s.handleCommand})
+		errc <- main.RunLanes(ctx, consume.Lanes{Key: orderOfKey, Handle: s.handleCommand})
 	}()
 	go func() { errc <- retry.Run(ctx, s.handleRetries) }()
 	return errors.Join(<-errc, <-errc)
@@ -108,14 +112,8 @@ type parked struct {
 	due       time.Time
 }
 
-// shopOfKey is the lane of a command: its shop (keys are <shop>/<order id>).
-func shopOfKey(r *kgo.Record) string {
-	k := string(r.Key)
-	if i := strings.LastIndexByte(k, '/'); i > 0 {
-		return k[:i]
-	}
-	return k
-}
+// orderOfKey is the lane of a command: its order (keys are <shop>/<order id>).
+func orderOfKey(r *kgo.Record) string { return string(r.Key) }
 
 // handleCommand applies one command and returns once its results are in Kafka (its
 // offset may then be committed).
@@ -149,21 +147,38 @@ func (s *odooSink) handle(ctx context.Context, r *kgo.Record, results *kafka.Bat
 	}
 	start := s.d.Now()
 	res, err := s.d.Sink.Apply(ctx, &cmd)
+	// Then the Odoo id goes back to Shopify. A retriable failure takes the order
+	// through the retry topics like a failed Odoo call: its re-sync finds the Odoo
+	// record in place and tries the write-back again.
+	var wbErr error
+	if err == nil && res.ID > 0 && s.d.WriteBack != nil {
+		_, wbErr = s.d.WriteBack.Write(ctx, cmd.Shop, cmd.OrderID, res.ID)
+	}
 	out.At = s.d.Now().UTC().Truncate(time.Millisecond)
 	out.OutcomeID = fmt.Sprintf("%s/sink/%d", cmd.CommandID, cmd.Attempt)
 	out.LatencyMs = out.At.Sub(start).Milliseconds()
 	out.RPCCalls = int32(res.Calls)
 	out.OdooModel, out.OdooID, out.OdooName, out.InvoiceID = res.Model, res.ID, res.Name, res.InvoiceID
+
 	if len(res.Warnings) > 0 {
 		out.Warnings = res.Warnings
 	}
 	log := s.d.Log.With("shop", cmd.Shop, "order", cmd.OrderID, "name", cmd.Order.Name, "attempt", cmd.Attempt, "rpc_calls", res.Calls, "latency_ms", out.LatencyMs)
+	retriable := odoo.IsRetriable(err)
+	if err == nil && wbErr != nil && writeback.IsRetriable(wbErr) && int(cmd.Attempt) < len(schemas.RetryTopics) {
+		err, retriable = wbErr, true
+	}
 	switch {
 	case err == nil:
 		out.Status = schemas.StatusSynced
+		if wbErr != nil {
+			// In Odoo, but Shopify does not know its id: said, not hidden.
+			out.Warnings = append(out.Warnings, wbErr.Error())
+			log.Warn("odoo id not written back to shopify", "err", wbErr)
+		}
 		s.unparkKey(key)
-		log.Info("order synced to odoo", "model", res.Model, "odoo_id", res.ID, "odoo_name", res.Name, "warnings", len(res.Warnings))
-	case odoo.IsRetriable(err) && int(cmd.Attempt) < len(schemas.RetryTopics):
+		log.Info("order synced to odoo", "model", res.Model, "odoo_id", res.ID, "odoo_name", res.Name, "warnings", len(out.Warnings))
+	case retriable && int(cmd.Attempt) < len(schemas.RetryTopics):
 		due := out.At.Add(s.d.RetryDelays[cmd.Attempt])
 		out.Status, out.Error, out.RetryAt = schemas.StatusDelayed, err.Error(), &due
 		topic := schemas.RetryTopics[cmd.Attempt]
@@ -174,7 +189,11 @@ func (s *odooSink) handle(ctx context.Context, r *kgo.Record, results *kafka.Bat
 		}})
 		s.park(key, r.Partition, due)
 		s.count(func(m *metrics.Registry) { m.Retries.WithLabelValues(topic).Inc() })
-		log.Warn("odoo failed; retry scheduled", "err", err, "retry_at", due, "topic", topic)
+		msg := "odoo failed; retry scheduled"
+		if err == wbErr {
+			msg = "odoo id not written back to shopify; retry scheduled"
+		}
+		log.Warn(msg, "err", err, "retry_at", due, "topic", topic)
 	default:
 		out.Status, out.Error = schemas.StatusFailed, err.Error()
 		s.unparkKey(key)
@@ -205,6 +224,8 @@ func (s *odooSink) count(f func(*metrics.Registry)) {
 
 func outcomeFor(cmd *schemas.OrderSync) schemas.SyncOutcome {
 	out := schemas.OutcomeFor(&cmd.Order, cmd.Shop, stage)
+	// The table shows the order in the currency it is booked in.
+	out.Total, out.Currency = cmd.Order.TotalIn(cmd.Settings.Currency)
 	out.Version, out.Attempt = cmd.Version, cmd.Attempt
 	out.Eligible, out.IneligibleReasons = cmd.Eligible, cmd.IneligibleReasons
 	if out.IneligibleReasons == nil {

@@ -35,7 +35,7 @@ type world struct {
 	now  func() time.Time
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T, with ...func(*OdooDeps)) *world {
 	t.Helper()
 	e, err := kafka.StartEmbedded("127.0.0.1:0", "")
 	if err != nil {
@@ -85,11 +85,13 @@ func newWorld(t *testing.T) *world {
 	sink := odoo.NewSink(map[string]odoo.Config{shop: {URL: simURL, DB: "synco", Username: "admin", Password: "admin", Protocol: "xmlrpc", Concurrency: 2}})
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error)
-	go func() {
-		done <- RunOdoo(rctx, OdooDeps{ClientOpts: opts, Serde: sd, Publisher: w.pub, Sink: sink,
-			RetryDelays: []time.Duration{time.Minute, 10 * time.Minute, time.Hour}, Drain: 100 * time.Millisecond,
-			Log: slog.New(slog.NewTextHandler(testLog(), nil))})
-	}()
+	deps := OdooDeps{ClientOpts: opts, Serde: sd, Publisher: w.pub, Sink: sink,
+		RetryDelays: []time.Duration{time.Minute, 10 * time.Minute, time.Hour}, Drain: 100 * time.Millisecond,
+		Log: slog.New(slog.NewTextHandler(testLog(), nil))}
+	for _, f := range with {
+		f(&deps)
+	}
+	go func() { done <- RunOdoo(rctx, deps) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

@@ -1,9 +1,14 @@
 package app
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/synco-dev/synco/ingest/server"
 	"github.com/synco-dev/synco/platform/config"
+	"github.com/synco-dev/synco/platform/settings"
 	"github.com/synco-dev/synco/query/api"
+	"github.com/synco-dev/synco/shopify/admin"
 	"github.com/synco-dev/synco/sink/odoo"
 	"github.com/synco-dev/synco/sink/runner"
 )
@@ -35,6 +40,9 @@ func Load(path string, mustExist bool, env func(string) (string, bool)) (*Config
 		return nil, err
 	}
 	c.Config = pc
+	if err := c.across(); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -46,7 +54,31 @@ func Parse(raw []byte, env func(string) (string, bool)) (*Config, error) {
 		return nil, err
 	}
 	c.Config = pc
+	if err := c.across(); err != nil {
+		return nil, err
+	}
 	return c, nil
+}
+
+// across checks what one component's block needs of another's: ingest's public URL
+// for the shops whose webhooks Synco subscribes, and each shop's Admin API endpoint.
+func (c *Config) across() error {
+	errs := c.Ingest.CheckShops(c.Shops).Prefix("ingest")
+	if _, err := settings.ParseKeys(c.SecretKey); err != nil {
+		errs.Bad("secret_key", err.Error()+" (SYNCO_SECRET_KEY)")
+	}
+	for i, s := range c.Shops {
+		if s.AdminAPIToken == "" {
+			continue
+		}
+		if _, err := admin.New(admin.Config{Shop: s.Domain, Token: s.AdminAPIToken, Endpoint: s.AdminAPIURL}); err != nil {
+			errs.Bad(fmt.Sprintf("shops[%d].admin_api_url", i), strings.TrimPrefix(err.Error(), "shopify admin "+s.Domain+": "))
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
 }
 
 // ShopOdoo is a configured shop's Odoo block.

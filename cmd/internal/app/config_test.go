@@ -81,3 +81,35 @@ func TestOdooConfigErrorsNameTheShop(t *testing.T) {
 		}
 	}
 }
+
+// A shop that has its webhooks subscribed (auto sync on, an Admin API token) needs
+// ingest.public_url; the demo's shops, without an Admin API, do not.
+func TestPublicURLNeededForAutoSync(t *testing.T) {
+	shop := `shops:
+  - domain: a.myshopify.com
+    webhook_secret: x
+    admin_api_token: shpat_x
+    odoo: {url: "http://o:8069", db: d, username: u, password: p}
+`
+	_, err := Parse([]byte(shop), env(nil))
+	if err == nil || !strings.Contains(err.Error(), "ingest.public_url") || !strings.Contains(err.Error(), "a.myshopify.com") {
+		t.Fatalf("no public URL: %v", err)
+	}
+	if _, err := Parse([]byte("ingest: {public_url: \"https://synco.example.com\"}\n"+shop), env(nil)); err != nil {
+		t.Errorf("with public_url: %v", err)
+	}
+	if _, err := Parse([]byte(shop), env(map[string]string{"SYNCO_PUBLIC_URL": "https://s.example.com"})); err != nil {
+		t.Errorf("with SYNCO_PUBLIC_URL: %v", err)
+	}
+	if _, err := Parse([]byte(shop+"    settings: {auto_sync: false}\n"), env(nil)); err != nil {
+		t.Errorf("auto sync off: %v", err)
+	}
+	if _, err := Parse([]byte(strings.Replace(shop, "    admin_api_token: shpat_x\n", "", 1)), env(nil)); err != nil {
+		t.Errorf("no Admin API token: %v", err)
+	}
+	_, err = Parse([]byte("ingest: {public_url: \"https://s.example.com\"}\n"+strings.Replace(shop, "admin_api_token: shpat_x\n",
+		"admin_api_token: shpat_x\n    admin_api_url: https://a.myshopify.com/admin/api/2024-01/graphql.json\n", 1)), env(nil))
+	if err == nil || !strings.Contains(err.Error(), "shops[0].admin_api_url") {
+		t.Errorf("another API version: %v", err)
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/synco-dev/synco/platform/serde"
 	"github.com/synco-dev/synco/platform/settings"
 	"github.com/synco-dev/synco/schemas"
+	"github.com/synco-dev/synco/shopify/admin"
 )
 
 // Runtime is what every stage shares in one process.
@@ -30,6 +31,8 @@ type Runtime struct {
 	Serde    *serde.Serde
 	Metrics  *metrics.Registry
 	Settings *settings.Store
+	// Shopify are the shops' Admin API clients (those with a token).
+	Shopify *ShopifyClients
 	// Publisher is an idempotent acks=all producer shared by the stages.
 	Publisher *kafka.Publisher
 	// Drain is how long a consumer's batch in flight may finish after a stop
@@ -42,6 +45,11 @@ type Runtime struct {
 // materialises the settings.
 func Boot(ctx context.Context, cfg *Config, log *slog.Logger) (*Runtime, error) {
 	rt := &Runtime{Cfg: cfg, Log: log, Metrics: metrics.New()}
+	rt.Shopify = newShopifyClients(cfg, admin.NewLimiters(), log)
+	keys, err := settings.ParseKeys(cfg.SecretKey)
+	if err != nil {
+		return nil, err // the config checked it
+	}
 	ok := false
 	defer func() {
 		if !ok {
@@ -102,9 +110,10 @@ func Boot(ctx context.Context, cfg *Config, log *slog.Logger) (*Runtime, error) 
 		st.Shop = s.Domain
 		initial = append(initial, st)
 	}
-	if rt.Settings, err = settings.Open(ctx, rt.ClientOpts("settings"), rt.Serde, log, initial); err != nil {
+	if rt.Settings, err = settings.Open(ctx, rt.ClientOpts("settings"), rt.Serde, log, initial, settings.WithKeys(keys)); err != nil {
 		return nil, err
 	}
+	rt.Shopify.stored = rt.Settings.Secrets
 	rt.closers = append(rt.closers, rt.Settings.Close)
 	ok = true
 	return rt, nil

@@ -11,17 +11,23 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/synco-dev/synco/ingest/events"
+	"github.com/synco-dev/synco/ingest/known"
+	"github.com/synco-dev/synco/ingest/privacy"
 	"github.com/synco-dev/synco/ingest/requests"
 	"github.com/synco-dev/synco/ingest/server"
+	"github.com/synco-dev/synco/ingest/subscriptions"
 	"github.com/synco-dev/synco/platform/chstore"
 	"github.com/synco-dev/synco/processor/stream"
 	"github.com/synco-dev/synco/query/api"
 	querycatalog "github.com/synco-dev/synco/query/catalog"
+	queryjobs "github.com/synco-dev/synco/query/jobs"
 	"github.com/synco-dev/synco/schemas"
 	"github.com/synco-dev/synco/sink/catalog"
 	chsink "github.com/synco-dev/synco/sink/clickhouse"
 	"github.com/synco-dev/synco/sink/odoo"
 	"github.com/synco-dev/synco/sink/runner"
+	"github.com/synco-dev/synco/sink/writeback"
 )
 
 // Stage is one long-running part of Synco.
@@ -40,16 +46,37 @@ func (rt *Runtime) Ingest(ln net.Listener) Stage {
 				return fmt.Errorf("ingest listen %s: %w", rt.Cfg.Ingest.Addr, err)
 			}
 		}
-		return server.Serve(ctx, ln, server.Deps{Config: rt.Cfg.Config, Ingest: rt.Cfg.Ingest, Publisher: rt.Publisher,
-			Metrics: rt.Metrics, Log: rt.Log.With("stage", "ingest")})
+		seen := rt.known()
+		defer seen.Close()
+		shopEvents := &privacy.Handler{Settings: rt.Settings, Emit: events.Emitter(rt.Publisher), Log: rt.Log.With("stage", "ingest.privacy"),
+			Stored: privacy.Kept{Conn: seen.Conn, ClientOpts: rt.ClientOpts("privacy"), Publisher: rt.Publisher}}
+		return server.Serve(ctx, ln, server.Deps{Config: rt.Cfg.Config, Ingest: rt.Cfg.Ingest, Publisher: rt.Publisher, ShopEvent: shopEvents.Handle,
+			ClientOpts: rt.ClientOpts("ingest"), Serde: rt.Serde, Metrics: rt.Metrics, Log: rt.Log.With("stage", "ingest"), Stored: rt.Settings.Secrets})
+	}}
+}
+
+// Subscriptions keeps each shop's webhook subscriptions in step with its auto_sync
+// switch; it runs with ingest.
+func (rt *Runtime) Subscriptions() Stage {
+	return Stage{"subscriptions", func(ctx context.Context) error {
+		shops := make([]string, 0, len(rt.Cfg.Shops))
+		for _, s := range rt.Cfg.Shops {
+			shops = append(shops, s.Domain)
+		}
+		m := &subscriptions.Manager{Shops: shops, Clients: rt.Shopify, Settings: rt.Settings, PublicURL: rt.Cfg.Ingest.PublicURL,
+			Log: rt.Log.With("stage", "ingest.subscriptions")}
+		return m.Run(ctx)
 	}}
 }
 
 // Requests answers manual sync requests from the query API.
 func (rt *Runtime) Requests() Stage {
 	return Stage{"requests", func(ctx context.Context) error {
+		seen := rt.known()
+		defer seen.Close()
 		return requests.Run(ctx, requests.Deps{ClientOpts: rt.ClientOpts("requests"), Serde: rt.Serde,
-			Publisher: rt.Publisher, Drain: rt.Drain, Log: rt.Log.With("stage", "ingest.requests")})
+			Publisher: rt.Publisher, Drain: rt.Drain, Metrics: rt.Metrics, Log: rt.Log.With("stage", "ingest.requests"),
+			Clients: rt.Shopify, Settings: rt.Settings, Known: seen, Threshold: rt.Cfg.Ingest.BulkThreshold})
 	}}
 }
 
@@ -84,7 +111,7 @@ func (rt *Runtime) OdooSink(clientOpts ...odoo.Option) Stage {
 			Stage{"sink odoo commands", func(ctx context.Context) error {
 				return runner.RunOdoo(ctx, runner.OdooDeps{
 					ClientOpts: rt.ClientOpts("sink-odoo"), Serde: rt.Serde, Publisher: rt.Publisher,
-					Sink: sink, RetryDelays: rt.Cfg.Sink.RetryDelays, Drain: rt.Drain, Metrics: rt.Metrics, Log: log,
+					Sink: sink, WriteBack: writeback.New(rt.Shopify, log), RetryDelays: rt.Cfg.Sink.RetryDelays, Drain: rt.Drain, Metrics: rt.Metrics, Log: log,
 				})
 			}},
 			Stage{"sink odoo catalog", cat.Run})
@@ -102,7 +129,7 @@ func (rt *Runtime) ClickHouseSink() Stage {
 		log := rt.Log.With("stage", "sink.clickhouse")
 		return runner.RunClickHouse(ctx, runner.ClickHouseDeps{
 			ClientOpts: rt.ClientOpts("sink-clickhouse"), Serde: rt.Serde, Publisher: rt.Publisher,
-			Writer: chsink.NewWriter(conn, log), Drain: rt.Drain, Log: log,
+			Writer: chsink.NewWriter(conn, log).WithMetrics(rt.Metrics), Drain: rt.Drain, Metrics: rt.Metrics, Log: log,
 		})
 	}}
 }
@@ -125,8 +152,10 @@ func (rt *Runtime) Query(ln net.Listener) Stage {
 			shops = append(shops, s.Domain)
 		}
 		a := api.New(api.Deps{CH: conn, Tokens: rt.Cfg.APITokens, Shops: shops, Settings: rt.Settings,
-			Requests: requester{rt}, Logger: rt.Log.With("stage", "query"), Metrics: rt.Metrics.Handler(),
-			OdooURL: func(shop string) string { return rt.Cfg.ShopOdoo(shop).URL }, Catalog: querycatalog.FollowKafka(ctx, rt.ClientOpts("query-catalog"), rt.Serde, rt.Log.With("stage", "query"))})
+			Requests: requester{rt}, Logger: rt.Log.With("stage", "query"), Metrics: rt.Metrics.Handler(), Registry: rt.Metrics,
+			OdooURL: func(shop string) string { return rt.Cfg.ShopOdoo(shop).URL }, Catalog: querycatalog.FollowKafka(ctx, rt.ClientOpts("query-catalog"), rt.Serde, rt.Log.With("stage", "query")),
+			Jobs:       queryjobs.FollowKafka(ctx, querycatalog.KafkaFeed{Opts: rt.ClientOpts("query-jobs"), Log: rt.Log.With("stage", "query")}, rt.Serde, rt.Log.With("stage", "query")),
+			ShopifyAPI: func(shop string) bool { _, ok := rt.Shopify.Client(shop); return ok }, Secrets: rt.Settings})
 		errc := make(chan error, 1)
 		go func() { errc <- a.Listener(ln) }()
 		rt.Log.Info("query listening", "addr", ln.Addr().String())
@@ -137,6 +166,12 @@ func (rt *Runtime) Query(ln net.Listener) Stage {
 			return a.ShutdownWithTimeout(5 * time.Second)
 		}
 	}}
+}
+
+// known is what Synco has seen of the shops' orders, from ClickHouse, connected on
+// first use: ingest serves webhooks whether or not ClickHouse is up.
+func (rt *Runtime) known() *known.Lazy {
+	return &known.Lazy{Open: rt.openClickHouse}
 }
 
 func (rt *Runtime) openClickHouse(ctx context.Context) (driver.Conn, error) {

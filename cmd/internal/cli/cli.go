@@ -15,7 +15,6 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -42,7 +41,8 @@ Commands:
   query                the API and the dashboard
   topics               creates or checks the topics
   backfill --shop D --from DATE [--to DATE]
-  replay --shop D [--from DATE] [--to DATE]
+  reconcile --shop D [--from DATE] [--to DATE]
+  replay --shop D [--from DATE] [--to DATE] [--force]
   odoo-sim [--addr A] [--version 16|17|18|19]
   version
   help [command]       this text, or one command's
@@ -66,10 +66,26 @@ served by the bundled Odoo simulator on --odoo-sim-addr (default ` + demo.Simula
 	"sink clickhouse": "synco sink clickhouse\n\nStreams every outcome into ClickHouse (CLICKHOUSE_ADDR).",
 	"query":           "synco query\n\nServes the API and the dashboard (SYNCO_QUERY_ADDR, query.addr).",
 	"topics":          "synco topics\n\nCreates missing topics and checks the partitions and cleanup policy of existing ones.",
-	"backfill":        "synco backfill --shop D --from YYYY-MM-DD [--to YYYY-MM-DD]\n\nPulls a date range of orders from Shopify's Admin API into the pipeline.",
-	"replay":          "synco replay --shop D [--from YYYY-MM-DD] [--to YYYY-MM-DD]\n\nRe-sends stored order events through the current rules.",
-	"odoo-sim":        "synco odoo-sim [--addr A] [--version 16|17|18|19]\n\nThe Odoo simulator on its own (db synco, login admin, password admin; JSON-2 on 19).",
-	"version":         "synco version\n\nVersion and build information.",
+	"backfill": `synco backfill --shop D --from YYYY-MM-DD [--to YYYY-MM-DD]
+
+Pulls the orders created on those days (UTC, to inclusive; no --to: until now) from
+Shopify's Admin API into the pipeline (origin backfill): one at a time below
+ingest.bulk_threshold orders, with a bulk operation above. Progress goes to stderr.
+Interrupted (Ctrl-C), it keeps its checkpoint in the synco.jobs topic: the same command
+again resumes. A second run changes nothing in Odoo. Needs the shop's admin_api_token.`,
+	"reconcile": `synco reconcile --shop D [--from YYYY-MM-DD] [--to YYYY-MM-DD]
+
+Lists the orders Shopify updated in the window (default: the last two days, the
+overlap of the periodic reconciliation) and re-emits every one Synco never saw or saw
+only in an older version; prints the counts. Needs the shop's admin_api_token.`,
+	"replay": `synco replay --shop D [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--force]
+
+Sends the shop's stored orders (the latest snapshot of each, from the processor's
+changelog), created on those days, through the current rules again: after a rule
+change, orders that now pass are synced. Orders already sent to Odoo are left as they
+are unless --force.`,
+	"odoo-sim": "synco odoo-sim [--addr A] [--version 16|17|18|19]\n\nThe Odoo simulator on its own (db synco, login admin, password admin; JSON-2 on 19).",
+	"version":  "synco version\n\nVersion and build information.",
 }
 
 // exitError carries an exit code.
@@ -155,7 +171,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return printHelp(stdout, rest)
 	case "odoo-sim":
 		return runSim(rest, stderr)
-	case "all", "ingest", "processor", "sink odoo", "sink clickhouse", "query", "topics", "backfill", "replay":
+	case "all", "ingest", "processor", "sink odoo", "sink clickhouse", "query", "topics", "backfill", "reconcile", "replay":
 	default:
 		return usageErr("unknown command %q", cmd)
 	}
@@ -164,9 +180,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(io.Discard)
 	demoFlag := fs.Bool("demo", false, "post signed sample orders to ingest (all only)")
 	simAddr := fs.String("odoo-sim-addr", demo.SimulatorAddr, "where the bundled Odoo simulator listens")
-	shop := fs.String("shop", "", "shop domain (backfill, replay)")
-	from := fs.String("from", "", "first date YYYY-MM-DD (backfill, replay)")
-	to := fs.String("to", "", "last date YYYY-MM-DD (backfill, replay)")
+	shop := fs.String("shop", "", "shop domain (backfill, reconcile, replay)")
+	from := fs.String("from", "", "first date YYYY-MM-DD (backfill, reconcile, replay)")
+	to := fs.String("to", "", "last date YYYY-MM-DD (backfill, reconcile, replay)")
+	force := fs.Bool("force", false, "replay orders already sent to Odoo too (replay)")
 	if err := fs.Parse(rest); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return printHelp(stdout, []string{cmd})
@@ -183,25 +200,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	log := logging.New(stderr, cfg.Log)
 
+	var job *jobArgs
 	switch cmd {
-	case "backfill", "replay":
-		if *shop == "" {
-			return usageErr("%s needs --shop", cmd)
+	case "backfill", "reconcile", "replay":
+		if job, err = checkJob(cfg, cmd, *shop, *from, *to, *force); err != nil {
+			return err
 		}
-		if cmd == "backfill" && *from == "" {
-			return usageErr("backfill needs --from")
-		}
-		for _, d := range []string{*from, *to} {
-			if d != "" {
-				if _, err := time.Parse(time.DateOnly, d); err != nil {
-					return usageErr("%s: %q is not a date YYYY-MM-DD", cmd, d)
-				}
-			}
-		}
-		if _, ok := cfg.Shop(*shop); !ok {
-			return usageErr("%s: shop %q is not in the config", cmd, *shop)
-		}
-		return fmt.Errorf("%s: not yet implemented in this version", cmd)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -230,10 +234,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer rt.Close()
+	if job != nil {
+		return job.run(ctx, rt, stdout, stderr)
+	}
 	var stages []app.Stage
 	switch cmd {
 	case "all":
-		stages = []app.Stage{rt.ClickHouseSink(), rt.Processor(), rt.OdooSink(), rt.Query(nil), rt.Ingest(nil), rt.Requests()}
+		stages = []app.Stage{rt.ClickHouseSink(), rt.Processor(), rt.OdooSink(), rt.Query(nil), rt.Ingest(nil), rt.Requests(), rt.Subscriptions(), rt.Reconciliation()}
 		if *demoFlag || usingDemo {
 			shops := cfg.Shops[:1]
 			if usingDemo {
@@ -245,7 +252,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		printWelcome(stdout, cfg, usingDemo)
 	case "ingest":
-		stages = []app.Stage{rt.Ingest(nil), rt.Requests()}
+		stages = []app.Stage{rt.Ingest(nil), rt.Requests(), rt.Subscriptions(), rt.Reconciliation()}
 	case "processor":
 		stages = []app.Stage{rt.Processor()}
 	case "sink odoo":

@@ -210,6 +210,7 @@ func TestReorderedAndDuplicatedEvents(t *testing.T) {
 	newer["updated_at"] = "2025-03-01T11:30:00Z"
 	newer["financial_status"] = "paid"
 	newer.lines()[0]["quantity"] = 3 // 2 × 89.99 more
+	newer.lines()[0]["current_quantity"] = 3
 	newer["total_price"] = "539.95"
 	newer["subtotal_price"] = "539.95"
 

@@ -27,6 +27,7 @@ import (
 	"github.com/synco-dev/synco/platform/kafka"
 	"github.com/synco-dev/synco/platform/registry"
 	"github.com/synco-dev/synco/query/orders"
+	"github.com/synco-dev/synco/shopifysim"
 )
 
 const (
@@ -45,6 +46,9 @@ const (
 	stOdoo       = "odoo"
 	stClickHouse = "clickhouse"
 	stQuery      = "query"
+	// What `synco ingest` runs beside the webhook endpoint.
+	stRequests      = "requests"
+	stSubscriptions = "subscriptions"
 )
 
 var allStages = []string{stClickHouse, stProcessor, stOdoo, stQuery, stIngest}
@@ -72,6 +76,18 @@ type harness struct {
 	retryDelays []time.Duration
 	// others are more shops, each with its own Odoo.
 	others []otherShop
+	// shopify is the main shop's Shopify (withShopify): its Admin API and webhook
+	// deliveries, and publicURL the stable address it delivers to (forwarded to
+	// whichever ingest runs).
+	shopify   *shopifysim.Sim
+	adminURL  string
+	publicURL string
+	// configToken, when set, is the Admin API token the config gives the main shop
+	// (instead of the simulator's own): a test then stores the right one in Synco.
+	configToken string
+	// secretKey is the config's secret_key (SYNCO_SECRET_KEY), when set.
+	secretKey    string
+	odooPassword string
 }
 
 // otherShop is a shop beside the main one, with its own Odoo block (YAML flow map).
@@ -83,7 +99,13 @@ type otherShop struct {
 // simulator for one test; settings is the shop's settings block (YAML, one field a line).
 func newHarness(t *testing.T, settings string) *harness {
 	t.Helper()
-	h := &harness{t: t, settings: settings, logs: newLogSink()}
+	return newHarnessWith(t, settings, "admin")
+}
+
+// newHarnessWith is newHarness with the main shop's Odoo password.
+func newHarnessWith(t *testing.T, settings, odooPassword string) *harness {
+	t.Helper()
+	h := &harness{t: t, settings: settings, logs: newLogSink(), odooPassword: odooPassword}
 	// Registered first, so it runs last: the logs of a failed test, after everything stopped.
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -104,7 +126,7 @@ func newHarness(t *testing.T, settings string) *harness {
 	h.srURL = url
 	h.ch = chtest.New(t)
 
-	h.odoo = odoosim.New(odoosim.Options{Version: 17})
+	h.odoo = odoosim.New(odoosim.Options{Version: 17, Password: odooPassword})
 	h.gate = &gate{next: h.odoo.Handler()}
 	ln := listen(t)
 	srv := &http.Server{Handler: h.gate, ReadHeaderTimeout: 10 * time.Second}
@@ -138,6 +160,16 @@ func listen(t *testing.T) net.Listener {
 // send a test elsewhere.
 func (h *harness) config() *app.Config {
 	h.t.Helper()
+	yaml := h.yaml()
+	cfg, err := app.Parse([]byte(yaml), func(string) (string, bool) { return "", false })
+	if err != nil {
+		h.t.Fatalf("config: %v\n%s", err, yaml)
+	}
+	return cfg
+}
+
+// yaml is the configuration as a synco.yaml holds it.
+func (h *harness) yaml() string {
 	var settings strings.Builder
 	for _, l := range strings.Split(strings.TrimSpace(h.settings), "\n") {
 		if strings.TrimSpace(l) != "" {
@@ -166,14 +198,13 @@ api_tokens:
 shops:
   - domain: %s
     webhook_secret: %q
-    odoo: {url: %q, db: synco, username: admin, password: admin}
-%s%s%s`, h.kafka.Addr, h.srURL, chc.Addr, chc.Database, chc.Username, chc.Password, h.t.TempDir(),
-		apiToken, shopDomain, secret, h.odooURL, settingsBlock, h.otherShopsBlock(), h.sinkBlock())
-	cfg, err := app.Parse([]byte(yaml), func(string) (string, bool) { return "", false })
-	if err != nil {
-		h.t.Fatalf("config: %v\n%s", err, yaml)
+    odoo: {url: %q, db: synco, username: admin, password: %q}
+%s%s%s%s`, h.kafka.Addr, h.srURL, chc.Addr, chc.Database, chc.Username, chc.Password, h.t.TempDir(),
+		apiToken, shopDomain, secret, h.odooURL, h.odooPassword, h.shopifyBlock(), settingsBlock, h.otherShopsBlock(), h.sinkBlock())
+	if h.secretKey != "" {
+		yaml = fmt.Sprintf("secret_key: %q\n", h.secretKey) + yaml
 	}
-	return cfg
+	return h.ingestBlock() + yaml
 }
 
 // otherShopsBlock lists the other shops under shops:.
@@ -258,6 +289,10 @@ func (h *harness) start(stages ...string) *pipeline {
 			run = append(run, rt.OdooSink())
 		case stClickHouse:
 			run = append(run, rt.ClickHouseSink())
+		case stRequests:
+			run = append(run, rt.Requests())
+		case stSubscriptions:
+			run = append(run, rt.Subscriptions())
 		default:
 			h.t.Fatalf("unknown stage %q", s)
 		}

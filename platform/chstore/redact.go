@@ -1,0 +1,120 @@
+package chstore
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// RedactOrders blanks the personal data of a shop's orders wherever the tables hold
+// it (customers/redact), and may be run again after a crash at any step:
+//   - email and customer in sync_events and orders, by mutation (ClickHouse recomputes
+//     orders' derived columns — doc, search, customer_key — in the same mutation);
+//   - the customer sort's rows of order_sorts, whose key (ks) is the lower-cased name
+//     and cannot be updated: deleted, then written again from the redacted rows of
+//     orders that have none;
+//   - the shop's counts of the customer sort, counted again, since the orders moved
+//     buckets.
+//
+// The ClickHouse sink runs it in line with its writes (a write meanwhile would put the
+// old text back in a cancel row).
+func RedactOrders(ctx context.Context, conn driver.Conn, shop string, ids []int64) error {
+	for i := 0; i < len(ids); i += 1000 { // well under max_query_size
+		if err := redactChunk(ctx, conn, shop, ids[i:min(i+1000, len(ids))]); err != nil {
+			return fmt.Errorf("redact orders of %s: %w", shop, err)
+		}
+	}
+	kind := strconv.Itoa(int(SortByCustomer.Kind))
+	dims := strings.Join(CountDims, ", ")
+	if err := conn.Exec(ctx, "ALTER TABLE order_counts DELETE WHERE shop = ? AND kind = "+kind, shop); err != nil {
+		return fmt.Errorf("recount: %w", err)
+	}
+	if err := waitMutations(ctx, conn, "order_counts"); err != nil {
+		return err
+	}
+	all := "(SELECT *, " + derivedNames() + " FROM orders WHERE shop = ?)"
+	if err := conn.Exec(ctx, "INSERT INTO order_counts (shop, kind, "+dims+", bucket, n) SELECT shop, kind, "+dims+", bucket, n FROM ("+
+		countsSelect(all)+") WHERE kind = "+kind, shop); err != nil {
+		return fmt.Errorf("recount: %w", err)
+	}
+	return nil
+}
+
+func redactChunk(ctx context.Context, conn driver.Conn, shop string, ids []int64) error {
+	list := make([]string, len(ids))
+	for j, id := range ids {
+		list[j] = strconv.FormatInt(id, 10)
+	}
+	in := strings.Join(list, ",")
+	kind := strconv.Itoa(int(SortByCustomer.Kind))
+	for _, q := range []string{
+		"ALTER TABLE order_sorts DELETE WHERE shop = ? AND kind = " + kind + " AND ks != '' AND order_id IN (" + in + ")",
+		"ALTER TABLE sync_events UPDATE email = '', customer = '' WHERE shop = ? AND order_id IN (" + in + ")",
+		"ALTER TABLE orders UPDATE email = '', customer = '' WHERE shop = ? AND order_id IN (" + in + ")",
+	} {
+		if err := conn.Exec(ctx, q, shop); err != nil {
+			return err
+		}
+	}
+	if err := waitMutations(ctx, conn, "order_sorts", "sync_events", "orders"); err != nil {
+		return err
+	}
+	// The orders left without customer-sort rows get them again, from their redacted rows.
+	rows := "(SELECT *, " + derivedNames() + " FROM orders WHERE shop = ? AND order_id IN (" + in + ") AND order_id NOT IN " +
+		"(SELECT order_id FROM order_sorts WHERE shop = ? AND kind = " + kind + " AND order_id IN (" + in + ")))"
+	if err := conn.Exec(ctx, "INSERT INTO order_sorts SELECT * FROM ("+sortsSelect(rows)+") WHERE kind = "+kind, shop, shop); err != nil {
+		return fmt.Errorf("order_sorts: %w", err)
+	}
+	return nil
+}
+
+func derivedNames() string {
+	names := make([]string, len(orderDerived))
+	for i, c := range orderDerived {
+		names[i] = c.name
+	}
+	return strings.Join(names, ", ")
+}
+
+// waitMutations waits until the database's mutations of these tables are done (18.16
+// runs them in the background and has no setting to wait).
+func waitMutations(ctx context.Context, conn driver.Conn, tables ...string) error {
+	q := "SELECT count() FROM system.mutations WHERE database = currentDatabase() AND is_done = 0 AND table IN ('" + strings.Join(tables, "', '") + "')"
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var n uint64
+		if err := conn.QueryRow(ctx, q).Scan(&n); err != nil {
+			return fmt.Errorf("mutations: %w", err)
+		}
+		if n == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("mutations of %v not done after a minute", tables)
+		}
+		select {
+		case <-time.After(50 * time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// DeleteShop deletes every row of a shop, in every table (shop/redact). ClickHouse
+// keeps a mutation once it took it, so wait only when the caller reads right after.
+func DeleteShop(ctx context.Context, conn driver.Conn, shop string, wait bool) error {
+	tables := []string{"sync_events", "orders", "order_sorts", "order_counts", "saved_views"}
+	for _, t := range tables {
+		if err := conn.Exec(ctx, "ALTER TABLE "+t+" DELETE WHERE shop = ?", shop); err != nil {
+			return fmt.Errorf("delete %s's rows of %s: %w", shop, t, err)
+		}
+	}
+	if !wait {
+		return nil
+	}
+	return waitMutations(ctx, conn, tables...)
+}
