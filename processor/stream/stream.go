@@ -20,6 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/synco-dev/synco/platform/deadletter"
+	"github.com/synco-dev/synco/platform/metrics"
 	"github.com/synco-dev/synco/platform/serde"
 	"github.com/synco-dev/synco/platform/settings"
 	"github.com/synco-dev/synco/processor/decide"
@@ -55,6 +56,9 @@ type Deps struct {
 	// MemTableBytes is each partition's write buffer; a partition holds at most two
 	// (0: store.DefaultMemTableBytes, 2 MiB).
 	MemTableBytes int64
+	// Metrics, when set, counts events by what became of them and the outcomes
+	// (counted as decided: a transaction that aborts counts its batch again).
+	Metrics *metrics.Registry
 }
 
 // Processor is one running instance.
@@ -307,6 +311,10 @@ func (p *Processor) record(ctx context.Context, r *kgo.Record, produce func(*kgo
 		dl := deadletter.FromRecord(r, schemas.TopicOrdersDLQ, schemas.StageProcessor, bad.what+": "+bad.err.Error(), p.d.Now())
 		dl.Shop = ev.Shop
 		produce(dl.Record()) // the bytes as they came
+		p.count(func(m *metrics.Registry) {
+			m.ProcessorEvents.WithLabelValues(ev.Topic, "dead_letter").Inc()
+			m.DeadLetters.WithLabelValues(schemas.StageProcessor, "unreadable").Inc()
+		})
 		return nil
 	}
 	prev, err := p.state(ctx, r.Partition, r.Key, needsSnapshot(&ev))
@@ -317,6 +325,7 @@ func (p *Processor) record(ctx context.Context, r *kgo.Record, produce func(*kgo
 	res := decide.Event(prev, &ev, &st, p.d.Now())
 	if res.Drop != "" {
 		p.d.Log.Debug("order event changes nothing", "shop", ev.Shop, "order", ev.OrderID, "topic", ev.Topic, "why", res.Drop)
+		p.count(func(m *metrics.Registry) { m.ProcessorEvents.WithLabelValues(ev.Topic, "dropped").Inc() })
 		return nil
 	}
 	// The state and the command end with the same snapshot (decide puts it in both;
@@ -349,6 +358,10 @@ func (p *Processor) record(ctx context.Context, r *kgo.Record, produce func(*kgo
 		produce(&kgo.Record{Topic: schemas.TopicCommands, Key: r.Key, Value: command})
 	}
 	produce(&kgo.Record{Topic: schemas.TopicOutcomes, Key: r.Key, Value: outcome})
+	p.count(func(m *metrics.Registry) {
+		m.ProcessorEvents.WithLabelValues(ev.Topic, "decided").Inc()
+		m.Outcomes.WithLabelValues(res.Outcome.Stage, res.Outcome.Status).Inc()
+	})
 	if res.Outcome.Stage == schemas.StagePrivacy {
 		p.d.Log.Info("order state redacted", "shop", ev.Shop, "order", ev.OrderID, "topic", ev.Topic)
 		return nil
@@ -357,6 +370,12 @@ func (p *Processor) record(ctx context.Context, r *kgo.Record, produce func(*kgo
 		slog.String("name", ev.Order.Name), slog.String("topic", ev.Topic), slog.Bool("eligible", res.Outcome.Eligible),
 		slog.String("status", res.Outcome.Status), slog.Int64("version", res.State.Version), slog.Int64("seq", res.State.Seq))
 	return nil
+}
+
+func (p *Processor) count(f func(*metrics.Registry)) {
+	if p.d.Metrics != nil {
+		f(p.d.Metrics)
+	}
 }
 
 // badEvent is an event the processor cannot read: it goes to the dead-letter topic.

@@ -7,6 +7,7 @@ import (
 	"github.com/synco-dev/synco/ingest/server"
 	"github.com/synco-dev/synco/platform/config"
 	"github.com/synco-dev/synco/platform/settings"
+	"github.com/synco-dev/synco/processor/stream"
 	"github.com/synco-dev/synco/query/api"
 	"github.com/synco-dev/synco/shopify/admin"
 	"github.com/synco-dev/synco/sink/odoo"
@@ -21,13 +22,15 @@ type Config struct {
 	Ingest server.Config // ingest:
 	Query  api.Config    // query:
 	Sink   runner.Config // sink:
-	Odoo   odoo.Shared   // odoo: what every shop's odoo: block starts from
+	// Processor is the processor: block (its local store).
+	Processor stream.Config
+	Odoo      odoo.Shared // odoo: what every shop's odoo: block starts from
 }
 
 // layout lays the components' blocks out for platform/config.
 func (c *Config) layout() config.Layout {
 	return config.Layout{
-		Sections: map[string]config.Section{"ingest": &c.Ingest, "query": &c.Query, "sink": &c.Sink, "odoo": &c.Odoo},
+		Sections: map[string]config.Section{"ingest": &c.Ingest, "query": &c.Query, "sink": &c.Sink, "odoo": &c.Odoo, "processor": &c.Processor},
 		Shop:     map[string]func(int) config.Section{"odoo": c.Odoo.ShopSection},
 	}
 }

@@ -1,12 +1,14 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -88,6 +90,9 @@ func (rt *Runtime) Processor() Stage {
 			ClientOpts:    rt.ClientOpts("processor"),
 			TransactionID: "synco-processor-" + host + "-" + randomID(),
 			Serde:         rt.Serde, Settings: rt.Settings, Log: rt.Log.With("stage", "processor"),
+			StateDir:   cmp.Or(rt.Cfg.Processor.StateDir, filepath.Join(rt.Cfg.DataDir, "processor")),
+			CacheBytes: int64(rt.Cfg.Processor.CacheMB) << 20, MemTableBytes: int64(rt.Cfg.Processor.MemTableMB) << 20,
+			Metrics: rt.Metrics,
 		})
 		return p.Run(ctx)
 	}}

@@ -30,6 +30,9 @@ func TestMetricsOfEveryStage(t *testing.T) {
 	for _, want := range []string{
 		`synco_webhooks_total{result="accepted",topic="orders/create"} 1`,
 		`synco_outcomes_total{stage="sink.odoo",status="synced"} 1`,
+		`synco_outcomes_total{stage="processor",status="in_progress"} 1`,
+		`synco_processor_events_total{result="decided",topic="orders/create"} 1`,
+		`synco_webhook_duration_seconds_count{topic="orders/create"} 1`,
 		`synco_odoo_rpc_duration_seconds_count{method="create",model="sale.order",result="ok",shop="` + shopDomain + `"} 1`,
 		`synco_odoo_calls_per_order_count{shop="` + shopDomain + `"} 1`,
 		`synco_odoo_breaker_state{endpoint="` + h.odooURL + `#synco",state="closed"} 1`,
