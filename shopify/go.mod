@@ -28,6 +28,9 @@ require (
 
 tool github.com/Khan/genqlient
 
-require github.com/synco-dev/synco/schemas v0.0.0
+require (
+	github.com/goccy/go-json v0.10.5
+	github.com/synco-dev/synco/schemas v0.0.0
+)
 
 replace github.com/synco-dev/synco/schemas => ../schemas

@@ -123,7 +123,7 @@ func BenchmarkScanOrder(b *testing.B) {
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := shopify.ScanOrder(body); err != nil {
+		if _, err := order.ScanOrder(body); err != nil {
 			b.Fatal(err)
 		}
 	}

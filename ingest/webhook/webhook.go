@@ -23,6 +23,7 @@ import (
 	"github.com/synco-dev/synco/ingest/shopify"
 	"github.com/synco-dev/synco/platform/deadletter"
 	"github.com/synco-dev/synco/schemas"
+	"github.com/synco-dev/synco/shopify/order"
 )
 
 // MaxBody is the largest webhook body accepted (CONTRACT: 413 above it).
@@ -246,14 +247,14 @@ func (h *Handler) event(shop, topic, eventID, webhookID, triggered string, body 
 		ev.TriggeredAt = &u
 	}
 	var (
-		k   shopify.Key
+		k   order.Key
 		err error
 	)
 	if orderTopics[topic] {
-		k, err = shopify.ScanOrder(body)
+		k, err = order.ScanOrder(body)
 		ev.DecodeRaw = true
 	} else {
-		k, err = shopify.ScanRef(topic, body)
+		k, err = order.ScanRef(topic, body)
 	}
 	if err != nil {
 		return nil, err

@@ -1,9 +1,10 @@
 package order
 
 import (
-	"encoding/json"
+	"bytes"
 	"errors"
 	"fmt"
+	json "github.com/goccy/go-json"
 	"strings"
 	"time"
 
@@ -217,17 +218,41 @@ var ErrNoOrderID = errors.New("order payload has no id")
 // ErrNoRefundID is returned for a refund payload without an id or order id.
 var ErrNoRefundID = errors.New("refund payload has no id or order_id")
 
+// wrappedREST reports whether body's first key is "order" ({"order": {...}}).
+func wrappedREST(body []byte) bool {
+	i := 0
+	skip := func() {
+		for i < len(body) && (body[i] == ' ' || body[i] == '\n' || body[i] == '\r' || body[i] == '\t') {
+			i++
+		}
+	}
+	skip()
+	if i >= len(body) || body[i] != '{' {
+		return false
+	}
+	i++
+	skip()
+	return bytes.HasPrefix(body[i:], []byte(`"order"`))
+}
+
 // FromWebhook reads an order webhook body (orders/create, updated, paid, cancelled,
 // fulfilled, partially_fulfilled) or a REST order, optionally wrapped as {"order": ...}.
 // Webhook bodies carry no order transactions: Transactions is empty unless the body
 // has them. The fulfillment status says only what REST's fulfillment_status tells
 // (FulfillmentStatus).
 func FromWebhook(body []byte) (schemas.Order, error) {
-	var wrapped struct {
-		Order *json.RawMessage `json:"order"`
+	if err := Valid(body); err != nil {
+		return schemas.Order{}, fmt.Errorf("order payload: %w", err)
 	}
-	if err := json.Unmarshal(body, &wrapped); err == nil && wrapped.Order != nil {
-		body = *wrapped.Order
+	// Only a REST answer is wrapped, and its one key comes first: looking there spares
+	// webhook bodies a second pass over the whole body.
+	if wrappedREST(body) {
+		var wrapped struct {
+			Order *json.RawMessage `json:"order"`
+		}
+		if err := json.Unmarshal(body, &wrapped); err == nil && wrapped.Order != nil {
+			body = *wrapped.Order
+		}
 	}
 	var p order
 	if err := json.Unmarshal(body, &p); err != nil {

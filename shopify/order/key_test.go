@@ -1,4 +1,4 @@
-package shopify
+package order
 
 import (
 	"bytes"
@@ -9,14 +9,12 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/synco-dev/synco/shopify/order"
 )
 
-// Every order body of the testdata gives the key order.FromWebhook gives: same id, same
+// Every order body of the testdata gives the key FromWebhook gives: same id, same
 // version (what the processor will decide with).
 func TestScanOrderAgreesWithTheNormalizer(t *testing.T) {
-	files, _ := filepath.Glob("../../shopify/order/testdata/*.json")
+	files, _ := filepath.Glob("testdata/*.json")
 	n := 0
 	for _, f := range files {
 		if strings.Contains(f, "refund") && !strings.Contains(f, "order_") {
@@ -26,7 +24,7 @@ func TestScanOrderAgreesWithTheNormalizer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		o, err := order.FromWebhook(body)
+		o, err := FromWebhook(body)
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
@@ -48,8 +46,8 @@ func TestScanOrderAgreesWithTheNormalizer(t *testing.T) {
 // The key of every topic the contract acts on: the six order topics carry the order
 // itself; refunds/create and orders/edited name it by order_id; orders/delete by id.
 func TestScanEveryWebhookTopic(t *testing.T) {
-	whole, _ := os.ReadFile("../../shopify/order/testdata/orders_create.json")
-	refund, _ := os.ReadFile("../../shopify/order/testdata/refunds_create.json")
+	whole, _ := os.ReadFile("testdata/orders_create.json")
+	refund, _ := os.ReadFile("testdata/refunds_create.json")
 	edited := []byte(`{"order_edit":{"id":78912328,"app_id":null,"created_at":"2024-01-01T00:00:00Z","notify_customer":false,"order_id":820982911946154508,"staff_note":"","user_id":null,"line_items":{"additions":[{"id":1}],"removals":[]}}}`)
 	deleted := []byte(`{"id":820982911946154508}`)
 	for _, topic := range []string{"orders/create", "orders/updated", "orders/paid", "orders/cancelled", "orders/fulfilled", "orders/partially_fulfilled"} {
@@ -60,7 +58,7 @@ func TestScanEveryWebhookTopic(t *testing.T) {
 	}
 	for topic, body := range map[string][]byte{"refunds/create": refund, "orders/edited": edited, "orders/delete": deleted} {
 		k, err := ScanRef(topic, body)
-		want, werr := order.OrderIDOf(topic, body)
+		want, werr := OrderIDOf(topic, body)
 		if err != nil || werr != nil || k.OrderID != 820982911946154508 || k.OrderID != want || !k.UpdatedAt.IsZero() {
 			t.Errorf("%s: scanned %+v %v, OrderIDOf %d %v", topic, k, err, want, werr)
 		}
@@ -93,8 +91,8 @@ func TestScanOrderFindsTheOrdersOwnID(t *testing.T) {
 		if err != nil || k.OrderID != c.id {
 			t.Errorf("%s: %+v %v, want id %d", name, k, err, c.id)
 		}
-		if o, err := order.FromWebhook([]byte(c.body)); err == nil && o.ID != k.OrderID {
-			t.Errorf("%s: order.FromWebhook says %d", name, o.ID)
+		if o, err := FromWebhook([]byte(c.body)); err == nil && o.ID != k.OrderID {
+			t.Errorf("%s: FromWebhook says %d", name, o.ID)
 		}
 	}
 }
@@ -116,16 +114,16 @@ func TestScanOrderVersion(t *testing.T) {
 		if err != nil || !k.UpdatedAt.Equal(c.want) {
 			t.Errorf("%s: %v %v, want %v", name, k.UpdatedAt, err, c.want)
 		}
-		if o, err := order.FromWebhook([]byte(c.body)); err != nil || !o.UpdatedAt.Equal(k.UpdatedAt) {
-			t.Errorf("%s: order.FromWebhook says %v %v", name, o.UpdatedAt, err)
+		if o, err := FromWebhook([]byte(c.body)); err != nil || !o.UpdatedAt.Equal(k.UpdatedAt) {
+			t.Errorf("%s: FromWebhook says %v %v", name, o.UpdatedAt, err)
 		}
 	}
 }
 
-// Bodies order.FromWebhook refuses are refused here too (the webhook keeps them as dead
+// Bodies FromWebhook refuses are refused here too (the webhook keeps them as dead
 // letters): not JSON, cut short, an id that is no 64-bit integer, no id, a bad time.
 func TestScanOrderRefusesMalformedBodies(t *testing.T) {
-	good, _ := os.ReadFile("../../shopify/order/testdata/orders_create.json")
+	good, _ := os.ReadFile("testdata/orders_create.json")
 	for name, body := range map[string]string{
 		"empty":            ``,
 		"not json":         `id=1`,
@@ -160,8 +158,8 @@ func TestScanOrderRefusesMalformedBodies(t *testing.T) {
 		if k, err := ScanOrder([]byte(body)); err == nil {
 			t.Errorf("%s: accepted as %+v", name, k)
 		}
-		if _, err := order.FromWebhook([]byte(body)); err == nil {
-			t.Errorf("%s: order.FromWebhook accepts it, so the scanner should too", name)
+		if _, err := FromWebhook([]byte(body)); err == nil {
+			t.Errorf("%s: FromWebhook accepts it, so the scanner should too", name)
 		}
 	}
 	deep := strings.Repeat(`{"a":`, maxDepth+1) + "1" + strings.Repeat("}", maxDepth+1)
@@ -183,18 +181,18 @@ func TestScanRefRefusesMalformedBodies(t *testing.T) {
 		if k, err := ScanRef(c.topic, []byte(c.body)); err == nil {
 			t.Errorf("%s: accepted as %+v", name, k)
 		}
-		if _, err := order.OrderIDOf(c.topic, []byte(c.body)); err == nil {
+		if _, err := OrderIDOf(c.topic, []byte(c.body)); err == nil {
 			t.Errorf("%s: OrderIDOf accepts it", name)
 		}
 	}
 }
 
-// FuzzScanOrder: the scanner accepts only JSON, and wherever order.FromWebhook (encoding/json)
+// FuzzScanOrder: the scanner accepts only JSON, and wherever FromWebhook (encoding/json)
 // reads an order from a body the scanner reads the same id and version. Bodies whose
 // keys differ from Shopify's only by case or escapes are left out: encoding/json
 // matches those loosely, the scanner exactly.
 func FuzzScanOrder(f *testing.F) {
-	files, _ := filepath.Glob("../../shopify/order/testdata/*.json")
+	files, _ := filepath.Glob("testdata/*.json")
 	for _, p := range files {
 		b, _ := os.ReadFile(p)
 		f.Add(b)
@@ -208,7 +206,7 @@ func FuzzScanOrder(f *testing.F) {
 // Mutations of every testdata body (bytes replaced, cut short), deterministic: the
 // property FuzzScanOrder checks, on what a fuzzing session would start from.
 func TestScanOrderOnMutatedBodies(t *testing.T) {
-	files, _ := filepath.Glob("../../shopify/order/testdata/*.json")
+	files, _ := filepath.Glob("testdata/*.json")
 	r := rand.New(rand.NewSource(1))
 	n := 0
 	for _, f := range files {
@@ -251,12 +249,12 @@ func checkScan(t *testing.T, body []byte) {
 				return
 			}
 		}
-		o, perr := order.FromWebhook(body)
+		o, perr := FromWebhook(body)
 		if perr != nil {
 			return
 		}
 		if err != nil {
-			t.Fatalf("order.FromWebhook reads order %d from %q, the scanner fails: %v", o.ID, body, err)
+			t.Fatalf("FromWebhook reads order %d from %q, the scanner fails: %v", o.ID, body, err)
 		}
 		if k.OrderID != o.ID || !k.UpdatedAt.Equal(o.UpdatedAt) {
 			t.Fatalf("%q: scanned %d %v, parsed %d %v", body, k.OrderID, k.UpdatedAt, o.ID, o.UpdatedAt)
