@@ -87,6 +87,21 @@ func (c *Client) Order(ctx context.Context, id int64) (*FullOrder, error) {
 	return full, nil
 }
 
+// Transactions fetches an order's transactions (sales, captures, authorizations,
+// refunds): what a webhook body does not carry. An order Shopify does not have is a
+// permanent *Error with Code NOT_FOUND.
+func (c *Client) Transactions(ctx context.Context, orderID int64) ([]TransactionFields, error) {
+	gid := OrderGID(orderID)
+	t, err := OrderTransactions(ctx, c, gid)
+	if err != nil {
+		return nil, err
+	}
+	if t.Order == nil {
+		return nil, &Error{Shop: c.cfg.Shop, Op: "OrderTransactions", Status: 200, Code: CodeNotFound, Message: "no order " + gid}
+	}
+	return t.Order.Transactions, nil
+}
+
 // Order.transactions and Order.refunds are lists without cursors: what one call can
 // read is all Synco reads, and more is an error rather than a silent cut.
 const (

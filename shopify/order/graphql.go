@@ -210,6 +210,12 @@ func RefundFromGraphQL(f *admin.FullRefund) (schemas.Refund, error) {
 	return r, nil
 }
 
+// Transactions converts transactions read over GraphQL (admin.Client.Transactions) as
+// the normalizer does those of a whole order.
+func Transactions(in []admin.TransactionFields) ([]schemas.Transaction, error) {
+	return transactionsGQL(in)
+}
+
 func transactionsGQL(in []admin.TransactionFields) ([]schemas.Transaction, error) {
 	out := make([]schemas.Transaction, 0, len(in))
 	for i := range in {

@@ -21,6 +21,7 @@ import (
 	"github.com/synco-dev/synco/platform/serde"
 	"github.com/synco-dev/synco/schemas"
 	"github.com/synco-dev/synco/sink/odoo"
+	"github.com/synco-dev/synco/sink/transactions"
 	"github.com/synco-dev/synco/sink/writeback"
 )
 
@@ -32,8 +33,11 @@ type OdooDeps struct {
 	Sink       *odoo.Sink
 	// WriteBack writes each synced order's Odoo id to its Shopify metafield
 	// (custom.odoo_id); nil: no write-back.
-	WriteBack   *writeback.Writer
-	RetryDelays []time.Duration // one per schemas.RetryTopics entry (Config)
+	WriteBack *writeback.Writer
+	// Transactions reads from Shopify the transactions a webhook's order lacks (its
+	// payments are registered in Odoo); nil: orders are applied as they came.
+	Transactions *transactions.Fetcher
+	RetryDelays  []time.Duration // one per schemas.RetryTopics entry (Config)
 	// Drain is how long a batch in flight may finish after shutdown (consume.Config).
 	Drain   time.Duration
 	Metrics *metrics.Registry // optional
@@ -146,7 +150,11 @@ func (s *odooSink) handle(ctx context.Context, r *kgo.Record, results *kafka.Bat
 		return s.outcome(ctx, results, r.Key, &out)
 	}
 	start := s.d.Now()
-	res, err := s.d.Sink.Apply(ctx, &cmd)
+	txWarning, err := s.fillTransactions(ctx, &cmd)
+	var res odoo.Result
+	if err == nil {
+		res, err = s.d.Sink.Apply(ctx, &cmd)
+	}
 	// Then the Odoo id goes back to Shopify. A retriable failure takes the order
 	// through the retry topics like a failed Odoo call: its re-sync finds the Odoo
 	// record in place and tries the write-back again.
@@ -163,8 +171,11 @@ func (s *odooSink) handle(ctx context.Context, r *kgo.Record, results *kafka.Bat
 	if len(res.Warnings) > 0 {
 		out.Warnings = res.Warnings
 	}
+	if txWarning != "" {
+		out.Warnings = append(out.Warnings, txWarning)
+	}
 	log := s.d.Log.With("shop", cmd.Shop, "order", cmd.OrderID, "name", cmd.Order.Name, "attempt", cmd.Attempt, "rpc_calls", res.Calls, "latency_ms", out.LatencyMs)
-	retriable := odoo.IsRetriable(err)
+	retriable := odoo.IsRetriable(err) || transactions.IsRetriable(err)
 	if err == nil && wbErr != nil && writeback.IsRetriable(wbErr) && int(cmd.Attempt) < len(schemas.RetryTopics) {
 		err, retriable = wbErr, true
 	}
@@ -201,13 +212,33 @@ func (s *odooSink) handle(ctx context.Context, r *kgo.Record, results *kafka.Bat
 		dl.Shop, dl.Attempt, dl.FirstFailedAt = cmd.Shop, int(cmd.Attempt), firstFailedAt(r, out.At)
 		results.PublishRecord(ctx, dl.Record())
 		reason := "refused"
-		if odoo.IsRetriable(err) {
+		if retriable {
 			reason = "retries_exhausted"
 		}
 		s.count(func(m *metrics.Registry) { m.DeadLetters.WithLabelValues(stage, reason).Inc() })
 		log.Error("odoo sync failed", "err", err)
 	}
 	return s.outcome(ctx, results, r.Key, &out)
+}
+
+// fillTransactions gives cmd's order the transactions its webhook lacked. A failure
+// that may pass is returned (the command goes through the retry topics); one that
+// will not, or a shop without an Admin API token, is a warning: the order is applied
+// without its payments rather than not at all.
+func (s *odooSink) fillTransactions(ctx context.Context, cmd *schemas.OrderSync) (string, error) {
+	if s.d.Transactions == nil {
+		return "", nil
+	}
+	ok, err := s.d.Transactions.Fill(ctx, cmd)
+	switch {
+	case err != nil && transactions.IsRetriable(err):
+		return "", err
+	case err != nil:
+		return err.Error() + "; its payments are not registered in Odoo", nil
+	case !ok:
+		return "payments not registered in Odoo: the shop has no Admin API token to read the order's transactions", nil
+	}
+	return "", nil
 }
 
 // outcome publishes an outcome and counts it.

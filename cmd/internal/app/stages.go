@@ -29,6 +29,7 @@ import (
 	chsink "github.com/synco-dev/synco/sink/clickhouse"
 	"github.com/synco-dev/synco/sink/odoo"
 	"github.com/synco-dev/synco/sink/runner"
+	"github.com/synco-dev/synco/sink/transactions"
 	"github.com/synco-dev/synco/sink/writeback"
 )
 
@@ -116,7 +117,7 @@ func (rt *Runtime) OdooSink(clientOpts ...odoo.Option) Stage {
 			Stage{"sink odoo commands", func(ctx context.Context) error {
 				return runner.RunOdoo(ctx, runner.OdooDeps{
 					ClientOpts: rt.ClientOpts("sink-odoo"), Serde: rt.Serde, Publisher: rt.Publisher,
-					Sink: sink, WriteBack: writeback.New(rt.Shopify, log), RetryDelays: rt.Cfg.Sink.RetryDelays, Drain: rt.Drain, Metrics: rt.Metrics, Log: log,
+					Sink: sink, WriteBack: writeback.New(rt.Shopify, log), Transactions: transactions.New(rt.Shopify), RetryDelays: rt.Cfg.Sink.RetryDelays, Drain: rt.Drain, Metrics: rt.Metrics, Log: log,
 				})
 			}},
 			Stage{"sink odoo catalog", cat.Run})
