@@ -228,6 +228,7 @@ func seedTable(e *env, retryIn time.Duration) (delayedRetry time.Time) {
 	e.t.Helper()
 	synced := order(5531234)
 	synced.Name, synced.Total, synced.Status, synced.OdooModel, synced.OdooID, synced.OdooName, synced.InvoiceID = "#1001", "123.45", "synced", "sale.order", 42, "S00042", 7
+	synced.InvoiceState, synced.PaymentState, synced.RefundedAmount = "posted", "partial", "23.45"
 	direct := order(5531235)
 	direct.Name, direct.Status, direct.OdooModel, direct.OdooID, direct.OdooName = "#1002", "synced", "account.move", 9, "INV/2026/00009"
 	failed := order(5531236)
@@ -318,6 +319,13 @@ func TestDashboardOrderTable(t *testing.T) {
 	// Odoo ID links to the record in the shop's Odoo.
 	if got := b.str(rowJS("5531234", `r.cells[8].querySelector("a").href`)); got != "http://odoo.test:8069/web#id=42&model=sale.order&view_type=form" {
 		t.Errorf("sale order link %q", got)
+	}
+	// What Odoo holds is under the id: invoice state, payment, credit notes.
+	if got := b.str(rowJS("5531234", `r.cells[8].querySelector(".odoo-state").textContent`)); got != "Posted invoice · Partially paid · Refunded 23.45" {
+		t.Errorf("odoo state of the synced order %q", got)
+	}
+	if n := evalAs[int](b, `document.querySelectorAll("#rows .odoo-state").length`); n != 1 {
+		t.Errorf("%d rows with an Odoo state, want only the one whose invoice Odoo reported", n)
 	}
 	// Markup in a customer name is text: nothing ran, nothing was parsed.
 	if got := b.str(rowJS("5531240", `r.querySelector(".customer-name").textContent`)); got != xssName {
