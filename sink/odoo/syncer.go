@@ -253,7 +253,7 @@ func (r *run) apply(ctx context.Context, ex *existing) (Result, error) {
 			res.Currency = r.money.currency
 		}
 		m := r.money
-		m.withRefunds = false // Shopify's total now, after refunds
+		m.withRefunds = false                             // Shopify's total now, after refunds
 		if !strings.EqualFold(res.Currency, m.currency) { // a document made under other settings
 			m = money{presentment: strings.EqualFold(res.Currency, r.o.PresentmentCurrency) && !strings.EqualFold(res.Currency, r.o.Currency), currency: res.Currency}
 		}
