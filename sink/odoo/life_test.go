@@ -175,3 +175,100 @@ func TestRefundBeforeTheOrder(t *testing.T) {
 		t.Errorf("odoo holds %+v", w)
 	}
 }
+
+// validateDeliveries validates the outgoing pickings of every sale order in Odoo.
+func validateDeliveries(t *testing.T, c Client) {
+	t.Helper()
+	ctx := context.Background()
+	picks, err := SearchRead(ctx, c, "stock.picking", []any{[]any{"picking_type_code", "=", "outgoing"}, []any{"state", "!=", "done"}}, []string{"id"}, nil)
+	if err != nil || len(picks) == 0 {
+		t.Fatalf("deliveries: %v (%d)", err, len(picks))
+	}
+	for _, p := range picks {
+		if err := (&run{c: c, d: dialect{version: 17}}).validatePicking(ctx, p.ID()); err != nil {
+			t.Fatalf("validate delivery: %v", err)
+		}
+	}
+}
+
+// A crash after each call of a payment, and of a refund (credit note, payout, stock
+// return), in turn: the call took effect, its answer was lost; the redelivered
+// command on a restarted sink ends with exactly one of each.
+func TestCrashDuringPaymentAndRefund(t *testing.T) {
+	for _, flow := range []struct {
+		name       string
+		base, next func() schemas.Order
+		want       lifeWorld
+	}{
+		{"payment", order1001, paid1001, lifeWorld{payments: 1, inbound: 1, invPayState: "paid"}},
+		{"refund with return", paid1001, func() schemas.Order { return refunded1001("return") },
+			lifeWorld{payments: 2, inbound: 1, outbound: 1, creditNotes: 1, returns: 1, invPayState: "paid", cnPayState: "paid"}},
+	} {
+		for _, v := range []int{16, 17, 18} {
+			for n := int64(1); ; n++ {
+				sim, c := startSim(t, v)
+				ctx := context.Background()
+				if _, err := NewSyncer(c).Apply(ctx, refundsOn(command(flow.base(), schemas.SaleOrderConfirmed, schemas.InvoicePosted))); err != nil {
+					t.Fatal(err)
+				}
+				validateDeliveries(t, c)
+				cmd := refundsOn(command(flow.next(), schemas.SaleOrderConfirmed, schemas.InvoicePosted))
+				lossy := &loseAnswer{Client: c, n: n}
+				_, err := NewSyncer(lossy).Apply(ctx, cmd)
+				if lossy.lost == "" {
+					if err != nil {
+						t.Fatalf("%s %d: %v", flow.name, v, err)
+					}
+					if n < 5 {
+						t.Fatalf("%s %d: only %d calls", flow.name, v, n-1)
+					}
+					if got := observeLife(sim); got != flow.want {
+						t.Fatalf("%s %d: undisturbed, odoo holds %+v, want %+v", flow.name, v, got, flow.want)
+					}
+					break
+				}
+				if !IsRetriable(err) {
+					t.Fatalf("%s %d: answer of %s lost: %v is not retriable", flow.name, v, lossy.lost, err)
+				}
+				if _, err := NewSyncer(c).Apply(ctx, cmd); err != nil {
+					t.Fatalf("%s %d: after losing %s: %v", flow.name, v, lossy.lost, err)
+				}
+				if got := observeLife(sim); got != flow.want {
+					t.Fatalf("%s %d: after losing the answer of call %d (%s): odoo holds %+v, want %+v", flow.name, v, n, lossy.lost, got, flow.want)
+				}
+			}
+		}
+	}
+}
+
+// A retriable failure (before Odoo applied anything) at each call of the refund,
+// then the same command: one of each.
+func TestRefundStepFailsOnceThenRetrySucceeds(t *testing.T) {
+	steps := []string{"ir.model.data.search_read", "account.move.search_read", "account.payment.search_read", "account.move.line.search_read",
+		"account.move.create", "account.move.action_post", "account.payment.register.create", "account.payment.register.action_create_payments",
+		"stock.picking.search_read", "stock.move.read", "stock.return.picking.create", "stock.return.picking.create_returns",
+		"stock.picking.button_validate", "ir.model.data.create"}
+	for _, step := range steps {
+		t.Run(step, func(t *testing.T) {
+			sim, c := startSim(t, 17)
+			ctx := context.Background()
+			if _, err := NewSyncer(c).Apply(ctx, refundsOn(command(paid1001(), schemas.SaleOrderConfirmed, schemas.InvoicePosted))); err != nil {
+				t.Fatal(err)
+			}
+			validateDeliveries(t, c)
+			cmd := refundsOn(command(refunded1001("return"), schemas.SaleOrderConfirmed, schemas.InvoicePosted))
+			model, method := splitStep(step)
+			sim.FailNext(model, method, 1)
+			if _, err := NewSyncer(c).Apply(ctx, cmd); err == nil || !IsRetriable(err) {
+				t.Fatalf("want a retriable error, got %v", err)
+			}
+			if _, err := NewSyncer(c).Apply(ctx, cmd); err != nil {
+				t.Fatal(err)
+			}
+			want := lifeWorld{payments: 2, inbound: 1, outbound: 1, creditNotes: 1, returns: 1, invPayState: "paid", cnPayState: "paid"}
+			if got := observeLife(sim); got != want {
+				t.Fatalf("odoo holds %+v, want %+v", got, want)
+			}
+		})
+	}
+}
