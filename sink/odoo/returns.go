@@ -167,6 +167,25 @@ func (r *run) returns(ctx context.Context, l *life, so int64, refunds []schemas.
 // wizards Odoo may put in between (16's immediate transfer; the SMS confirmation is
 // skipped by context).
 func (r *run) validatePicking(ctx context.Context, id int64) error {
+	if r.d.version <= 16 {
+		// 16 validates done quantities; its immediate transfer would take the reserved
+		// ones, which a return need not have.
+		pk, err := Read(ctx, r.c, "stock.picking", []int64{id}, []string{"move_ids"})
+		if err != nil {
+			return err
+		}
+		if len(pk) > 0 {
+			mvs, err := Read(ctx, r.c, "stock.move", pk[0].IDs("move_ids"), []string{"id", "product_uom_qty"})
+			if err != nil {
+				return err
+			}
+			for _, mv := range mvs {
+				if err := Write(ctx, r.c, "stock.move", []int64{mv.ID()}, map[string]any{"quantity_done": mv["product_uom_qty"]}); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	pctx := map[string]any{"skip_sms": true}
 	ans, err := r.c.Call(ctx, "stock.picking", "button_validate", []any{[]int64{id}}, map[string]any{"context": pctx})
 	if err != nil && !IsNoneFault(err) {
