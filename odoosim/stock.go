@@ -202,7 +202,12 @@ func (s *store) defineStock() {
 		}
 		return nil
 	}
-	rp.method(&Method{Name: "create_returns", Multi: true, Fn: func(c *call, m *Model, ids []int, _ map[string]any) (any, error) {
+	// 18 renamed create_returns to action_create_returns (real 18 has no create_returns).
+	createName := "create_returns"
+	if v >= 18 {
+		createName = "action_create_returns"
+	}
+	rp.method(&Method{Name: createName, Multi: true, Fn: func(c *call, m *Model, ids []int, _ map[string]any) (any, error) {
 		return c.createReturns(ids[0], retType)
 	}})
 

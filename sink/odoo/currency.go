@@ -15,6 +15,9 @@ import (
 type money struct {
 	presentment bool
 	currency    string
+	// withRefunds: the documents carry the quantities before refunds (refunds are
+	// credit notes, refunds.go), so the expected totals add the refunded lines back.
+	withRefunds bool
 }
 
 // chooseMoney picks the money set. Presentment amounts are used only when they
@@ -63,7 +66,12 @@ func hasCurrent(o *schemas.Order) bool {
 // set: the total and the tax (after edits and refunds when the snapshot says).
 func (m money) expected(o *schemas.Order) (total, tax decimal.Decimal) {
 	if hasCurrent(o) {
-		return m.of(o.CurrentTotalPrice, o.CurrentTotalPricePresentment), m.of(o.CurrentTotalTax, o.CurrentTotalTaxPresentment)
+		total, tax = m.of(o.CurrentTotalPrice, o.CurrentTotalPricePresentment), m.of(o.CurrentTotalTax, o.CurrentTotalTaxPresentment)
+		if m.withRefunds {
+			rt, rx := m.refundedLines(o)
+			total, tax = total.Add(rt), tax.Add(rx)
+		}
+		return total, tax
 	}
 	return m.of(o.TotalPrice, o.TotalPricePresentment), m.of(o.TotalTax, o.TotalTaxPresentment)
 }

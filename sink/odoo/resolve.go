@@ -337,7 +337,7 @@ func (r *run) lines(ctx context.Context) ([]line, error) {
 	var out []line
 	for i := range o.LineItems {
 		li := &o.LineItems[i]
-		q := int64(li.Qty())
+		q := int64(li.Qty()) + r.refundedQty(li) // refunds are credit notes (refunds.go)
 		if q <= 0 {
 			continue // removed by an edit or refunded
 		}

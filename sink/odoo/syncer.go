@@ -71,7 +71,8 @@ type Syncer struct {
 	priceDigits      int32
 	precLoaded       bool
 	giftAccount      int64
-	generation       uint64 // bumped by flush
+	journals         sync.Map // gateway → its bank journal (payments.go)
+	generation       uint64   // bumped by flush
 
 	keys keyedMutex
 }
@@ -104,8 +105,15 @@ type Result struct {
 	Currency     string
 	Total        decimal.Decimal
 	ShopifyTotal decimal.Decimal
-	Calls        int      // RPC calls made for this order
-	Warnings     []string // differences a person should know about (totals, rounding, state left alone)
+	// What Odoo holds at the end of Apply: the invoice's state and payment_state, the
+	// total of the order's credit notes (booked currency) and whether the sale order
+	// is cancelled (see life.go).
+	InvoiceState   string
+	PaymentState   string
+	RefundedAmount decimal.Decimal
+	Cancelled      bool
+	Calls          int      // RPC calls made for this order
+	Warnings       []string // differences a person should know about (totals, rounding, state left alone)
 }
 
 func (s *Syncer) flush() {
@@ -123,6 +131,7 @@ func (s *Syncer) flush() {
 	s.currencies = map[string]currencyInfo{}
 	s.pricelists, s.pricelistsLoaded = map[int64]int64{}, false
 	s.giftAccount = 0
+	s.journals.Clear()
 	s.generation++
 }
 
@@ -212,6 +221,7 @@ func (r *run) apply(ctx context.Context, ex *existing) (Result, error) {
 	}
 	var w string
 	r.money, w = chooseMoney(r.o, r.cmd.Settings.Currency)
+	r.money.withRefunds = r.cmd.Settings.SyncRefunds
 	if w != "" {
 		r.warn("%s", w)
 	}
@@ -227,6 +237,9 @@ func (r *run) apply(ctx context.Context, ex *existing) (Result, error) {
 	case r.wantsInvoice():
 		res, err = r.newDirectInvoice(ctx, ex)
 	}
+	if err == nil && res.Model != "" {
+		err = r.afterDocuments(ctx, ex, &res) // payments, refunds, returns, statuses (life.go)
+	}
 	// Register what was made even when a later step failed: the records exist.
 	if ferr := r.flushXMLIDs(ctx); ferr != nil && err == nil {
 		err = ferr
@@ -240,6 +253,7 @@ func (r *run) apply(ctx context.Context, ex *existing) (Result, error) {
 			res.Currency = r.money.currency
 		}
 		m := r.money
+		m.withRefunds = false                             // Shopify's total now, after refunds
 		if !strings.EqualFold(res.Currency, m.currency) { // a document made under other settings
 			m = money{presentment: strings.EqualFold(res.Currency, r.o.PresentmentCurrency) && !strings.EqualFold(res.Currency, r.o.Currency), currency: res.Currency}
 		}

@@ -167,6 +167,7 @@ func (s *odooSink) handle(ctx context.Context, r *kgo.Record, results *kafka.Bat
 	out.LatencyMs = out.At.Sub(start).Milliseconds()
 	out.RPCCalls = int32(res.Calls)
 	out.OdooModel, out.OdooID, out.OdooName, out.InvoiceID = res.Model, res.ID, res.Name, res.InvoiceID
+	out.InvoiceState, out.PaymentState, out.RefundedAmount, out.Cancelled = res.InvoiceState, res.PaymentState, res.RefundedAmount, res.Cancelled
 
 	if len(res.Warnings) > 0 {
 		out.Warnings = res.Warnings

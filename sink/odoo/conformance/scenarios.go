@@ -160,7 +160,7 @@ func withJane(e *Env, x Expect, state string) Expect {
 
 // Scenarios are the conformance scenarios, in order.
 func Scenarios() []Scenario {
-	return []Scenario{
+	return append([]Scenario{
 		// ---- creation modes
 		{"draft sale order", func(e *Env) Case {
 			return one(widgetOrder(e), schemas.SaleOrderDraft, schemas.InvoiceNone, nil, withJane(e, widgetExpectS, "draft"))
@@ -529,7 +529,7 @@ func Scenarios() []Scenario {
 					e.registered(odoo.OrderXMLID(Shop, o.ID), "sale.order", old)
 				}}}}}
 		}},
-	}
+	}, lifeScenarios()...) // life_payments.go: payments, refunds, returns
 }
 
 func withInvoice(x Expect, so, inv string) Expect {
