@@ -1,0 +1,56 @@
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/synco-dev/synco/query/orders"
+	"github.com/synco-dev/synco/schemas"
+)
+
+// TestWebhookPaidOrderIsPaidInOdoo: an order webhook carries no transactions, yet the
+// order's payment is registered in Odoo — the sink reads the transactions from
+// Shopify — once, however often the webhook comes; the table says what Odoo holds.
+func TestWebhookPaidOrderIsPaidInOdoo(t *testing.T) {
+	h := newHarness(t, `
+create: sale_order_confirmed_invoice
+`)
+	sim := h.withShopify()
+	h.start(allStages...)
+
+	o := sim.AddSampleOrders(1, time.Now().Add(-time.Hour))[0]
+	for range 2 { // Shopify delivers at least once
+		if d := sim.DeliverTo(context.Background(), h.publicURL+"/webhooks/shopify", "orders/paid", "", sim.RESTOrderJSON(o)); d.Status != http.StatusOK {
+			t.Fatalf("delivery %+v", d)
+		}
+	}
+	row := h.waitOrder(o.ID, "synced and paid in Odoo", func(r orders.Order) bool {
+		return r.Status == schemas.StatusSynced && r.PaymentState != "" && r.PaymentState != "not_paid"
+	})
+	if row.InvoiceState != "posted" {
+		t.Errorf("invoice state %q, want posted", row.InvoiceState)
+	}
+	so := saleOrderOf(h, o.ID)
+	if so == nil {
+		t.Fatal("no sale order")
+	}
+	invs := h.recordsWhere("account.move", "move_type", "out_invoice")
+	if len(invs) != 1 {
+		t.Fatalf("%d invoices, want 1", len(invs))
+	}
+	if got := invs[0]["payment_state"]; got != "paid" && got != "in_payment" {
+		t.Errorf("invoice payment_state %v, want paid", got)
+	}
+	pays := h.recordsWhere("account.payment", "payment_type", "inbound")
+	if len(pays) != 1 {
+		t.Fatalf("%d payments for one Shopify sale, want 1", len(pays))
+	}
+	if got, want := money(pays[0]["amount"], 2), o.TotalPrice.Shop.StringFixed(2); got != want {
+		t.Errorf("payment of %s, want the sale's %s", got, want)
+	}
+	if n := sim.Counters().ByOperation["OrderTransactions"]; n < 1 {
+		t.Errorf("the transactions were never read from Shopify (%d calls)", n)
+	}
+}
