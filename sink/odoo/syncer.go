@@ -504,6 +504,9 @@ func (r *run) withSaleOrder(ctx context.Context, ex *existing) (Result, error) {
 			r.warn("sale order %s is cancelled in Odoo; left as it is", res.Name)
 		}
 	case schemas.SaleOrderCancelled:
+		if ex.inv != nil {
+			res.InvoiceID = ex.inv.ID() // credited, or cancelled with the order
+		}
 		return res, r.cancelOrder(ctx, ex, so)
 	}
 	if !r.wantsInvoice() {
