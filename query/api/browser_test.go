@@ -554,6 +554,10 @@ func TestDashboardSettings(t *testing.T) {
 	b.typeInto("#f-partner-q", "guests")
 	b.waitJS(`document.querySelectorAll("#f-partner option").length === 1`, "the customer search narrows")
 	b.setValue("#f-partner", "9")
+	if v := b.str(`document.getElementById("f-posted_invoice_edits").value`); v != "warn" {
+		t.Errorf("posted invoice edits shown as %q, want the default warn", v)
+	}
+	b.setValue("#f-posted_invoice_edits", "credit_and_reissue")
 	if st := b.str(`document.getElementById("save-state").textContent`); st != "Unsaved changes" {
 		t.Errorf("save state %q", st)
 	}
@@ -571,7 +575,8 @@ func TestDashboardSettings(t *testing.T) {
 		got.Payments.Mode != "per_gateway" || got.Payments.Gateways["shopify_payments"] != 6 || len(got.Payments.Gateways) != 1 ||
 		got.Customer != (schemas.CustomerSettings{Mode: "single", PartnerID: 9, GuestsOnly: true}) ||
 		got.OrderPrefix != "WEB-" || !got.SyncRefunds || !got.Include.Tags || got.Include.NoteAttributes || !got.AutoSync ||
-		!slices.Equal(got.OrderSources, []string{"all"}) || !slices.Equal(got.FulfillmentStatuses, []string{"all"}) {
+		!slices.Equal(got.OrderSources, []string{"all"}) || !slices.Equal(got.FulfillmentStatuses, []string{"all"}) ||
+		got.PostedInvoiceEdits != schemas.PostedInvoiceCreditAndReissue {
 		t.Errorf("saved %+v", got)
 	}
 
