@@ -253,6 +253,22 @@ func htmlText(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
+// followable says whether the snapshot is one a document should follow: not a
+// cancelled order (cancel_sale_order decides what a cancellation does) and not one
+// whose every line is gone (refunded or removed: the refunds' credit notes say it).
+func (r *run) followable() bool {
+	if r.o.CancelledAt != nil {
+		return false
+	}
+	for i := range r.o.LineItems {
+		if r.o.LineItems[i].Qty() > 0 {
+			return true
+		}
+	}
+	r.warn("no line of the order has a quantity left (refunded or removed): its lines in Odoo are left as they are")
+	return false
+}
+
 // docMoney is the money set of a document made earlier: its own currency, whatever
 // the settings now say (edits never move an order to another currency).
 func (r *run) docMoney(currency string) {

@@ -466,7 +466,7 @@ func (r *run) withSaleOrder(ctx context.Context, ex *existing) (Result, error) {
 	t := totalsOf(so)
 	res := Result{Model: "sale.order", ID: id, Name: so.String("name"), Currency: t.currency, Total: t.total}
 	soChanged := false
-	if state != "cancel" && r.cmd.SaleOrder != schemas.SaleOrderCancelled && !r.bookedElsewhere(t) {
+	if state != "cancel" && r.cmd.SaleOrder != schemas.SaleOrderCancelled && !r.bookedElsewhere(t) && r.followable() {
 		// The order follows its newest snapshot (edit.go).
 		r.docMoney(t.currency)
 		got, changed, err := r.followSaleOrder(ctx, ex)
@@ -819,7 +819,7 @@ func (r *run) withDirectInvoice(ctx context.Context, ex *existing) (Result, erro
 	case r.wantsSaleOrder():
 		r.warn("the order is in Odoo as invoice %s (made directly); no sale order is made for it", res.Name)
 	}
-	if inv.String("state") != "cancel" && !r.bookedElsewhere(t) {
+	if inv.String("state") != "cancel" && !r.bookedElsewhere(t) && r.followable() {
 		// The order's invoice follows its newest snapshot (edit.go).
 		r.docMoney(t.currency)
 		got, changed, err := r.followDirectInvoice(ctx, ex)
