@@ -403,9 +403,12 @@ func (r *run) netInvoiced(ctx context.Context, so, inv Record) (decimal.Decimal,
 	if len(ids) <= 1 {
 		return fromOdooNumber(inv["amount_total"]), false, nil
 	}
-	moves, err := Read(ctx, r.c, "account.move", ids, []string{"id", "state", "move_type", "amount_total"})
-	if err != nil {
-		return decimal.Zero, false, err
+	moves := r.orderMoves
+	if len(moves) != len(ids) {
+		var err error
+		if moves, err = Read(ctx, r.c, "account.move", ids, []string{"id", "state", "move_type", "amount_total"}); err != nil {
+			return decimal.Zero, false, err
+		}
 	}
 	net, credited := decimal.Zero, false
 	for _, m := range moves {

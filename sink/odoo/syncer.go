@@ -174,17 +174,18 @@ func (s *Syncer) apply(ctx context.Context, cmd *schemas.OrderSync, ex *existing
 
 // run is one Apply.
 type run struct {
-	s         *Syncer
-	c         Client
-	cmd       *schemas.OrderSync
-	o         *schemas.Order
-	d         dialect
-	key       string
-	money     money
-	usedCache bool
-	soChanged bool // the sale order was edited in this run (its invoice follows)
-	warnings  []string
-	pending   []pendingXMLID
+	s          *Syncer
+	c          Client
+	cmd        *schemas.OrderSync
+	o          *schemas.Order
+	d          dialect
+	key        string
+	money      money
+	usedCache  bool
+	soChanged  bool     // the sale order was edited in this run (its invoice follows)
+	orderMoves []Record // the sale order's invoices and credit notes, when read
+	warnings   []string
+	pending    []pendingXMLID
 }
 
 func newRun(s *Syncer, c Client, cmd *schemas.OrderSync, version int) *run {
@@ -640,6 +641,7 @@ func (r *run) invoiceFromOrder(ctx context.Context, so Record, ex *existing, lin
 		if err != nil {
 			return 0, err
 		}
+		r.orderMoves = moves
 		invRec = pickInvoice(moves)
 		inv, state = invRec.ID(), invRec.String("state")
 	}
