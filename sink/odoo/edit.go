@@ -396,8 +396,8 @@ func (r *run) docCurrencyInfo(doc Record) currencyInfo {
 }
 
 // netInvoiced is what the order's customer invoices and credit notes come to (one
-// read when the order has more than the one invoice), and whether any credit note
-// exists.
+// read when the order has more than the one invoice, unless they were read), and
+// whether a credit note other than Synco's reversals exists (a refund's).
 func (r *run) netInvoiced(ctx context.Context, so, inv Record) (decimal.Decimal, bool, error) {
 	ids := so.IDs("invoice_ids")
 	if len(ids) <= 1 {
@@ -406,7 +406,7 @@ func (r *run) netInvoiced(ctx context.Context, so, inv Record) (decimal.Decimal,
 	moves := r.orderMoves
 	if len(moves) != len(ids) {
 		var err error
-		if moves, err = Read(ctx, r.c, "account.move", ids, []string{"id", "state", "move_type", "amount_total"}); err != nil {
+		if moves, err = Read(ctx, r.c, "account.move", ids, []string{"id", "state", "move_type", "amount_total", "ref"}); err != nil {
 			return decimal.Zero, false, err
 		}
 	}
@@ -420,7 +420,7 @@ func (r *run) netInvoiced(ctx context.Context, so, inv Record) (decimal.Decimal,
 			net = net.Add(fromOdooNumber(m["amount_total"]))
 		case "out_refund":
 			net = net.Sub(fromOdooNumber(m["amount_total"]))
-			credited = true
+			credited = credited || !strings.HasPrefix(m.String("ref"), creditRef(""))
 		}
 	}
 	return net, credited, nil

@@ -241,3 +241,75 @@ func deliverAll(t *testing.T, sim *odoosim.Server, c Client, so int64, v int) {
 		}
 	}
 }
+
+// An edit of an order whose invoice is posted, with credit_and_reissue, cut at each
+// of its calls in turn and applied again by a restarted sink: one credit note of the
+// old invoice, one new invoice (posted, the order's new total), never more.
+func TestReissueSurvivesACrashAtEveryCall(t *testing.T) {
+	ctx := context.Background()
+	for _, v := range []int{16, 17} {
+		for _, mode := range []string{"answer lost", "never sent"} {
+			for n := int64(1); ; n++ {
+				sim, c := startSim(t, v)
+				o := order1001()
+				first, err := NewSyncer(c).Apply(ctx, command(o, schemas.SaleOrderConfirmed, schemas.InvoicePosted))
+				if err != nil {
+					t.Fatal(err)
+				}
+				edited := o
+				edited.LineItems = append([]schemas.LineItem(nil), o.LineItems...)
+				three := int32(3)
+				edited.LineItems[0].CurrentQuantity = &three
+				edited.UpdatedAt = o.UpdatedAt.Add(time.Hour)
+				cmd := command(edited, schemas.SaleOrderConfirmed, schemas.InvoicePosted)
+				cmd.Settings.PostedInvoiceEdits = schemas.PostedInvoiceCreditAndReissue
+				var cl Client
+				var lost *string
+				if mode == "answer lost" {
+					l := &loseAnswer{Client: c, n: n}
+					cl, lost = l, &l.lost
+				} else {
+					d := &dropCall{Client: c, n: n}
+					cl, lost = d, &d.lost
+				}
+				_, err = NewSyncer(cl).Apply(ctx, cmd)
+				if *lost == "" {
+					if err != nil {
+						t.Fatalf("%d %s: undisturbed: %v", v, mode, err)
+					}
+					break
+				}
+				if !IsRetriable(err) {
+					t.Fatalf("%d %s: call %d (%s) cut: %v is not retriable", v, mode, n, *lost, err)
+				}
+				res, err := NewSyncer(c).Apply(ctx, cmd)
+				if err != nil {
+					t.Fatalf("%d %s: after cutting call %d (%s): %v", v, mode, n, *lost, err)
+				}
+				var invoices, posted, credits int
+				var newTotal float64
+				for _, m := range sim.Records("account.move") {
+					switch {
+					case m["move_type"] == "out_invoice":
+						invoices++
+						if m["state"] == "posted" {
+							posted++
+						}
+						if toInt(m["id"]) == res.InvoiceID {
+							newTotal = toFloat(m["amount_total"])
+						}
+					case m["move_type"] == "out_refund" && m["state"] != "cancel":
+						credits++
+						if toInt(m["reversed_entry_id"]) != first.InvoiceID || m["state"] != "posted" {
+							t.Fatalf("%d %s: credit note %v", v, mode, m)
+						}
+					}
+				}
+				if invoices != 2 || posted != 2 || credits != 1 || res.InvoiceID == first.InvoiceID || newTotal != res.Total.InexactFloat64() {
+					t.Fatalf("%d %s: after cutting call %d (%s): %d invoices (%d posted), %d credit notes, invoice %d of %v (order total %s)",
+						v, mode, n, *lost, invoices, posted, credits, res.InvoiceID, newTotal, res.Total)
+				}
+			}
+		}
+	}
+}
