@@ -6,6 +6,7 @@ package odoosim
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/shopspring/decimal"
 )
@@ -183,6 +184,29 @@ func (s *store) defineSale() {
 		return nil
 	}
 	sol.beforeWrite = func(c *call, r Record, vals map[string]any) error {
+		order := c.rec("sale.order", asInt(r["order_id"]))
+		if order != nil && asStr(r["display_type"]) == "" {
+			// sale: a locked order's protected fields are refused (17+: locked; 16:
+			// state done), with their labels.
+			if locked := (c.version() >= 17 && truthy(order["locked"])) || (c.version() <= 16 && order["state"] == "done"); locked {
+				var labels []string
+				for _, f := range []string{"product_id", "name", "price_unit", uomField, "product_uom_qty", taxField} {
+					if _, ok := vals[f]; ok {
+						labels = append(labels, c.s.models["sale.order.line"].fields[f].Label)
+					}
+				}
+				if len(labels) > 0 {
+					return userError("It is forbidden to modify the following fields in a locked order:\n" + strings.Join(labels, "\n"))
+				}
+			}
+			// sale_stock: a confirmed line's quantity never goes below what was delivered.
+			if q, ok := vals["product_uom_qty"]; ok && (order["state"] == "sale" || order["state"] == "done") {
+				p := c.rec("product.product", asInt(r["product_id"]))
+				if p != nil && p["type"] != "service" && asFloat(q) < c.qtyDelivered(asInt(r["id"]))-0.00001 {
+					return userError("The ordered quantity of a sale order line cannot be decreased below the amount already delivered. Instead, create a return in your inventory.")
+				}
+			}
+		}
 		// Recorded quirk: a quantity (or product) change without a price
 		// recomputes price_unit from the pricelist.
 		_, q := vals["product_uom_qty"]
@@ -196,6 +220,25 @@ func (s *store) defineSale() {
 				vals["price_unit"] = c.productPrice(prod, c.orderCurrency(c.rec("sale.order", asInt(r["order_id"]))))
 			}
 		}
+		return nil
+	}
+
+	sol.beforeUnlink = func(c *call, r Record) error {
+		order := c.rec("sale.order", asInt(r["order_id"]))
+		if order != nil && (order["state"] == "sale" || order["state"] == "done") && asStr(r["display_type"]) == "" {
+			return userError("Once a sales order is confirmed, you can't remove one of its lines (we need to track if something gets invoiced or delivered).\nSet the quantity to 0 instead.")
+		}
+		return nil
+	}
+	// sale_stock: a confirmed order's delivery follows its lines' quantities.
+	sol.afterWrite = func(c *call, r Record, vals map[string]any) error {
+		if _, ok := vals["product_uom_qty"]; ok {
+			c.followDelivery(asInt(r["id"]))
+		}
+		return nil
+	}
+	sol.afterCreate = func(c *call, r Record, _ map[string]any) error {
+		c.followDelivery(asInt(r["id"]))
 		return nil
 	}
 

@@ -279,6 +279,64 @@ func (c *call) createDelivery(orderID int) error {
 	return nil
 }
 
+// followDelivery makes a confirmed order's open outgoing move of a line carry what is
+// left to deliver: changed in place, cancelled at 0, or added to the order's open
+// delivery (a new one when every delivery is done), as sale_stock does on a
+// quantity change or a new line.
+func (c *call) followDelivery(lineID int) {
+	l := c.rec("sale.order.line", lineID)
+	if l == nil {
+		return
+	}
+	orderID := asInt(l["order_id"])
+	order := c.rec("sale.order", orderID)
+	p := c.rec("product.product", asInt(l["product_id"]))
+	if order == nil || order["state"] != "sale" || p == nil || p["type"] == "service" || p["type"] == "combo" || asStr(l["display_type"]) != "" {
+		return
+	}
+	want := asFloat(l["product_uom_qty"]) - c.qtyDelivered(lineID)
+	mm := c.s.models["stock.move"]
+	for _, id := range mm.sortedIDs() {
+		mv := mm.recs[id]
+		if asInt(mv["sale_line_id"]) != lineID || mv["state"] == "done" || mv["state"] == "cancel" || asInt(mv["location_dest_id"]) != 5 {
+			continue
+		}
+		upd := Record{"product_uom_qty": want}
+		if c.version() >= 17 {
+			upd["quantity"] = want
+		}
+		if want <= 0 {
+			upd = Record{"state": "cancel"}
+		}
+		c.set(mm, id, upd)
+		return
+	}
+	if want <= 0 {
+		return
+	}
+	pid := 0
+	for _, pk := range c.children("stock.picking", "sale_id", orderID) {
+		if st := c.rec("stock.picking", pk)["state"]; st != "done" && st != "cancel" {
+			pid = pk
+			break
+		}
+	}
+	if pid == 0 {
+		name := fmt.Sprintf("WH/OUT/%05d", c.s.nextSeq("WH/OUT"))
+		pid = c.insert(c.s.models["stock.picking"], Record{"name": name, "origin": order["name"], "state": "assigned", "picking_type_id": 2,
+			"partner_id": order["partner_shipping_id"], "location_id": 8, "location_dest_id": 5, "sale_id": orderID,
+			"scheduled_date": c.s.nowStr(), "priority": "0", "create_date": c.s.nowStr(), "write_date": c.s.nowStr()})
+	}
+	mv := Record{"name": l["name"], "picking_id": pid, "product_id": l["product_id"], "product_uom_qty": want, "product_uom": 1,
+		"state": "assigned", "location_id": 8, "location_dest_id": 5, "sale_line_id": lineID, "create_date": c.s.nowStr(), "write_date": c.s.nowStr()}
+	if c.version() >= 17 {
+		mv["quantity"], mv["picked"] = want, false
+	} else {
+		mv["quantity_done"] = 0.0
+	}
+	c.reserveLine(c.insert(mm, mv), mv)
+}
+
 // reserveLine creates the move line of a reserved move (17 shows one).
 func (c *call) reserveLine(moveID int, mv Record) {
 	ml := Record{"move_id": moveID, "product_id": mv["product_id"]}

@@ -91,8 +91,9 @@ func TestValidate(t *testing.T) {
 	s.Customer.Mode = "single"
 	s.DateFrom, s.DateTo = "2026-05-01", "2026-04-01"
 	s.Products.TipID, s.GiftCardAccountID = -1, -2
+	s.PostedInvoiceEdits = "rewrite"
 	bad := Validate(&s)
-	for _, f := range []string{"payment_statuses", "create", "customer.partner_id", "date_to", "products.tip_id", "gift_card_account_id"} {
+	for _, f := range []string{"payment_statuses", "create", "customer.partner_id", "date_to", "products.tip_id", "gift_card_account_id", "posted_invoice_edits"} {
 		if bad[f] == "" {
 			t.Errorf("field %s not reported: %v", f, bad)
 		}

@@ -81,6 +81,11 @@ func Validate(s *schemas.ShopSettings) map[string]string {
 			bad[field] = "must be an Odoo product id, or 0 for Synco's own product"
 		}
 	}
+	switch s.PostedInvoiceEdits {
+	case "", schemas.PostedInvoiceWarn, schemas.PostedInvoiceCreditAndReissue:
+	default:
+		bad["posted_invoice_edits"] = `must be "warn" or "credit_and_reissue"`
+	}
 	if s.GiftCardAccountID < 0 {
 		bad["gift_card_account_id"] = "must be an Odoo account id, or 0 for Synco's own account"
 	}

@@ -39,6 +39,9 @@ func TestOlderSettingsReadWithDefaults(t *testing.T) {
 	if !got.CreateMissingTaxes || got.RoundingLine || got.Products != (schemas.ProductSettings{}) || got.GiftCardAccountID != 0 {
 		t.Errorf("defaults of the new settings: %+v", got)
 	}
+	if got.PostedInvoiceEdits != schemas.PostedInvoiceWarn {
+		t.Errorf("posted_invoice_edits of older settings: %q, want warn", got.PostedInvoiceEdits)
+	}
 	if got.Shop != "x.myshopify.com" || got.Create != schemas.CreateDraftSaleOrder {
 		t.Errorf("older fields: %+v", got)
 	}

@@ -298,7 +298,10 @@ type ShopSettings struct {
 	UseShopifyOrderNumber bool             `avro:"use_shopify_order_number" json:"use_shopify_order_number"`
 	SyncRefunds           bool             `avro:"sync_refunds" json:"sync_refunds"`
 	CancelSaleOrder       bool             `avro:"cancel_sale_order" json:"cancel_sale_order"`
-	Include               IncludeSettings  `avro:"include" json:"include"`
+	// PostedInvoiceEdits is what an edit of an order whose invoice is posted does:
+	// PostedInvoiceWarn ("" reads the same) or PostedInvoiceCreditAndReissue.
+	PostedInvoiceEdits string          `avro:"posted_invoice_edits" json:"posted_invoice_edits"`
+	Include            IncludeSettings `avro:"include" json:"include"`
 	// CreateMissingTaxes creates an Odoo sale tax for a Shopify tax line Odoo has
 	// none for; false fails such an order with the tax named.
 	CreateMissingTaxes bool `avro:"create_missing_taxes" json:"create_missing_taxes"`
@@ -375,6 +378,7 @@ func DefaultSettings(shop string) ShopSettings {
 		Customer:              CustomerSettings{Mode: "normal"},
 		UseShopifyOrderNumber: true,
 		CreateMissingTaxes:    true,
+		PostedInvoiceEdits:    PostedInvoiceWarn,
 		ReconcileInterval:     DefaultReconcileInterval,
 	}
 }
@@ -390,6 +394,12 @@ const (
 	CreateConfirmedInvoice          = "confirmed_invoice"
 	CreateSaleOrderDraftInvoice     = "sale_order_draft_invoice"
 	CreateSaleOrderConfirmedInvoice = "sale_order_confirmed_invoice"
+)
+
+// What an edit does to an order whose invoice is posted (ShopSettings.PostedInvoiceEdits).
+const (
+	PostedInvoiceWarn             = "warn"               // the invoice stays; the difference is a warning
+	PostedInvoiceCreditAndReissue = "credit_and_reissue" // a credit note of it and a new invoice from the order
 )
 
 // SaleOrderState and InvoiceState are the desired states in an OrderSync.
@@ -436,7 +446,12 @@ const (
 	StatusInProgress = "in_progress"
 	StatusDelayed    = "delayed"
 	StatusFailed     = "failed"
-	StatusRedacted   = "redacted" // StagePrivacy only: not an order table status
+	// StatusNeedsAttention: Odoo refused what the order's change asks (a delivered
+	// quantity lowered, a locked order edited, a delivered order cancelled) and said
+	// why. An answer, not a crash: not retried, not dead-lettered; a person acts in
+	// Odoo and syncs the order again.
+	StatusNeedsAttention = "needs_attention"
+	StatusRedacted       = "redacted" // StagePrivacy only: not an order table status
 )
 
 // Stages that write outcomes.

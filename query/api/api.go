@@ -31,7 +31,9 @@
 //     whose status is not synced. The request goes out even when N is 0: ingest
 //     decides from Shopify, ClickHouse may lag. A publish failure is 503.
 //   - /jobs: waiting = eligible and not_synced; active = in_progress; delayed;
-//     failed.
+//     failed; needs_attention (Odoo refused the order's latest change). The "not
+//     synced" tab (status != synced) holds needs_attention orders too, and
+//     status=needs_attention filters them.
 //   - GET /gateways answers {"gateways": ["manual", "shopify_payments"]}: the
 //     payment gateways of the shop's orders, sorted, [] when none.
 //   - PUT /settings and /settings/preview read the body like the config file does:

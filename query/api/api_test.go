@@ -219,6 +219,9 @@ func TestOrdersTabsStatusSearch(t *testing.T) {
 	mk(7, func(o *testOrder) { o.Eligible = false })
 	mk(8, func(o *testOrder) {}) // eligible, not synced
 	mk(9, func(o *testOrder) { o.Shop = shopB; o.Status = "synced" })
+	mk(10, func(o *testOrder) {
+		o.Status, o.OdooModel, o.OdooID, o.Error = "needs_attention", "sale.order", 510, "odoo: sale.order.write: refused"
+	})
 	e.insertOrders(rows...)
 
 	check := func(query string, want ...string) {
@@ -228,29 +231,30 @@ func TestOrdersTabsStatusSearch(t *testing.T) {
 			t.Errorf("%s: got %v (total %d), want %v", query, got, p.Total, want)
 		}
 	}
-	check("tab=all", "1", "2", "3", "4", "5", "6", "7", "8")
+	check("tab=all", "1", "2", "3", "4", "5", "6", "7", "8", "10")
 	check("tab=synced", "1", "2", "3")
-	check("tab=not_synced", "4", "5", "6", "7", "8")
-	check("tab=eligible", "1", "2", "3", "4", "5", "6", "8")
-	check("tab=sale_order", "1", "2")
+	check("tab=not_synced", "4", "5", "6", "7", "8", "10")
+	check("tab=eligible", "1", "2", "3", "4", "5", "6", "8", "10")
+	check("tab=sale_order", "1", "2", "10")
 	check("tab=invoice", "2", "3")
 	check("status=failed", "4")
+	check("status=needs_attention", "10")
 	check("status=in_progress", "5")
 	check("status=delayed", "6")
 	check("status=not_synced", "7", "8")
 	check("tab=eligible&status=not_synced", "8")
-	check("q=%231", "1")                                      // "#1": the order name
-	check("q=anna.muller", "1")                               // email, case-insensitive
-	check("q=m%C3%9CLLER", "1")                               // customer name, case-insensitive UTF-8
-	check("q=502", "2")                                       // Odoo id
-	check("q=9001", "2")                                      // invoice id
-	check("q=inv%2F2025", "3")                                // Odoo record name
-	check("id_type=odoo&q=777", "3")                          //
-	check("id_type=odoo&q=1")                                 // no Odoo record 1
-	check("id_type=invoice&q=9001", "2")                      //
-	check("id_type=odoo&q=web-1", "1")                        // Odoo name through id_type odoo
-	check("q=nobody", []string{}...)                          //
-	check("q=%20%20", "1", "2", "3", "4", "5", "6", "7", "8") // blank search is no search
+	check("q=%231", "1", "10")                                      // "#1": the order name (a prefix: #10 too)
+	check("q=anna.muller", "1")                                     // email, case-insensitive
+	check("q=m%C3%9CLLER", "1")                                     // customer name, case-insensitive UTF-8
+	check("q=502", "2")                                             // Odoo id
+	check("q=9001", "2")                                            // invoice id
+	check("q=inv%2F2025", "3")                                      // Odoo record name
+	check("id_type=odoo&q=777", "3")                                //
+	check("id_type=odoo&q=1")                                       // no Odoo record 1
+	check("id_type=invoice&q=9001", "2")                            //
+	check("id_type=odoo&q=web-1", "1")                              // Odoo name through id_type odoo
+	check("q=nobody", []string{}...)                                //
+	check("q=%20%20", "1", "2", "3", "4", "5", "6", "7", "8", "10") // blank search is no search
 	e.expectError("GET", "/api/shops/"+shopA+"/orders?id_type=invoice&q=abc", nil, 400, "q")
 }
 
@@ -539,7 +543,7 @@ func TestSyncRequests(t *testing.T) {
 func TestJobs(t *testing.T) {
 	e := newEnv(t)
 	var rows []testOrder
-	for i, st := range []string{"not_synced", "not_synced", "in_progress", "delayed", "delayed", "failed", "synced"} {
+	for i, st := range []string{"not_synced", "not_synced", "in_progress", "delayed", "delayed", "failed", "synced", "needs_attention"} {
 		o := order(uint64(i + 1))
 		o.Status = st
 		rows = append(rows, o)
@@ -551,7 +555,7 @@ func TestJobs(t *testing.T) {
 	e.insertOrders(append(rows, ineligible, other)...)
 	var j map[string]int
 	e.call("GET", "/api/shops/"+shopA+"/jobs", nil, 200, &j)
-	want := map[string]int{"waiting": 2, "active": 1, "delayed": 2, "failed": 1}
+	want := map[string]int{"waiting": 2, "active": 1, "delayed": 2, "failed": 1, "needs_attention": 1}
 	for k, v := range want {
 		if j[k] != v {
 			t.Errorf("%s = %d, want %d (%v)", k, j[k], v, j)

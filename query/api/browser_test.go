@@ -243,11 +243,14 @@ func seedTable(e *env, retryIn time.Duration) (delayedRetry time.Time) {
 	skipped.Reasons = []string{"'PENDING' payment status doesn't match sync rules", "'POS' order source doesn't match sync rules"}
 	evil := order(5531240)
 	evil.Name, evil.Customer, evil.Status, evil.OdooModel, evil.OdooID = "#1007", xssName, "synced", "sale.order", 43
-	all := []*testOrder{&synced, &direct, &failed, &delayed, &waiting, &skipped, &evil}
+	attention := order(5531241)
+	attention.Name, attention.Status, attention.OdooModel, attention.OdooID, attention.OdooName = "#1008", "needs_attention", "sale.order", 44, "S00044"
+	attention.Error = "odoo: sale.order.write: fault 2: sale order S00044 refused the order's edit: The ordered quantity of a sale order line cannot be decreased below the amount already delivered. Instead, create a return in your inventory."
+	all := []*testOrder{&synced, &direct, &failed, &delayed, &waiting, &skipped, &evil, &attention}
 	for i, o := range all {
 		o.CreatedAt = baseTime.Add(time.Duration(len(all)-i) * 37 * time.Minute)
 	}
-	e.insertOrders(synced, direct, failed, delayed, waiting, skipped, evil)
+	e.insertOrders(synced, direct, failed, delayed, waiting, skipped, evil, attention)
 	t0 := baseTime.Add(3 * time.Hour)
 	e.insertEvents(
 		testEvent{OutcomeID: "o1", OrderID: failed.ID, Stage: "processor", At: t0, Status: "in_progress"},
@@ -290,7 +293,8 @@ func TestDashboardOrderTable(t *testing.T) {
 	b.shot("orders-1280", false)
 
 	badges := evalAs[map[string]string](b, `Object.fromEntries([...document.querySelectorAll("#rows tr")].map((r) => [r.dataset.id, r.querySelector(".badge").textContent]))`)
-	for id, want := range map[string]string{"5531234": "Synced", "5531235": "Synced", "5531236": "Failed", "5531238": "Not Synced", "5531239": "Not Synced"} {
+	for id, want := range map[string]string{"5531234": "Synced", "5531235": "Synced", "5531236": "Failed", "5531238": "Not Synced", "5531239": "Not Synced",
+		"5531241": "Needs attention"} {
 		if badges[id] != want {
 			t.Errorf("order %s badge %q, want %q", id, badges[id], want)
 		}
@@ -304,6 +308,10 @@ func TestDashboardOrderTable(t *testing.T) {
 	if got := b.str(rowJS("5531236", `r.querySelector(".badge").title`)); !strings.HasPrefix(got, "Odoo: The partner's VAT number is invalid.") || !strings.Contains(got, "fiscal position") {
 		t.Errorf("failed badge tooltip %q", got)
 	}
+	// Odoo's refusal of the order's change is the Needs attention badge's tooltip.
+	if got := b.str(rowJS("5531241", `r.querySelector(".badge").title`)); !strings.Contains(got, "cannot be decreased below the amount already delivered") {
+		t.Errorf("needs attention badge tooltip %q", got)
+	}
 	// The eligibility warning: an icon whose tooltip lists the reasons, in the product's words.
 	if got := b.str(rowJS("5531239", `r.querySelector(".warn-icon").title`)); got != "'PENDING' payment status doesn't match sync rules\n'POS' order source doesn't match sync rules" {
 		t.Errorf("warning tooltip %q", got)
@@ -311,9 +319,9 @@ func TestDashboardOrderTable(t *testing.T) {
 	if warned := evalAs[int](b, `document.querySelectorAll("#rows .warn-icon").length`); warned != 1 {
 		t.Errorf("%d warning icons, want only the ineligible order's", warned)
 	}
-	// A Sync button on every Not Synced and Failed row, and on no other.
+	// A Sync button on every Not Synced, Failed and Needs attention row, and on no other.
 	withButton := evalAs[[]string](b, `[...document.querySelectorAll("#rows tr")].filter((r) => r.querySelector("button.sync-row")).map((r) => r.dataset.id).sort()`)
-	if want := []string{"5531236", "5531238", "5531239"}; !slices.Equal(withButton, want) {
+	if want := []string{"5531236", "5531238", "5531239", "5531241"}; !slices.Equal(withButton, want) {
 		t.Errorf("rows with a Sync button %v, want %v", withButton, want)
 	}
 	// Odoo ID links to the record in the shop's Odoo.
@@ -554,6 +562,10 @@ func TestDashboardSettings(t *testing.T) {
 	b.typeInto("#f-partner-q", "guests")
 	b.waitJS(`document.querySelectorAll("#f-partner option").length === 1`, "the customer search narrows")
 	b.setValue("#f-partner", "9")
+	if v := b.str(`document.getElementById("f-posted_invoice_edits").value`); v != "warn" {
+		t.Errorf("posted invoice edits shown as %q, want the default warn", v)
+	}
+	b.setValue("#f-posted_invoice_edits", "credit_and_reissue")
 	if st := b.str(`document.getElementById("save-state").textContent`); st != "Unsaved changes" {
 		t.Errorf("save state %q", st)
 	}
@@ -571,7 +583,8 @@ func TestDashboardSettings(t *testing.T) {
 		got.Payments.Mode != "per_gateway" || got.Payments.Gateways["shopify_payments"] != 6 || len(got.Payments.Gateways) != 1 ||
 		got.Customer != (schemas.CustomerSettings{Mode: "single", PartnerID: 9, GuestsOnly: true}) ||
 		got.OrderPrefix != "WEB-" || !got.SyncRefunds || !got.Include.Tags || got.Include.NoteAttributes || !got.AutoSync ||
-		!slices.Equal(got.OrderSources, []string{"all"}) || !slices.Equal(got.FulfillmentStatuses, []string{"all"}) {
+		!slices.Equal(got.OrderSources, []string{"all"}) || !slices.Equal(got.FulfillmentStatuses, []string{"all"}) ||
+		got.PostedInvoiceEdits != schemas.PostedInvoiceCreditAndReissue {
 		t.Errorf("saved %+v", got)
 	}
 

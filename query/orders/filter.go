@@ -12,7 +12,7 @@ import (
 // Values the order table accepts (CONTRACT.md, Query HTTP).
 var (
 	Tabs     = []string{"all", "synced", "not_synced", "eligible", "sale_order", "invoice"}
-	Statuses = []string{"synced", "not_synced", "in_progress", "delayed", "failed"}
+	Statuses = []string{"synced", "not_synced", "in_progress", "delayed", "failed", "needs_attention"}
 	IDTypes  = []string{"odoo", "invoice"}
 	Sorts    = []string{"order", "customer", "date", "total"}
 	Dirs     = []string{"asc", "desc"}

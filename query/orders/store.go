@@ -97,12 +97,15 @@ type Event struct {
 //     manual sync was asked and the pipeline has not picked it up);
 //   - active: in_progress (a command is on its way to Odoo);
 //   - delayed: waiting for a retry after a failed attempt;
-//   - failed: out of retries (dead-lettered) or rejected by Odoo.
+//   - failed: out of retries (dead-lettered) or rejected by Odoo;
+//   - needs_attention: in Odoo, but Odoo refused the order's latest change (an edit
+//     below a delivered quantity, a locked order, a delivered order cancelled).
 type Jobs struct {
-	Waiting uint64 `json:"waiting"`
-	Active  uint64 `json:"active"`
-	Delayed uint64 `json:"delayed"`
-	Failed  uint64 `json:"failed"`
+	Waiting        uint64 `json:"waiting"`
+	Active         uint64 `json:"active"`
+	Delayed        uint64 `json:"delayed"`
+	Failed         uint64 `json:"failed"`
+	NeedsAttention uint64 `json:"needs_attention"`
 }
 
 // Summary is what the rules need of a stored order, with the decision stored for it.
@@ -253,18 +256,19 @@ func (s *Store) History(ctx context.Context, shop string, orderID uint64) ([]Eve
 
 // Jobs counts shop's orders by sync state (see Jobs).
 func (s *Store) Jobs(ctx context.Context, shop string) (Jobs, error) {
-	var w, a, d, f int64
+	var w, a, d, f, na int64
 	err := s.ch.QueryRow(ctx, `SELECT
 		sumIf(n, eligible = 1 AND status = 'not_synced'),
 		sumIf(n, status = 'in_progress'),
 		sumIf(n, status = 'delayed'),
-		sumIf(n, status = 'failed')
-		FROM order_counts WHERE shop = ? AND kind = ?`, shop, chstore.SortByDate.Kind).Scan(&w, &a, &d, &f)
+		sumIf(n, status = 'failed'),
+		sumIf(n, status = 'needs_attention')
+		FROM order_counts WHERE shop = ? AND kind = ?`, shop, chstore.SortByDate.Kind).Scan(&w, &a, &d, &f, &na)
 	if err != nil {
 		return Jobs{}, fmt.Errorf("count jobs: %w", err)
 	}
 	u := func(n int64) uint64 { return uint64(max(n, 0)) }
-	return Jobs{Waiting: u(w), Active: u(a), Delayed: u(d), Failed: u(f)}, nil
+	return Jobs{Waiting: u(w), Active: u(a), Delayed: u(d), Failed: u(f), NeedsAttention: u(na)}, nil
 }
 
 // CountEligibleUnsynced counts shop's eligible orders that are not synced: what

@@ -57,6 +57,21 @@ func TestPlan(t *testing.T) {
 			}
 		},
 	}, {
+		name: "needs attention after synced: the status and Odoo's reason, the Odoo ids kept",
+		prev: ptr(state(sink("s", schemas.StatusSynced, t0))),
+		outs: []schemas.SyncOutcome{func() schemas.SyncOutcome {
+			o := outcome("na", bigID, schemas.StageSinkOdoo, schemas.StatusNeedsAttention, t0.Add(time.Minute))
+			o.Error = "odoo: sale.order.write: fault 2: The ordered quantity of a sale order line cannot be decreased below the amount already delivered."
+			return o
+		}()},
+		check: func(t *testing.T, rows []orderRow, st orderState) {
+			r := rows[len(rows)-1]
+			if len(rows) != 2 || r.Sign != 1 || r.Status != schemas.StatusNeedsAttention || !strings.Contains(r.Error, "below the amount already delivered") ||
+				r.OdooID != 42 || r.InvoiceID != 7 || r.InvoiceState != "posted" {
+				t.Errorf("rows %+v", rows)
+			}
+		},
+	}, {
 		name: "a processor outcome keeps what the sink said",
 		prev: ptr(state(sink("s", schemas.StatusSynced, t0))),
 		outs: []schemas.SyncOutcome{func() schemas.SyncOutcome {

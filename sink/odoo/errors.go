@@ -31,6 +31,10 @@ type Error struct {
 	Message string
 
 	Retriable bool
+	// Attention marks Odoo's refusal of a change the order asks for (an edit or a
+	// cancellation of a document Odoo protects): an answer a person acts on, never
+	// retried (see IsNeedsAttention). Never set together with Retriable.
+	Attention bool
 
 	Err error // the underlying transport error, if any
 }
@@ -74,6 +78,36 @@ func IsRetriable(err error) bool {
 func IsPermanent(err error) bool {
 	var oe *Error
 	return errors.As(err, &oe) && !oe.Retriable
+}
+
+// IsNeedsAttention reports whether err is Odoo refusing what the order asks of a
+// document it already holds (the outcome status "needs_attention"), as opposed to a
+// failure to make the order at all.
+func IsNeedsAttention(err error) bool {
+	var oe *Error
+	return errors.As(err, &oe) && oe.Attention
+}
+
+// needsAttention turns Odoo's permanent refusal into a needs-attention error with
+// what was being done in front of Odoo's reason; other errors (retriable ones above
+// all) are returned as they are.
+func needsAttention(err error, doing string) error {
+	var oe *Error
+	if !errors.As(err, &oe) || oe.Retriable {
+		return err
+	}
+	c := *oe
+	c.Attention = true
+	if doing != "" {
+		c.Message = doing + ": " + c.Message
+	}
+	return &c
+}
+
+// attention is a needs-attention error Synco itself raises (Odoo would do something
+// a person has to decide first).
+func attention(model, method, msg string) *Error {
+	return &Error{Model: model, Method: method, Message: msg, Attention: true}
 }
 
 // noneFaultText is what Odoo answers, after committing, when a method returns None.

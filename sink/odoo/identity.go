@@ -79,16 +79,20 @@ type existing struct {
 	so, inv       Record // nil when there is none
 	soXML, invXML xmlRef // zero when the record is not registered
 	soDup         int    // further sale orders carrying the same origin (copies)
+	// soLines and invLines are the lines Odoo holds (see edit.go), read with the
+	// look-up so that an unchanged order costs nothing more.
+	soLines, invLines []Record
 }
 
 // Fields read of an order's records by the look-up.
 func (d dialect) lookupSOFields() []string {
 	return append(d.SaleOrderFields(), "origin", "partner_id", "partner_invoice_id", "partner_shipping_id",
-		"currency_id", "amount_untaxed", "amount_tax", "amount_total", "order_line", "payment_term_id", "fiscal_position_id")
+		"currency_id", "amount_untaxed", "amount_tax", "amount_total", "order_line", "payment_term_id", "fiscal_position_id", "note")
 }
 
 var lookupInvoiceFields = []string{"id", "name", "state", "move_type", "invoice_origin", "currency_id",
-	"amount_untaxed", "amount_tax", "amount_total", "payment_state"}
+	"amount_untaxed", "amount_tax", "amount_total", "payment_state", "partner_id", "partner_shipping_id",
+	"narration", "invoice_line_ids", "ref"}
 
 // Batch holds the records of a batch of orders found in one look-up. Each order's
 // look-up is used once, by the first Apply of that order through the batch; a second
@@ -241,6 +245,9 @@ func lookup(ctx context.Context, c Client, d dialect, cmds []*schemas.OrderSync)
 				ex.inv = r
 			}
 		}
+	}
+	if err := readHeldLines(ctx, c, d, out); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

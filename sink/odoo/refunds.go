@@ -199,15 +199,6 @@ func (r *run) invoiceLines(ctx context.Context, l *life) ([]Record, error) {
 	return l.invLines, nil
 }
 
-// itemTitle is a line item's description on the documents (as lines() writes it).
-func itemTitle(li *schemas.LineItem) string {
-	title := firstNonEmpty(li.Title, li.Name, "Item")
-	if li.VariantTitle != "" && !strings.EqualFold(li.VariantTitle, "Default Title") {
-		title += " - " + li.VariantTitle
-	}
-	return title
-}
-
 // invoiceLineOf is the invoice line of a Shopify line item: the n-th line with its
 // description, n being its rank among the order's items of that description.
 func (r *run) invoiceLineOf(lines []Record, lineItemID int64) (Record, *schemas.LineItem) {

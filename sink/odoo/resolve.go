@@ -275,6 +275,7 @@ type line struct {
 	code     string // default_code of the product to find or create, when product is not set
 	product  int64
 	noSKU    *schemas.LineItem // a line without SKU: its product is found by external id
+	item     int64             // the Shopify line item (0: not a line item)
 	name     string
 	qty      int64
 	price    decimal.Decimal
@@ -341,17 +342,14 @@ func (r *run) lines(ctx context.Context) ([]line, error) {
 		if q <= 0 {
 			continue // removed by an edit or refunded
 		}
-		title := firstNonEmpty(li.Title, li.Name, "Item")
-		if li.VariantTitle != "" && !strings.EqualFold(li.VariantTitle, "Default Title") {
-			title += " - " + li.VariantTitle
-		}
+		title := itemTitle(li)
 		price := m.of(li.Price, li.PricePresentment)
 		disc := m.of(li.TotalDiscount, li.TotalDiscountPresentment)
 		if int64(li.Quantity) > q && li.Quantity > 0 && disc.Sign() > 0 {
 			// The discount was for the quantity ordered; what is left carries its share.
 			disc = disc.Mul(decimal.NewFromInt(q)).Div(decimal.NewFromInt(int64(li.Quantity))).Round(2)
 		}
-		l := line{kind: kindItem, name: title, qty: q, price: price, taxLines: taxed(li.TaxLines)}
+		l := line{kind: kindItem, name: title, qty: q, price: price, taxLines: taxed(li.TaxLines), item: li.ID}
 		switch sku := strings.TrimSpace(li.SKU); {
 		case li.GiftCard:
 			l.kind = kindGiftCard
@@ -453,6 +451,15 @@ func (r *run) lines(ctx context.Context) ([]line, error) {
 		}
 	}
 	return out, nil
+}
+
+// itemTitle is a line item's description in Odoo: its title and variant.
+func itemTitle(li *schemas.LineItem) string {
+	title := firstNonEmpty(li.Title, li.Name, "Item")
+	if li.VariantTitle != "" && !strings.EqualFold(li.VariantTitle, "Default Title") {
+		title += " - " + li.VariantTitle
+	}
+	return title
 }
 
 // adjustment is a line that carries what no discount percent could.

@@ -114,6 +114,9 @@ type Result struct {
 	Cancelled      bool
 	Calls          int      // RPC calls made for this order
 	Warnings       []string // differences a person should know about (totals, rounding, state left alone)
+	// NotSynced says why nothing was made for an order Odoo does not hold (e.g. it
+	// was cancelled before it was synced): the outcome is "not synced" with this reason.
+	NotSynced string
 }
 
 func (s *Syncer) flush() {
@@ -180,16 +183,18 @@ func (s *Syncer) apply(ctx context.Context, cmd *schemas.OrderSync, ex *existing
 
 // run is one Apply.
 type run struct {
-	s         *Syncer
-	c         Client
-	cmd       *schemas.OrderSync
-	o         *schemas.Order
-	d         dialect
-	key       string
-	money     money
-	usedCache bool
-	warnings  []string
-	pending   []pendingXMLID
+	s          *Syncer
+	c          Client
+	cmd        *schemas.OrderSync
+	o          *schemas.Order
+	d          dialect
+	key        string
+	money      money
+	usedCache  bool
+	soChanged  bool     // the sale order was edited in this run (its invoice follows)
+	orderMoves []Record // the sale order's invoices and credit notes, when read
+	warnings   []string
+	pending    []pendingXMLID
 }
 
 func newRun(s *Syncer, c Client, cmd *schemas.OrderSync, version int) *run {
@@ -232,6 +237,9 @@ func (r *run) apply(ctx context.Context, ex *existing) (Result, error) {
 		res, err = r.withSaleOrder(ctx, ex)
 	case ex.inv != nil:
 		res, err = r.withDirectInvoice(ctx, ex)
+	case r.cmd.SaleOrder == schemas.SaleOrderCancelled:
+		// Not created just to be cancelled.
+		res.NotSynced = notSyncedCancelled
 	case r.wantsSaleOrder():
 		res, err = r.newSaleOrder(ctx, ex)
 	case r.wantsInvoice():
@@ -472,6 +480,20 @@ func (r *run) withSaleOrder(ctx context.Context, ex *existing) (Result, error) {
 	r.register(OrderXMLID(r.cmd.Shop, r.cmd.OrderID), "sale.order", id, ex.soXML)
 	t := totalsOf(so)
 	res := Result{Model: "sale.order", ID: id, Name: so.String("name"), Currency: t.currency, Total: t.total}
+	soChanged := false
+	if state != "cancel" && r.cmd.SaleOrder != schemas.SaleOrderCancelled && !r.bookedElsewhere(t) && r.followable() {
+		// The order follows its newest snapshot (edit.go).
+		r.docMoney(t.currency)
+		got, changed, err := r.followSaleOrder(ctx, ex)
+		if err != nil {
+			return res, err
+		}
+		if changed {
+			so, ex.so, soChanged = got, got, true
+			t = totalsOf(so)
+			res.Total = t.total
+		}
+	}
 	if state != "cancel" {
 		r.checkExisting(t)
 	}
@@ -497,13 +519,10 @@ func (r *run) withSaleOrder(ctx context.Context, ex *existing) (Result, error) {
 			r.warn("sale order %s is cancelled in Odoo; left as it is", res.Name)
 		}
 	case schemas.SaleOrderCancelled:
-		if state != "cancel" {
-			if err := r.cancel(ctx, id); err != nil {
-				return res, err
-			}
-			r.s.log.Info("odoo: cancelled sale order", "order", r.key, "id", id)
+		if ex.inv != nil {
+			res.InvoiceID = ex.inv.ID() // credited, or cancelled with the order
 		}
-		return res, nil
+		return res, r.cancelOrder(ctx, ex, so)
 	}
 	if !r.wantsInvoice() {
 		return res, nil
@@ -513,9 +532,16 @@ func (r *run) withSaleOrder(ctx context.Context, ex *existing) (Result, error) {
 		return res, nil
 	}
 	so["state"] = state
+	r.soChanged = soChanged
 	var err error
 	res.InvoiceID, err = r.invoiceFromOrder(ctx, so, ex, nil)
 	return res, err
+}
+
+// bookedElsewhere reports a document booked in another currency than the settings
+// now choose: it is left as it is (checkExisting warns).
+func (r *run) bookedElsewhere(t totals) bool {
+	return t.currency != "" && r.money.currency != "" && !strings.EqualFold(t.currency, r.money.currency)
 }
 
 // checkExisting compares the totals of a document made earlier (no call). One booked
@@ -616,20 +642,35 @@ func (r *run) invoiceHeader(partner, shipping, currency int64) map[string]any {
 // it also invoices products whose invoice policy is "delivered" before the delivery.
 func (r *run) invoiceFromOrder(ctx context.Context, so Record, ex *existing, lines []line) (int64, error) {
 	var inv int64
+	var invRec Record
 	state := "draft"
 	ids := so.IDs("invoice_ids")
 	switch {
-	case ex.inv != nil && slices.Contains(ids, ex.inv.ID()):
-		inv, state = ex.inv.ID(), ex.inv.String("state")
+	case ex.inv != nil && len(ids) == 1 && ids[0] == ex.inv.ID():
+		inv, state, invRec = ex.inv.ID(), ex.inv.String("state"), ex.inv
 	case len(ids) > 0:
-		moves, err := Read(ctx, r.c, "account.move", ids, []string{"id", "state", "move_type", "name"})
+		// Several documents (a credit note, an invoice made again): the live invoice
+		// no credit note of Synco's reverses.
+		moves, err := Read(ctx, r.c, "account.move", ids, lookupInvoiceFields)
 		if err != nil {
 			return 0, err
 		}
-		inv, state = pickInvoice(moves)
+		r.orderMoves = moves
+		invRec = pickInvoice(moves)
+		inv, state = invRec.ID(), invRec.String("state")
 	}
 	if inv > 0 {
 		r.register(InvoiceXMLID(r.cmd.Shop, r.cmd.OrderID), "account.move", inv, ex.invXML)
+		if state != "cancel" {
+			// An edited order's invoice follows it (edit.go).
+			got, err := r.followInvoice(ctx, so, invRec, ex, r.soChanged)
+			if err != nil {
+				return inv, err
+			}
+			if got != inv {
+				return got, nil // made again (and posted as asked)
+			}
+		}
 	} else {
 		var err error
 		if inv, err = r.createInvoiceFromOrder(ctx, so, lines, ex); err != nil {
@@ -737,19 +778,37 @@ func (r *run) cachedProduct(code string, configured int64) int64 {
 	return r.s.products[code]
 }
 
-// pickInvoice chooses the order's customer invoice: a live one before a cancelled one.
-func pickInvoice(moves []Record) (int64, string) {
-	var id int64
-	var state string
+// pickInvoice chooses the order's customer invoice: a live one before a cancelled
+// one, one that Synco's credit note reverses (an invoice made again after an edit)
+// last, the newest of equals.
+func pickInvoice(moves []Record) Record {
+	reversed := map[string]bool{}
+	for _, m := range moves {
+		if m.String("move_type") == "out_refund" && m.String("state") != "cancel" {
+			if name, ok := strings.CutPrefix(m.String("ref"), creditRef("")); ok {
+				reversed[name] = true
+			}
+		}
+	}
+	rank := func(m Record) int {
+		switch {
+		case m.String("state") == "cancel":
+			return 0
+		case reversed[m.String("name")]:
+			return 1
+		}
+		return 2
+	}
+	var best Record
 	for _, m := range moves {
 		if m.String("move_type") != "" && m.String("move_type") != "out_invoice" {
 			continue
 		}
-		if id == 0 || (state == "cancel" && m.String("state") != "cancel") {
-			id, state = m.ID(), m.String("state")
+		if best == nil || rank(m) > rank(best) || (rank(m) == rank(best) && m.ID() > best.ID()) {
+			best = m
 		}
 	}
-	return id, state
+	return best
 }
 
 func (r *run) post(ctx context.Context, move int64) error {
@@ -775,6 +834,32 @@ func (r *run) withDirectInvoice(ctx context.Context, ex *existing) (Result, erro
 		return res, nil
 	case r.wantsSaleOrder():
 		r.warn("the order is in Odoo as invoice %s (made directly); no sale order is made for it", res.Name)
+	}
+	if inv.String("state") != "cancel" && !r.bookedElsewhere(t) && r.followable() {
+		// The order's invoice follows its newest snapshot (edit.go).
+		r.docMoney(t.currency)
+		got, changed, err := r.followDirectInvoice(ctx, ex)
+		if err != nil {
+			return res, err
+		}
+		switch {
+		case got == 0 && ex.inv.ID() == id:
+			return r.newDirectInvoice(ctx, ex) // credited: invoiced again
+		case got == 0:
+			inv = ex.inv // made again earlier
+			id = inv.ID()
+			res.ID, res.InvoiceID = id, id
+		case changed:
+			fresh, err := Read(ctx, r.c, "account.move", []int64{id}, lookupInvoiceFields)
+			if err != nil {
+				return res, err
+			}
+			if len(fresh) > 0 {
+				inv = fresh[0]
+			}
+		}
+		t = totalsOf(inv)
+		res.Name, res.Total = inv.String("name"), t.total
 	}
 	if inv.String("state") != "cancel" {
 		r.checkExisting(t)

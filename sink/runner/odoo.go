@@ -181,6 +181,18 @@ func (s *odooSink) handle(ctx context.Context, r *kgo.Record, results *kafka.Bat
 		err, retriable = wbErr, true
 	}
 	switch {
+	case err == nil && res.NotSynced != "":
+		// Nothing made in Odoo, on purpose (e.g. cancelled before it was synced).
+		out.Status, out.Error = schemas.StatusNotSynced, res.NotSynced
+		s.unparkKey(key)
+		log.Info("order not synced to odoo", "reason", res.NotSynced)
+	case odoo.IsNeedsAttention(err):
+		// Odoo refused the order's change and said why: an answer for a person, not a
+		// crash, so neither retried nor dead-lettered. Syncing the order again (once
+		// it is fixed in Odoo) applies the latest snapshot.
+		out.Status, out.Error = schemas.StatusNeedsAttention, err.Error()
+		s.unparkKey(key)
+		log.Warn("odoo refused the order's change: needs attention", "err", err)
 	case err == nil:
 		out.Status = schemas.StatusSynced
 		if wbErr != nil {

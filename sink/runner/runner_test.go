@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -253,4 +254,61 @@ func testLog() io.Writer {
 		return os.Stderr
 	}
 	return io.Discard
+}
+
+// Odoo refusing an order's edit is an answer, not a crash: the outcome is
+// needs_attention with Odoo's reason, nothing is retried or dead-lettered. An order
+// cancelled before its first sync is not synced, with the reason.
+func TestOdooRefusalNeedsAttention(t *testing.T) {
+	w := newWorld(t)
+	outs := w.collect(schemas.TopicOutcomes)
+	retries := w.collect(schemas.RetryTopics[0])
+	dlq := w.collect(schemas.TopicCommandsDLQ)
+	t0 := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
+	w.publish(schemas.TopicCommands, command(9, t0, 0))
+	eventually(t, "order 9 synced", func() bool {
+		for _, o := range w.outcomes(outs) {
+			if o.OrderID == 9 && o.Status == schemas.StatusSynced {
+				return true
+			}
+		}
+		return false
+	})
+	const reason = "It is forbidden to modify the following fields in a locked order:\nQuantity"
+	w.sim.RefuseNext("sale.order", "write", 1, reason)
+	edited := command(9, t0.Add(time.Minute), 0)
+	two := int32(2)
+	edited.Order.LineItems[0].CurrentQuantity = &two
+	w.publish(schemas.TopicCommands, edited)
+
+	gone := command(10, t0, 0)
+	at := t0
+	gone.Order.CancelledAt, gone.SaleOrder = &at, schemas.SaleOrderCancelled
+	w.publish(schemas.TopicCommands, gone)
+
+	var attention, notSynced schemas.SyncOutcome
+	eventually(t, "order 9 needs attention and order 10 is not synced", func() bool {
+		for _, o := range w.outcomes(outs) {
+			switch {
+			case o.OrderID == 9 && o.Status == schemas.StatusNeedsAttention:
+				attention = o
+			case o.OrderID == 10 && o.Status == schemas.StatusNotSynced:
+				notSynced = o
+			}
+		}
+		return attention.OrderID != 0 && notSynced.OrderID != 0
+	})
+	if !strings.Contains(attention.Error, reason) || attention.OdooModel != "sale.order" || attention.OdooID == 0 || attention.RetryAt != nil {
+		t.Errorf("needs attention outcome %+v", attention)
+	}
+	if !strings.Contains(notSynced.Error, "cancelled before it was synced") || notSynced.OdooID != 0 {
+		t.Errorf("not synced outcome %+v", notSynced)
+	}
+	// Everything published before the outcomes is in Kafka by now.
+	if n, m := len(retries.snapshot()), len(dlq.snapshot()); n != 0 || m != 0 {
+		t.Errorf("%d retries and %d dead letters, want none", n, m)
+	}
+	if n := len(w.sim.Records("sale.order")); n != 1 {
+		t.Errorf("odoo holds %d sale orders, want order 9's only", n)
+	}
 }

@@ -453,13 +453,56 @@ func TestOdooTransientFailureRetried(t *testing.T) {
 	}
 }
 
-// TestOdooPermanentFailure: Odoo refuses to cancel a locked sale order. The order is
-// failed with Odoo's message, and the command waits in odoo.commands.dlq.
+// TestOdooPermanentFailure: Odoo refuses to make an order (a validation error on the
+// sale order's create). The order is failed with Odoo's message, and the command waits
+// in odoo.commands.dlq.
 func TestOdooPermanentFailure(t *testing.T) {
 	h := newHarness(t, "create: confirmed_sale_order\ncancel_sale_order: true\norder_prefix: \"WEB-\"")
 	p := h.start(allStages...)
 	const id = 5_531_234_000_003
+	const odooMsg = "The partner's VAT number is invalid."
+	h.odoo.RefuseNext("sale.order", "create", 1, odooMsg)
 	o := variant(t, id, 1003, "2025-03-03T09:00:00Z", "2025-03-03T09:00:00Z", "paid")
+	h.webhook("orders/create", "wh-1", o.body(t))
+
+	row := h.waitOrder(id, "failed", status("failed"))
+	if row.Error == nil || !strings.Contains(*row.Error, odooMsg) {
+		t.Errorf("failed row error = %v, want Odoo's %q", row.Error, odooMsg)
+	}
+	dlq := h.readTopic(schemas.TopicCommandsDLQ)
+	if len(dlq) != 1 {
+		t.Fatalf("odoo.commands.dlq holds %d records, want 1", len(dlq))
+	}
+	dl := dlq[0]
+	reason, stage, origin := deadletter.Header(dl, deadletter.HeaderReason), deadletter.Header(dl, deadletter.HeaderStage), deadletter.Header(dl, deadletter.HeaderOriginTopic)
+	if !strings.Contains(reason, odooMsg) || stage != "sink.odoo" || origin != schemas.TopicCommands ||
+		deadletter.Header(dl, deadletter.HeaderOriginOffset) == "" || deadletter.Header(dl, deadletter.HeaderFirstFailedAt) == "" ||
+		deadletter.Header(dl, deadletter.HeaderAttempt) != "0" || string(dl.Key) != fmt.Sprintf("%s/%d", shopDomain, id) {
+		t.Errorf("dead letter: key %q headers %v", dl.Key, dl.Headers)
+	}
+	// The value is the command, untouched: it can be produced back to its topic.
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	var cmd schemas.OrderSync
+	if err := p.rt.Serde.Decode(ctx, schemas.TopicCommands, dl.Value, &cmd); err != nil {
+		t.Fatalf("dead letter value is not the command: %v", err)
+	}
+	if cmd.OrderID != id || cmd.SaleOrder != schemas.SaleOrderConfirmed {
+		t.Errorf("dead-lettered command: order %d, sale order %s; want %d CONFIRMED", cmd.OrderID, cmd.SaleOrder, id)
+	}
+	if sos := h.odoo.Records("sale.order"); len(sos) != 0 {
+		t.Errorf("odoo: %v, want no sale order", sos)
+	}
+}
+
+// TestOdooRefusalNeedsAttention: Odoo refuses to cancel a locked sale order. The order
+// needs attention with Odoo's message: an answer, not a crash, so nothing is retried
+// or dead-lettered, and the order stays as it is in Odoo.
+func TestOdooRefusalNeedsAttention(t *testing.T) {
+	h := newHarness(t, "create: confirmed_sale_order\ncancel_sale_order: true\norder_prefix: \"WEB-\"")
+	h.start(allStages...)
+	const id = 5_531_234_000_004
+	o := variant(t, id, 1004, "2025-03-03T09:00:00Z", "2025-03-03T09:00:00Z", "paid")
 	h.webhook("orders/create", "wh-1", o.body(t))
 	row := h.waitOrder(id, "synced", status("synced"))
 	if row.OdooID == nil {
@@ -483,28 +526,17 @@ func TestOdooPermanentFailure(t *testing.T) {
 	h.webhook("orders/cancelled", "wh-2", cancelled.body(t))
 
 	const odooMsg = "You cannot cancel a locked order"
-	row = h.waitOrder(id, "failed", status("failed"))
-	if row.Error == nil || !strings.Contains(*row.Error, odooMsg) {
-		t.Errorf("failed row error = %v, want Odoo's %q", row.Error, odooMsg)
+	row = h.waitOrder(id, "needs attention", status(schemas.StatusNeedsAttention))
+	if row.Error == nil || !strings.Contains(*row.Error, odooMsg) || row.OdooID == nil || int64(*row.OdooID) != soID {
+		t.Errorf("needs attention row: error %v, odoo id %v; want Odoo's %q and sale order %d", row.Error, row.OdooID, odooMsg, soID)
 	}
-	dlq := h.readTopic(schemas.TopicCommandsDLQ)
-	if len(dlq) != 1 {
-		t.Fatalf("odoo.commands.dlq holds %d records, want 1", len(dlq))
+	if dlq := h.readTopic(schemas.TopicCommandsDLQ); len(dlq) != 0 {
+		t.Errorf("odoo.commands.dlq holds %d records, want none", len(dlq))
 	}
-	dl := dlq[0]
-	reason, stage, origin := deadletter.Header(dl, deadletter.HeaderReason), deadletter.Header(dl, deadletter.HeaderStage), deadletter.Header(dl, deadletter.HeaderOriginTopic)
-	if !strings.Contains(reason, odooMsg) || stage != "sink.odoo" || origin != schemas.TopicCommands ||
-		deadletter.Header(dl, deadletter.HeaderOriginOffset) == "" || deadletter.Header(dl, deadletter.HeaderFirstFailedAt) == "" ||
-		deadletter.Header(dl, deadletter.HeaderAttempt) != "0" || string(dl.Key) != fmt.Sprintf("%s/%d", shopDomain, id) {
-		t.Errorf("dead letter: key %q headers %v", dl.Key, dl.Headers)
-	}
-	// The value is the command, untouched: it can be produced back to its topic.
-	var cmd schemas.OrderSync
-	if err := p.rt.Serde.Decode(ctx, schemas.TopicCommands, dl.Value, &cmd); err != nil {
-		t.Fatalf("dead letter value is not the command: %v", err)
-	}
-	if cmd.OrderID != id || cmd.SaleOrder != schemas.SaleOrderCancelled {
-		t.Errorf("dead-lettered command: order %d, sale order %s; want %d CANCELLED", cmd.OrderID, cmd.SaleOrder, id)
+	for _, topic := range schemas.RetryTopics {
+		if n := len(h.readTopic(topic)); n != 0 {
+			t.Errorf("%s holds %d records, want none", topic, n)
+		}
 	}
 	sos := h.odoo.Records("sale.order")
 	if len(sos) != 1 || sos[0]["state"] != "sale" || sos[0]["locked"] != true {

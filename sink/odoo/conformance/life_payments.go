@@ -18,20 +18,20 @@ var paidOn = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 
 const paidDate = "2026-11-22"
 
-// lifeOrder: Widget A 50 + 5 tax, Widget B 30 + 3 tax, shipping 10 untaxed; 98 USD.
-func lifeOrder(e *Env) schemas.Order {
+// payOrder: Widget A 50 + 5 tax, Widget B 30 + 3 tax, shipping 10 untaxed; 98 USD.
+func payOrder(e *Env) schemas.Order {
 	a := item(e.Unique("LIFE-A"), "Widget A", 1, "50", tax("Tax 10%", "0.10", "5"))
 	b := item(e.Unique("LIFE-B"), "Widget B", 1, "30", tax("Tax 10%", "0.10", "3"))
 	a.ID, b.ID = 1, 2
 	return finish(order(e, 0, []schemas.LineItem{a, b}, shipping("10")))
 }
 
-var lifeLines = []Line{{Name: "Widget A", Qty: "1", Price: "50", Taxes: []Tax{{Percent: "10"}}}, {Name: "Widget B", Qty: "1", Price: "30", Taxes: []Tax{{Percent: "10"}}},
+var payLines = []Line{{Name: "Widget A", Qty: "1", Price: "50", Taxes: []Tax{{Percent: "10"}}}, {Name: "Widget B", Qty: "1", Price: "30", Taxes: []Tax{{Percent: "10"}}},
 	{Name: "Shipping", Qty: "1", Price: "10"}}
 
 func lifeExpect(check func(e *Env, res odoo.Result)) Expect {
 	return Expect{Model: "sale.order", State: "sale", Currency: "USD", Untaxed: "90", Tax: "8", Total: "98",
-		Invoice: &Invoice{State: "posted"}, Lines: lifeLines, Check: check}
+		Invoice: &Invoice{State: "posted"}, Lines: payLines, Check: check}
 }
 
 func sale(e *Env, n int, gateway, amount string) schemas.Transaction {
@@ -140,8 +140,8 @@ func (e *Env) wantStatus(res odoo.Result, inv, pay, refunded string) {
 	}
 }
 
-// creditNotes are the invoice's credit notes.
-func (e *Env) creditNotes(inv int64) []odoo.Record {
+// refundNotes are the invoice's credit notes.
+func (e *Env) refundNotes(inv int64) []odoo.Record {
 	e.t.Helper()
 	got, err := odoo.SearchRead(e.ctx, e.c, "account.move", []any{[]any{"reversed_entry_id", "=", inv}, []any{"move_type", "=", "out_refund"}},
 		[]string{"state", "amount_total", "payment_state", "invoice_line_ids", "ref"}, nil)
@@ -196,7 +196,7 @@ func lifeScenarios() []Scenario {
 	so, posted := schemas.SaleOrderConfirmed, schemas.InvoicePosted
 	return []Scenario{
 		{"paid: one payment, invoice paid", func(e *Env) Case {
-			o := lifeOrder(e)
+			o := payOrder(e)
 			o.Transactions = []schemas.Transaction{sale(e, 0, "shopify_payments", "98"),
 				{ID: e.OrderID(69), Kind: "authorization", Status: "success", Gateway: "shopify_payments", Amount: dec("98")},
 				{ID: e.OrderID(68), Kind: "sale", Status: "failure", Gateway: "shopify_payments", Amount: dec("98")}}
@@ -209,7 +209,7 @@ func lifeScenarios() []Scenario {
 			})}}}
 		}},
 		{"partial payment, then the rest", func(e *Env) Case {
-			o := lifeOrder(e)
+			o := payOrder(e)
 			o.Transactions = []schemas.Transaction{sale(e, 0, "shopify_payments", "40")}
 			return Case{Order: o, NoWarm: true, Steps: []Step{
 				{SO: so, Inv: posted, Expect: lifeExpect(func(e *Env, res odoo.Result) {
@@ -223,7 +223,7 @@ func lifeScenarios() []Scenario {
 			}}
 		}},
 		{"two gateways to two journals", func(e *Env) Case {
-			o := lifeOrder(e)
+			o := payOrder(e)
 			ja := e.Create("account.journal", map[string]any{"name": e.Unique("Bank A"), "type": "bank"})
 			jb := e.Create("account.journal", map[string]any{"name": e.Unique("Bank B"), "type": "bank"})
 			o.Transactions = []schemas.Transaction{sale(e, 0, "gift_card", "20"), sale(e, 1, "paypal", "78")}
@@ -239,14 +239,14 @@ func lifeScenarios() []Scenario {
 			})}}}
 		}},
 		{"sync_payment_method makes Card (gateway) once", func(e *Env) Case {
-			o := lifeOrder(e)
+			o := payOrder(e)
 			gw := strings.ToLower(e.Unique("gw"))
 			o.Transactions = []schemas.Transaction{sale(e, 0, gw, "98")}
 			set := func(s *schemas.ShopSettings) {
 				s.Payments = schemas.PaymentSettings{Mode: "per_gateway", Gateways: map[string]int64{}, SyncPaymentMethod: true}
 			}
 			second := func(schemas.Order) schemas.Order {
-				o2 := lifeOrder(e)
+				o2 := payOrder(e)
 				o2.ID, o2.Name = e.OrderID(1), o.Name+"-2"
 				o2.Transactions = []schemas.Transaction{sale(e, 1, gw, "98")}
 				return o2
@@ -268,12 +268,12 @@ func lifeScenarios() []Scenario {
 				{Settings: set, SO: so, Inv: posted, Order: second, Fresh: true, Expect: x}}}
 		}},
 		{"refund of 1 of 2 items restocked after the delivery", func(e *Env) Case {
-			o := lifeOrder(e)
+			o := payOrder(e)
 			o.Transactions = []schemas.Transaction{sale(e, 0, "shopify_payments", "98")}
 			x2 := lifeExpect(func(e *Env, res odoo.Result) {
 				e.wantPayments(&o, []string{"98.00"}, []string{"33.00"})
 				e.wantStatus(res, "posted", "paid", "33")
-				cns := e.creditNotes(res.InvoiceID)
+				cns := e.refundNotes(res.InvoiceID)
 				if len(cns) != 1 || cns[0].String("state") != "posted" || cns[0].String("payment_state") != "paid" || !num(cns[0]["amount_total"]).Equal(dec("33")) {
 					e.t.Errorf("credit notes %v", cns)
 				}
@@ -293,7 +293,7 @@ func lifeScenarios() []Scenario {
 			}}
 		}},
 		{"full refund with shipping", func(e *Env) Case {
-			o := lifeOrder(e)
+			o := payOrder(e)
 			o.Transactions = []schemas.Transaction{sale(e, 0, "shopify_payments", "98")}
 			return Case{Order: o, NoWarm: true, Steps: []Step{
 				{Settings: refundsOn, SO: so, Inv: posted, Expect: lifeExpect(func(e *Env, res odoo.Result) { e.wantStatus(res, "posted", "paid", "0") })},
@@ -301,7 +301,7 @@ func lifeScenarios() []Scenario {
 					Expect: lifeExpect(func(e *Env, res odoo.Result) {
 						e.wantPayments(&o, []string{"98.00"}, []string{"98.00"})
 						e.wantStatus(res, "posted", "paid", "98")
-						cns := e.creditNotes(res.InvoiceID)
+						cns := e.refundNotes(res.InvoiceID)
 						if len(cns) != 1 || cns[0].String("payment_state") != "paid" || len(cns[0].IDs("invoice_line_ids")) < 3 {
 							e.t.Errorf("credit notes %v", cns)
 						}
@@ -309,7 +309,7 @@ func lifeScenarios() []Scenario {
 			}}
 		}},
 		{"refund before the order reached Odoo", func(e *Env) Case {
-			o := lifeOrder(e)
+			o := payOrder(e)
 			o.Transactions = []schemas.Transaction{sale(e, 0, "shopify_payments", "98")}
 			o = withRefund(e, 0, "return", "33", map[int64]int32{2: 1}, "")(o)
 			return Case{Order: o, NoWarm: true, Steps: []Step{

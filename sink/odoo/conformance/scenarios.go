@@ -520,8 +520,10 @@ func Scenarios() []Scenario {
 			o := finish(widgetOrder(e))
 			partner := e.Create("res.partner", map[string]any{"name": "Jane (older order)"})
 			old := e.Create("sale.order", map[string]any{"partner_id": partner, "origin": odoo.StableKey(Shop, o.ID), "client_order_ref": o.Name})
+			// It follows the order like any order Synco made: its lines and customer are
+			// the snapshot's.
 			return Case{Order: o, NoWarm: true, Steps: []Step{{SO: schemas.SaleOrderDraft, Expect: Expect{Model: "sale.order", State: "draft", Currency: "USD",
-				Total: "0", Lines: []Line{}, Warnings: []string{"Odoo total 0.00 USD ≠ Shopify 108.50 USD", "Odoo tax 0.00 USD ≠ Shopify 13.50 USD"},
+				Untaxed: "95", Tax: "13.5", Total: "108.5", Lines: widgetLines,
 				Check: func(e *Env, res odoo.Result) {
 					if res.ID != old {
 						e.t.Errorf("sale order %d, want the older %d", res.ID, old)
@@ -529,7 +531,7 @@ func Scenarios() []Scenario {
 					e.registered(odoo.OrderXMLID(Shop, o.ID), "sale.order", old)
 				}}}}}
 		}},
-	}, lifeScenarios()...) // life_payments.go: payments, refunds, returns
+	}, append(lifeScenarios(), lifeEdits()...)...) // life_payments.go, life_edits.go
 }
 
 func withInvoice(x Expect, so, inv string) Expect {

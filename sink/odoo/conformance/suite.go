@@ -88,6 +88,12 @@ func Run(t *testing.T, tg Target) []Calls {
 					if !odoo.IsPermanent(err) {
 						t.Errorf("step %d: %v is not permanent", j, err)
 					}
+					if st.Expect.Attention != odoo.IsNeedsAttention(err) {
+						t.Errorf("step %d: %v: needs attention %v, want %v", j, err, odoo.IsNeedsAttention(err), st.Expect.Attention)
+					}
+					if st.Expect.Check != nil {
+						st.Expect.Check(&e, res)
+					}
 					continue
 				}
 				if err != nil {
@@ -197,6 +203,7 @@ func (e *Env) Create(model string, vals map[string]any) int64 {
 
 // XMLID registers an external id synco.<name> for a record.
 func (e *Env) XMLID(name, model string, id int64) {
+	e.t.Helper()
 	e.Create("ir.model.data", map[string]any{"module": odoo.XMLIDModule, "name": name, "model": model, "res_id": id, "noupdate": true})
 }
 
@@ -267,21 +274,24 @@ type Step struct {
 
 // Expect is what the accountant expects Odoo to hold.
 type Expect struct {
-	Err      string // the order fails (permanently) with this in the message
-	Model    string // "sale.order", or "account.move" for a direct invoice
-	State    string // of the sale order (or the direct invoice)
-	Currency string
-	Untaxed  string
-	Tax      string
-	Total    string
-	Lines    []Line
-	Partner  *Partner
-	Shipping *Partner // nil: the partner itself
-	Invoice  *Invoice // the invoice of a sale order (its totals must be the order's)
-	Warnings []string // each must be among the result's warnings (substrings); other totals warnings fail
-	Journal  int64    // a direct invoice's journal (0 skips)
-	Date     string   // a direct invoice's invoice_date ("" skips)
-	Check    func(e *Env, res odoo.Result)
+	Err string // the order fails (permanently) with this in the message
+	// Attention: that failure is Odoo refusing the order's change (status
+	// needs_attention), not a failure to make the order.
+	Attention bool
+	Model     string // "sale.order", or "account.move" for a direct invoice
+	State     string // of the sale order (or the direct invoice)
+	Currency  string
+	Untaxed   string
+	Tax       string
+	Total     string
+	Lines     []Line
+	Partner   *Partner
+	Shipping  *Partner // nil: the partner itself
+	Invoice   *Invoice // the invoice of a sale order (its totals must be the order's)
+	Warnings  []string // each must be among the result's warnings (substrings); other totals warnings fail
+	Journal   int64    // a direct invoice's journal (0 skips)
+	Date      string   // a direct invoice's invoice_date ("" skips)
+	Check     func(e *Env, res odoo.Result)
 }
 
 // Line is an expected document line.

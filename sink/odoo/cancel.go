@@ -1,0 +1,71 @@
+package odoo
+
+import (
+	"context"
+	"fmt"
+)
+
+// cancelOrder cancels an order's sale order the way real Odoo needs: refused up front
+// when Odoo would cancel it but a person must decide first (its delivery is validated:
+// the goods left the warehouse; 17+ refuses a locked order itself), then every posted
+// customer invoice of it is credited in full by a posted credit note (unless the
+// order's refunds make their own credit notes), then the order is cancelled (its
+// cancel wizard answered where Odoo shows one); Odoo cancels its draft invoices and
+// open deliveries with it. Each step is found before it is made: a crash between any
+// two calls never credits twice, and an order cancelled in Odoo costs no call.
+func (r *run) cancelOrder(ctx context.Context, ex *existing, so Record) error {
+	name := so.String("name")
+	if so.String("state") == "cancel" {
+		return nil
+	}
+	for _, l := range ex.soLines {
+		if d := fromOdooNumber(l["qty_delivered"]); d.Sign() > 0 {
+			return attention("sale.order", "action_cancel", fmt.Sprintf(
+				"sale order %s has a validated delivery (%s × %q delivered): cancel it in Odoo after returning the goods, or leave it",
+				name, d, firstLine(l.String("name"))))
+		}
+	}
+	if so.Bool("locked") {
+		// Odoo 17+ answers the same, but only after the invoice would be credited.
+		return attention("sale.order", "action_cancel", fmt.Sprintf("sale order %s: You cannot cancel a locked order. Please unlock it first.", name))
+	}
+	invs, err := r.orderInvoices(ctx, so, ex)
+	if err != nil {
+		return err
+	}
+	refundsCredit := r.cmd.Settings.SyncRefunds && len(r.o.Refunds) > 0
+	for _, inv := range invs {
+		if inv.String("move_type") != "out_invoice" || inv.String("state") != "posted" {
+			continue
+		}
+		if refundsCredit {
+			r.warn("invoice %s is posted: the order's refunds credit it, the cancellation makes no credit note of its own", inv.String("name"))
+			continue
+		}
+		if _, err := r.creditNote(ctx, inv, "cancelled"); err != nil {
+			return err
+		}
+	}
+	if err := r.cancel(ctx, so.ID()); err != nil {
+		return needsAttention(err, fmt.Sprintf("cancelling sale order %s", name))
+	}
+	r.s.log.Info("odoo: cancelled sale order", "order", r.key, "id", so.ID())
+	return nil
+}
+
+// orderInvoices are the sale order's invoices and credit notes (no call when the
+// order has only its registered invoice, or none).
+func (r *run) orderInvoices(ctx context.Context, so Record, ex *existing) ([]Record, error) {
+	ids := so.IDs("invoice_ids")
+	switch {
+	case len(ids) == 0:
+		return nil, nil
+	case len(ids) == 1 && ex.inv != nil && ex.inv.ID() == ids[0] && ex.inv["invoice_line_ids"] != nil:
+		return []Record{ex.inv}, nil
+	}
+	return Read(ctx, r.c, "account.move", ids, lookupInvoiceFields)
+}
+
+// notSyncedCancelled is the reason an order cancelled before it ever reached Odoo
+// stays out of it.
+const notSyncedCancelled = "cancelled before it was synced: nothing made in Odoo"
