@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,6 +35,7 @@ var (
 	n           = flag.Int("n", 60, "orders per measurement")
 	batch       = flag.Int("batch", 20, "batch size of the sink and of the direct list calls")
 	concurrency = flag.Int("concurrency", 2, "batches in flight (the sink's odoo.concurrency; the direct list calls use the same)")
+	rounds      = flag.Int("rounds", 3, "measurements per approach and mode (the median is reported)")
 	modes       = flag.String("modes", "draft,confirmed,invoice", "what each order becomes")
 )
 
@@ -105,28 +107,52 @@ func main() {
 	}
 	b.lookUp(ctx)
 	fmt.Printf("Odoo %d at %s, %d orders per measurement, batches of %d, concurrency %d\n\n", v, *url, *n, *batch, *concurrency)
-	fmt.Printf("%-10s %-28s %8s %9s %10s\n", "mode", "approach", "orders", "seconds", "orders/s")
-	for _, mode := range strings.Split(*modes, ",") {
-		rate := map[string]float64{}
-		for _, ap := range []struct {
-			name string
-			fn   func(context.Context, string, int) (int64, error)
-		}{
-			{"(a) sink", func(ctx context.Context, m string, k int) (int64, error) { return b.viaSink(ctx, warm, m, k) }},
-			{"(b) direct, list calls", b.direct},
-			{"(c) naive, one at a time", b.naive},
-		} {
-			start := time.Now()
-			calls, err := ap.fn(ctx, mode, *n)
-			if err != nil {
-				log.Fatalf("%s %s: %v", mode, ap.name, err)
-			}
-			d := time.Since(start)
-			rate[ap.name[:3]] = float64(*n) / d.Seconds()
-			fmt.Printf("%-10s %-28s %8d %9.2f %10.1f   %.2f calls/order\n", mode, ap.name, *n, d.Seconds(), rate[ap.name[:3]], float64(calls)/float64(*n))
-		}
-		fmt.Printf("%-10s sink / direct = %.0f %%, sink / naive = %.1f×\n\n", mode, 100*rate["(a)"]/rate["(b)"], rate["(a)"]/rate["(c)"])
+	fmt.Printf("%-10s %-28s %8s %10s %22s %12s\n", "mode", "approach", "orders", "orders/s", "rounds (orders/s)", "calls/order")
+	approaches := []struct {
+		name string
+		fn   func(context.Context, string, int) (int64, error)
+	}{
+		{"(a) sink", func(ctx context.Context, m string, k int) (int64, error) { return b.viaSink(ctx, warm, m, k) }},
+		{"(b) direct, list calls", b.direct},
+		{"(c) naive, one at a time", b.naive},
 	}
+	for _, mode := range strings.Split(*modes, ",") {
+		rates := make([][]float64, len(approaches))
+		calls := make([]int64, len(approaches))
+		for round := range *rounds {
+			// Each round in another order: the database grows and the machine's load
+			// moves; no approach always goes first.
+			for j := range approaches {
+				a := (j + round) % len(approaches)
+				start := time.Now()
+				c, err := approaches[a].fn(ctx, mode, *n)
+				if err != nil {
+					log.Fatalf("%s %s: %v", mode, approaches[a].name, err)
+				}
+				rates[a] = append(rates[a], float64(*n)/time.Since(start).Seconds())
+				calls[a] += c
+			}
+		}
+		med := make([]float64, len(approaches))
+		for a, ap := range approaches {
+			med[a] = median(rates[a])
+			var rs []string
+			for _, r := range rates[a] {
+				rs = append(rs, fmt.Sprintf("%.1f", r))
+			}
+			fmt.Printf("%-10s %-28s %8d %10.1f %22s %12.2f\n", mode, ap.name, *n, med[a], strings.Join(rs, " "), float64(calls[a])/float64(*n**rounds))
+		}
+		fmt.Printf("%-10s sink / direct = %.0f %%, sink / naive = %.1f× (medians)\n\n", mode, 100*med[0]/med[1], med[0]/med[2])
+	}
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 func (b *bench) next() int64 { return 8_000_000_000_000_000 + b.run*100_000 + b.seq.Add(1) }
