@@ -6,7 +6,7 @@
 # confirm the list, invoice the list: the ceiling) and (c) a naive one-order-at-a-time
 # sync. Program: bench/odoosink.
 #
-#   bash bench/odoo-sink.sh                 Odoo 17 (started or reused by ../shared/odoo-server/up.sh), 60 orders each
+#   bash bench/odoo-sink.sh                 Odoo 17 (started or reused by ../shared/odoo-server/up.sh), 100 orders each, 3 rounds
 #   ODOO_VERSION=16 bash bench/odoo-sink.sh another version
 #   bash bench/odoo-sink.sh -n 100 -concurrency 1 -modes invoice    flags of bench/odoosink
 #

@@ -32,8 +32,9 @@ var (
 	db          = flag.String("db", env("ODOO_DB", "synco"), "database")
 	user        = flag.String("user", env("ODOO_USER", "admin"), "login")
 	password    = flag.String("password", env("ODOO_PASSWORD", "admin"), "password")
-	n           = flag.Int("n", 60, "orders per measurement")
-	batch       = flag.Int("batch", 20, "batch size of the sink and of the direct list calls")
+	n           = flag.Int("n", 100, "orders per measurement")
+	batch       = flag.Int("batch", 20, "orders per list call of the direct approach (b)")
+	sinkBatch   = flag.Int("sink-batch", 50, "the sink's odoo.batch_size (default: the config's); another sink with -batch is measured too when they differ")
 	concurrency = flag.Int("concurrency", 2, "batches in flight (the sink's odoo.concurrency; the direct list calls use the same)")
 	rounds      = flag.Int("rounds", 3, "measurements per approach and mode (the median is reported)")
 	modes       = flag.String("modes", "draft,confirmed,invoice", "what each order becomes")
@@ -86,7 +87,7 @@ func main() {
 	log.SetFlags(0)
 	ctx := context.Background()
 	cfg := odoo.Config{URL: *url, DB: *db, Username: *user, Password: *password, Protocol: odoo.ProtocolXMLRPC,
-		BatchSize: *batch, BatchWait: 50 * time.Millisecond, Concurrency: *concurrency}
+		BatchSize: *sinkBatch, BatchWait: 50 * time.Millisecond, Concurrency: *concurrency}
 	c, err := odoo.Dial(ctx, cfg)
 	if err != nil {
 		log.Fatalf("dial %s: %v", *url, err)
@@ -106,8 +107,9 @@ func main() {
 		log.Fatalf("warm-up: %v", err)
 	}
 	b.lookUp(ctx)
-	fmt.Printf("Odoo %d at %s, %d orders per measurement, batches of %d, concurrency %d\n\n", v, *url, *n, *batch, *concurrency)
-	fmt.Printf("%-10s %-28s %8s %10s %22s %12s\n", "mode", "approach", "orders", "orders/s", "rounds (orders/s)", "calls/order")
+	fmt.Printf("Odoo %d at %s, %d orders per measurement, sink batch_size %d (batch_wait 50ms), direct list calls of %d, concurrency %d\n\n",
+		v, *url, *n, *sinkBatch, *batch, *concurrency)
+	fmt.Printf("%-10s %-30s %8s %10s %22s %12s\n", "mode", "approach", "orders", "orders/s", "rounds (orders/s)", "calls/order")
 	approaches := []struct {
 		name string
 		fn   func(context.Context, string, int) (int64, error)
@@ -115,6 +117,18 @@ func main() {
 		{"(a) sink", func(ctx context.Context, m string, k int) (int64, error) { return b.viaSink(ctx, warm, m, k) }},
 		{"(b) direct, list calls", b.direct},
 		{"(c) naive, one at a time", b.naive},
+	}
+	if *sinkBatch != *batch {
+		c20 := cfg
+		c20.BatchSize = *batch
+		s20 := odoo.NewSink(map[string]odoo.Config{shop: c20})
+		if _, err := b.viaSink(ctx, s20, "draft", *batch); err != nil { // its dial and caches
+			log.Fatalf("warm-up: %v", err)
+		}
+		approaches = append(approaches, struct {
+			name string
+			fn   func(context.Context, string, int) (int64, error)
+		}{fmt.Sprintf("(a') sink, batch_size %d", *batch), func(ctx context.Context, m string, k int) (int64, error) { return b.viaSink(ctx, s20, m, k) }})
 	}
 	for _, mode := range strings.Split(*modes, ",") {
 		rates := make([][]float64, len(approaches))
@@ -140,9 +154,13 @@ func main() {
 			for _, r := range rates[a] {
 				rs = append(rs, fmt.Sprintf("%.1f", r))
 			}
-			fmt.Printf("%-10s %-28s %8d %10.1f %22s %12.2f\n", mode, ap.name, *n, med[a], strings.Join(rs, " "), float64(calls[a])/float64(*n**rounds))
+			fmt.Printf("%-10s %-30s %8d %10.1f %22s %12.2f\n", mode, ap.name, *n, med[a], strings.Join(rs, " "), float64(calls[a])/float64(*n**rounds))
 		}
-		fmt.Printf("%-10s sink / direct = %.0f %%, sink / naive = %.1f× (medians)\n\n", mode, 100*med[0]/med[1], med[0]/med[2])
+		fmt.Printf("%-10s sink / direct = %.0f %%, sink / naive = %.1f× (medians)", mode, 100*med[0]/med[1], med[0]/med[2])
+		if len(med) > 3 {
+			fmt.Printf("; with batch_size %d: %.0f %%, %.1f×", *batch, 100*med[3]/med[1], med[3]/med[2])
+		}
+		fmt.Printf("\n\n")
 	}
 }
 
