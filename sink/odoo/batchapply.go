@@ -17,13 +17,14 @@ import (
 // goes the per-order way (run.apply) with what the batch made as what Odoo holds, and
 // that finds it in the state it wants and does what is left.
 //
-// A batch call Odoo refuses (a permanent error: one order's partner or product it
-// will not take fails the whole call, one transaction) sends its orders one at a time,
-// so the bad one fails alone with Odoo's message and the others land. A retriable
-// error fails the call's orders with it: their retries find what was made by its
-// origin or external id, as after a crash between any two calls (sale orders are
-// created with their origin, direct invoices with their invoice_origin, so a crash
-// before the registration makes no duplicate).
+// A batch call Odoo refuses (one order's partner or product it will not take fails
+// the whole call, one transaction) or answers with a transient fault sends its orders
+// one at a time, so the bad one fails alone with Odoo's message and the others land.
+// An Odoo that cannot be reached or does not answer fails the call's orders with the
+// error: their retries find what was made by its origin or external id, as after a
+// crash between any two calls (sale orders are created with their origin, direct
+// invoices with their invoice_origin, so a crash before the registration makes no
+// duplicate).
 
 // batchOrder is one new order going through a batch.
 type batchOrder struct {
@@ -317,11 +318,14 @@ func createAll(ctx context.Context, c Client, model string, bos []*batchOrder) (
 	return CreateMany(ctx, c, model, vals, nil)
 }
 
-// stepFailed handles a batch call that failed for the live orders of bos: refused by
-// Odoo (permanent), they go one at a time, from scratch when the batch already made
-// their records (made); otherwise they fail with the error and are retried.
+// stepFailed handles a batch call that failed for the live orders of bos. When Odoo
+// answered (it refused, or a transient fault such as a serialization failure: the
+// call's transaction was rolled back), they go one at a time, from scratch when the
+// batch already made their records (made), so one order's trouble stays its own.
+// When Odoo could not be reached or did not answer, they fail with the error and are
+// retried (what the call may have made is found by its origin then).
 func (s *Syncer) stepFailed(err error, bos []*batchOrder, made bool, step string) {
-	perm := IsPermanent(err)
+	perm := IsPermanent(err) || !unreachable(err)
 	if perm {
 		s.log.Warn("odoo: batch call refused; its orders go one at a time", "call", step, "orders", len(bos), "err", err)
 	}

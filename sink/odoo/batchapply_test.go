@@ -280,6 +280,25 @@ func TestSinkBatchRefusedConfirmGoesOneAtATime(t *testing.T) {
 	checkOneEach(t, sim, cmds, "sale", "")
 }
 
+// A transient fault Odoo answers to a batch call (a serialization failure: the call's
+// transaction rolled back) sends the batch one order at a time at once: no order
+// waits for a retry because a neighbour's call was unlucky.
+func TestSinkBatchTransientFaultGoesOneAtATime(t *testing.T) {
+	const n = 5
+	sim, s := batchSink(t, n)
+	sim.FailNext("sale.order", "create", 1)
+	cmds := batchOrders(n, schemas.SaleOrderConfirmed, schemas.InvoiceNone)
+	for i, err := range second(applyTogether(s, cmds)) {
+		if err != nil {
+			t.Errorf("order %d: %v", i, err)
+		}
+	}
+	if c := sim.Calls()["sale.order.create"]; c != 1+n {
+		t.Errorf("%d sale.order.create calls, want the batch's and one per order (%d)", c, 1+n)
+	}
+	checkOneEach(t, sim, cmds, "sale", "")
+}
+
 // crashing is a client whose process dies right after the call named: that call
 // runs in Odoo but its answer is lost, and every later call fails as a dead Odoo
 // connection does.
