@@ -327,7 +327,7 @@ func createAll(ctx context.Context, c Client, model string, bos []*batchOrder) (
 func (s *Syncer) stepFailed(err error, bos []*batchOrder, made bool, step string) {
 	perm := IsPermanent(err) || !unreachable(err)
 	if perm {
-		s.log.Warn("odoo: batch call refused; its orders go one at a time", "call", step, "orders", len(bos), "err", err)
+		s.log.Warn("odoo: Odoo answered a batch call with an error; its orders go one at a time", "call", step, "orders", len(bos), "err", err)
 	}
 	for _, bo := range bos {
 		if !bo.live() {
