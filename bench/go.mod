@@ -8,3 +8,9 @@ require (
 )
 
 tool golang.org/x/perf/cmd/benchstat
+
+require (
+	github.com/shopspring/decimal v1.6.0
+	github.com/synco-dev/synco/schemas v0.0.0
+	github.com/synco-dev/synco/sink v0.0.0
+)

@@ -82,6 +82,9 @@ type existing struct {
 	// soLines and invLines are the lines Odoo holds (see edit.go), read with the
 	// look-up so that an unchanged order costs nothing more.
 	soLines, invLines []Record
+	// fresh: made a moment ago by this process's batch (batchapply.go) from this very
+	// snapshot, so there is nothing to follow (and its lines were not read).
+	fresh bool
 }
 
 // Fields read of an order's records by the look-up.

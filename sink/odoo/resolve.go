@@ -105,29 +105,18 @@ func hasAddress(a *schemas.Address) bool {
 // differs (withDelivery).
 func (r *run) partner(ctx context.Context) (id int64, withDelivery, guest bool, err error) {
 	o := r.o
-	email := strings.TrimSpace(o.Email)
-	if email == "" && o.Customer != nil {
-		email = strings.TrimSpace(o.Customer.Email)
-	}
+	pq := r.partnerQuery()
+	email, key, domain, guest := pq.email, pq.key, pq.domain, pq.guest
 	name := o.CustomerName()
 	vals := map[string]any{"customer_rank": 1}
-	var key string
-	var domain []any
 	switch {
 	case email != "":
-		key = "email:" + strings.ToLower(email)
-		domain = []any{[]any{"email", "=ilike", likeEscape(email)}}
 		vals["email"] = email
-	case o.Customer != nil && o.Customer.ID != 0:
-		ref := fmt.Sprintf("shopify:%s/customer/%d", r.cmd.Shop, o.Customer.ID)
-		key, domain = "ref:"+ref, []any{[]any{"ref", "=", ref}}
-		vals["ref"] = ref
 	default:
-		ref := fmt.Sprintf("shopify:%s/guest", r.cmd.Shop)
-		key, domain = "ref:"+ref, []any{[]any{"ref", "=", ref}}
-		vals["ref"] = ref
+		vals["ref"] = pq.ref
+	}
+	if guest {
 		name = "Shopify guest (" + r.cmd.Shop + ")"
-		guest = true
 	}
 	if name == "" {
 		name = email
@@ -149,15 +138,16 @@ func (r *run) partner(ctx context.Context) (id int64, withDelivery, guest bool, 
 	if id := r.cached(func(s *Syncer) int64 { return s.partners[key] }); id > 0 {
 		return id, false, guest, nil
 	}
-	found, err := SearchRead(ctx, r.c, "res.partner", domain, []string{"id", "email", "name", "street", "street2", "city", "zip", "country_id", "state_id"},
-		map[string]any{"limit": 5, "order": "id"})
-	if err != nil {
-		return 0, false, guest, err
+	var found []Record
+	if !r.absent["partner/"+key] { // the batch's search found none: no second search
+		found, err = SearchRead(ctx, r.c, "res.partner", domain, partnerFields, map[string]any{"limit": 5, "order": "id"})
+		if err != nil {
+			return 0, false, guest, err
+		}
 	}
 	var at Record
 	for _, p := range found {
-		// =ilike already ignores case; this also rejects what a stray wildcard matched.
-		if email == "" || strings.EqualFold(strings.TrimSpace(p.String("email")), email) {
+		if pq.matches(p) {
 			id, at = p.ID(), p
 			break
 		}
@@ -208,6 +198,46 @@ func (r *run) partner(ctx context.Context) (id int64, withDelivery, guest bool, 
 	r.s.partnerAddrs[id] = at
 	r.s.mu.Unlock()
 	return id, withDelivery, guest, nil
+}
+
+// partnerFields are read of a partner found: what partnerMatches compares.
+var partnerFields = []string{"id", "email", "ref", "name", "street", "street2", "city", "zip", "country_id", "state_id"}
+
+// partnerQuery is how the order's buyer is found: by email, else by the ref of the
+// Shopify customer, else the shop's one guest partner.
+type partnerQuery struct {
+	key    string // the Syncer's cache key
+	domain []any
+	email  string
+	ref    string
+	guest  bool
+}
+
+func (r *run) partnerQuery() partnerQuery {
+	o := r.o
+	email := strings.TrimSpace(o.Email)
+	if email == "" && o.Customer != nil {
+		email = strings.TrimSpace(o.Customer.Email)
+	}
+	switch {
+	case email != "":
+		return partnerQuery{key: "email:" + strings.ToLower(email), domain: []any{[]any{"email", "=ilike", likeEscape(email)}}, email: email}
+	case o.Customer != nil && o.Customer.ID != 0:
+		ref := fmt.Sprintf("shopify:%s/customer/%d", r.cmd.Shop, o.Customer.ID)
+		return partnerQuery{key: "ref:" + ref, domain: []any{[]any{"ref", "=", ref}}, ref: ref}
+	default:
+		ref := fmt.Sprintf("shopify:%s/guest", r.cmd.Shop)
+		return partnerQuery{key: "ref:" + ref, domain: []any{[]any{"ref", "=", ref}}, ref: ref, guest: true}
+	}
+}
+
+// matches reports whether a partner found by the query's domain is the buyer (=ilike
+// already ignores case; this also rejects what a stray wildcard matched).
+func (q partnerQuery) matches(p Record) bool {
+	if q.email != "" {
+		return strings.EqualFold(strings.TrimSpace(p.String("email")), q.email)
+	}
+	return p.String("ref") == q.ref
 }
 
 // likeEscape escapes SQL LIKE wildcards so =ilike compares literally.
@@ -662,26 +692,20 @@ func (r *run) productsByCode(ctx context.Context, want map[string]bool, lines []
 	if len(still) == 0 {
 		return ids, nil
 	}
-	codes := make([]any, len(still))
-	for i, c := range still {
-		codes[i] = c
-	}
-	found, err := SearchRead(ctx, r.c, "product.product", []any{[]any{"default_code", "in", codes}},
-		[]string{"id", "default_code", "active", "invoice_policy"}, map[string]any{"order": "id", "context": map[string]any{"active_test": false}})
-	if err != nil {
-		return nil, err
-	}
-	active := map[string]bool{}
-	r.s.mu.Lock()
-	for _, p := range found {
-		code := p.String("default_code")
-		if _, ok := ids[code]; !ok || (!active[code] && p.Bool("active")) {
-			ids[code] = p.ID()
-			active[code] = p.Bool("active")
-			r.s.policies[p.ID()] = p.String("invoice_policy")
+	var codes []any
+	for _, c := range still {
+		if !r.absent["product/"+c] { // the batch's search found none: no second search
+			codes = append(codes, c)
 		}
 	}
-	r.s.mu.Unlock()
+	if len(codes) > 0 {
+		found, err := SearchRead(ctx, r.c, "product.product", []any{[]any{"default_code", "in", codes}},
+			productFields, map[string]any{"order": "id", "context": map[string]any{"active_test": false}})
+		if err != nil {
+			return nil, err
+		}
+		r.s.pickProducts(found, ids)
+	}
 	// What to create: SKUs of line items, and Synco's products; never the codes of
 	// older versions.
 	names := map[string]productSpec{}
@@ -750,6 +774,24 @@ func (r *run) productsByCode(ctx context.Context, want map[string]bool, lines []
 	}
 	r.s.mu.Unlock()
 	return ids, nil
+}
+
+var productFields = []string{"id", "default_code", "active", "invoice_policy"}
+
+// pickProducts notes the products found by code in ids (the oldest active one of a
+// code, else the oldest; found ordered by id) with their invoice policies.
+func (s *Syncer) pickProducts(found []Record, ids map[string]int64) {
+	active := map[string]bool{}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range found {
+		code := p.String("default_code")
+		if _, ok := ids[code]; !ok || (!active[code] && p.Bool("active")) {
+			ids[code] = p.ID()
+			active[code] = p.Bool("active")
+			s.policies[p.ID()] = p.String("invoice_policy")
+		}
+	}
 }
 
 // giftCardAccount is the liability account of gift cards sold: the shop's, else

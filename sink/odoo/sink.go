@@ -123,7 +123,8 @@ func (s *Sink) Apply(ctx context.Context, cmd *schemas.OrderSync) (Result, error
 }
 
 // runBatch applies one batch of a shop's commands under one slot of the shop's
-// concurrency: one look-up for all, then each command in turn.
+// concurrency: one look-up for all, the new orders made together (Batch.ApplyAll), then
+// what is left of each command in turn.
 func (s *Sink) runBatch(sh *shop, batch []*pending) {
 	ctx, cancel := batchContext(batch)
 	defer cancel()
@@ -155,38 +156,49 @@ func (s *Sink) runBatch(sh *shop, batch []*pending) {
 		}
 		return
 	}
-	cmds := make([]*schemas.OrderSync, len(batch))
-	for i, p := range batch {
-		cmds[i] = p.cmd
-	}
-	apply := syncer.Apply
-	shared := 0
-	if b, err := syncer.Prefetch(ctx, cmds); err == nil {
-		apply, shared = b.Apply, b.Calls
-	} else if !IsRetriable(err) || !unreachable(err) {
-		// Odoo would not do the batch's look-up: each order finds its own records.
-		s.log.Warn("odoo: batch look-up refused; each order looks up its own records", "shop", sh.domain, "orders", len(batch), "err", err)
-	} else {
-		sh.brk.done(err)
-		for _, p := range batch {
-			finish(p, Result{}, err)
-		}
-		return
-	}
-	for i, p := range batch {
+	// Commands whose callers gave up (a shutdown) are left out: the caller sees them again.
+	var live []*pending
+	for _, p := range batch {
 		if p.ctx.Err() != nil {
 			finish(p, Result{}, classifyTransport("", "apply", p.ctx.Err()))
 			continue
 		}
-		res, err := apply(ctx, p.cmd)
-		if i == 0 {
-			res.Calls += shared // the batch's look-up, counted once
+		live = append(live, p)
+	}
+	if len(live) == 0 {
+		return
+	}
+	cmds := make([]*schemas.OrderSync, len(live))
+	for i, p := range live {
+		cmds[i] = p.cmd
+	}
+	b, err := syncer.Prefetch(ctx, cmds)
+	var results []Result
+	var errs []error
+	switch {
+	case err == nil:
+		// The batch's new orders go into Odoo together, the others one by one.
+		results, errs = b.ApplyAll(ctx, cmds)
+	case !IsRetriable(err) || !unreachable(err):
+		// Odoo would not do the batch's look-up: each order finds its own records.
+		s.log.Warn("odoo: batch look-up refused; each order looks up its own records", "shop", sh.domain, "orders", len(live), "err", err)
+		results, errs = make([]Result, len(live)), make([]error, len(live))
+		for i, p := range live {
+			results[i], errs[i] = syncer.Apply(ctx, p.cmd)
 		}
+	default:
 		sh.brk.done(err)
-		if s.metrics != nil {
-			s.metrics.OdooCallsPerOrder.WithLabelValues(sh.domain).Observe(float64(res.Calls))
+		for _, p := range live {
+			finish(p, Result{}, err)
 		}
-		finish(p, res, err)
+		return
+	}
+	for i, p := range live {
+		sh.brk.done(errs[i])
+		if s.metrics != nil {
+			s.metrics.OdooCallsPerOrder.WithLabelValues(sh.domain).Observe(float64(results[i].Calls))
+		}
+		finish(p, results[i], errs[i])
 	}
 }
 

@@ -126,7 +126,7 @@ func TestSinkBatchesTheLookup(t *testing.T) {
 	}
 	defer sim.Close()
 	s := NewSink(map[string]Config{testShop: {URL: url, DB: "synco", Username: "admin", Password: "admin", Protocol: ProtocolXMLRPC,
-		Concurrency: 1, BatchSize: 50, BatchWait: 200 * time.Millisecond}})
+		Concurrency: 1, BatchSize: 20, BatchWait: 5 * time.Second}})
 	// Warm: dial and the caches of the first order.
 	if _, err := s.Apply(context.Background(), command(order1001(), schemas.SaleOrderDraft, schemas.InvoiceNone)); err != nil {
 		t.Fatal(err)
@@ -153,8 +153,11 @@ func TestSinkBatchesTheLookup(t *testing.T) {
 	if n := got["ir.model.data.search_read"]; n > 3 || n == 0 {
 		t.Errorf("ir.model.data searched %d times for %d orders arriving together, want one per batch", n, 20)
 	}
-	if c := got["sale.order.create"]; c != n {
-		t.Errorf("%d sale orders created for %d orders", c, n)
+	if c := got["sale.order.create"]; c != 1 {
+		t.Errorf("%d sale.order.create calls for %d new orders arriving together, want 1", c, n)
+	}
+	if c := len(sim.Records("sale.order")); c != n+1 {
+		t.Errorf("%d sale orders for %d orders", c, n+1)
 	}
 	total := 0
 	for _, c := range calls {

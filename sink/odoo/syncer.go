@@ -195,6 +195,9 @@ type run struct {
 	orderMoves []Record // the sale order's invoices and credit notes, when read
 	warnings   []string
 	pending    []pendingXMLID
+	// absent are the partners ("partner/<key>") and product codes ("product/<code>")
+	// the batch's search found missing just before: made without a second search.
+	absent map[string]bool
 }
 
 func newRun(s *Syncer, c Client, cmd *schemas.OrderSync, version int) *run {
@@ -369,14 +372,17 @@ func (r *run) saleLineVals(l line) map[string]any {
 	}
 }
 
-func (r *run) newSaleOrder(ctx context.Context, ex *existing) (Result, error) {
+// saleOrderVals resolves what a new sale order needs (customer, products, taxes,
+// currency) and answers its create values, with its lines and currency: a batch
+// creates many orders' values in one call (batchapply.go), newSaleOrder one.
+func (r *run) saleOrderVals(ctx context.Context) (map[string]any, []line, currencyInfo, error) {
 	cust, lines, err := r.customerAndLines(ctx)
 	if err != nil {
-		return Result{}, err
+		return nil, nil, currencyInfo{}, err
 	}
 	ci, pricelist, err := r.docCurrency(ctx)
 	if err != nil {
-		return Result{}, err
+		return nil, nil, currencyInfo{}, err
 	}
 	cmds := make([]any, 0, len(lines))
 	for _, l := range lines {
@@ -402,6 +408,14 @@ func (r *run) newSaleOrder(ctx context.Context, ex *existing) (Result, error) {
 	}
 	if note := r.note(); note != "" {
 		vals["note"] = note
+	}
+	return vals, lines, ci, nil
+}
+
+func (r *run) newSaleOrder(ctx context.Context, ex *existing) (Result, error) {
+	vals, lines, ci, err := r.saleOrderVals(ctx)
+	if err != nil {
+		return Result{}, err
 	}
 	id, err := Create(ctx, r.c, "sale.order", vals, nil)
 	if err != nil {
@@ -481,7 +495,7 @@ func (r *run) withSaleOrder(ctx context.Context, ex *existing) (Result, error) {
 	t := totalsOf(so)
 	res := Result{Model: "sale.order", ID: id, Name: so.String("name"), Currency: t.currency, Total: t.total}
 	soChanged := false
-	if state != "cancel" && r.cmd.SaleOrder != schemas.SaleOrderCancelled && !r.bookedElsewhere(t) && r.followable() {
+	if state != "cancel" && r.cmd.SaleOrder != schemas.SaleOrderCancelled && !ex.fresh && !r.bookedElsewhere(t) && r.followable() {
 		// The order follows its newest snapshot (edit.go).
 		r.docMoney(t.currency)
 		got, changed, err := r.followSaleOrder(ctx, ex)
@@ -661,7 +675,7 @@ func (r *run) invoiceFromOrder(ctx context.Context, so Record, ex *existing, lin
 	}
 	if inv > 0 {
 		r.register(InvoiceXMLID(r.cmd.Shop, r.cmd.OrderID), "account.move", inv, ex.invXML)
-		if state != "cancel" {
+		if state != "cancel" && !ex.fresh {
 			// An edited order's invoice follows it (edit.go).
 			got, err := r.followInvoice(ctx, so, invRec, ex, r.soChanged)
 			if err != nil {
@@ -696,6 +710,32 @@ type orderLine struct {
 }
 
 func (r *run) createInvoiceFromOrder(ctx context.Context, so Record, lines []line, ex *existing) (int64, error) {
+	vals, delivered, err := r.invoiceFromOrderVals(ctx, so, lines)
+	if err != nil {
+		return 0, err
+	}
+	id, err := Create(ctx, r.c, "account.move", vals, nil)
+	if err != nil {
+		return 0, err
+	}
+	r.invoiceMade(so, id, ex, delivered)
+	return id, nil
+}
+
+// invoiceMade registers an invoice made from the order and warns about the lines
+// Odoo invoices on delivered quantities.
+func (r *run) invoiceMade(so Record, id int64, ex *existing, delivered []string) {
+	r.register(InvoiceXMLID(r.cmd.Shop, r.cmd.OrderID), "account.move", id, ex.invXML)
+	r.s.log.Info("odoo: created invoice from sale order", "order", r.key, "sale_order", so.ID(), "invoice", id)
+	for _, name := range delivered {
+		r.warn("product %q invoices delivered quantities: invoiced as ordered, Odoo shows the order \"to invoice\" until its delivery is validated (set the product's Invoicing Policy to Ordered quantities to avoid this)", name)
+	}
+}
+
+// invoiceFromOrderVals answers the create values of the order's invoice (its lines
+// left to invoice, linked to the order's lines) and the names of the lines invoiced
+// on delivered quantities.
+func (r *run) invoiceFromOrderVals(ctx context.Context, so Record, lines []line) (map[string]any, []string, error) {
 	soLines := so.IDs("order_line")
 	var ols []orderLine
 	if lines != nil && len(lines) == len(soLines) {
@@ -707,7 +747,7 @@ func (r *run) createInvoiceFromOrder(ctx context.Context, so Record, lines []lin
 		got, err := Read(ctx, r.c, "sale.order.line", soLines, []string{"id", "product_id", "name", "product_uom_qty", "price_unit",
 			"discount", r.d.SaleLineTax(), "display_type", "qty_invoiced"})
 		if err != nil {
-			return 0, err
+			return nil, nil, err
 		}
 		gift := r.cachedProduct(GiftCardCode, r.cmd.Settings.Products.GiftCardID)
 		for _, g := range got {
@@ -742,7 +782,7 @@ func (r *run) createInvoiceFromOrder(ctx context.Context, so Record, lines []lin
 		r.s.mu.Unlock()
 	}
 	if len(cmds) == 0 {
-		return 0, permanent("account.move", "create", 0, "", fmt.Sprintf("sale order %s has nothing left to invoice", so.String("name")))
+		return nil, nil, permanent("account.move", "create", 0, "", fmt.Sprintf("sale order %s has nothing left to invoice", so.String("name")))
 	}
 	vals := r.invoiceHeader(so.M2O("partner_invoice_id"), so.M2O("partner_shipping_id"), so.M2O("currency_id"))
 	vals["invoice_origin"] = so.String("name")
@@ -756,16 +796,7 @@ func (r *run) createInvoiceFromOrder(ctx context.Context, so Record, lines []lin
 	if fp := so.M2O("fiscal_position_id"); fp > 0 {
 		vals["fiscal_position_id"] = fp
 	}
-	id, err := Create(ctx, r.c, "account.move", vals, nil)
-	if err != nil {
-		return 0, err
-	}
-	r.register(InvoiceXMLID(r.cmd.Shop, r.cmd.OrderID), "account.move", id, ex.invXML)
-	r.s.log.Info("odoo: created invoice from sale order", "order", r.key, "sale_order", so.ID(), "invoice", id)
-	for _, name := range delivered {
-		r.warn("product %q invoices delivered quantities: invoiced as ordered, Odoo shows the order \"to invoice\" until its delivery is validated (set the product's Invoicing Policy to Ordered quantities to avoid this)", name)
-	}
-	return id, nil
+	return vals, delivered, nil
 }
 
 // cachedProduct is the product of a line kind when known without a call.
@@ -835,7 +866,7 @@ func (r *run) withDirectInvoice(ctx context.Context, ex *existing) (Result, erro
 	case r.wantsSaleOrder():
 		r.warn("the order is in Odoo as invoice %s (made directly); no sale order is made for it", res.Name)
 	}
-	if inv.String("state") != "cancel" && !r.bookedElsewhere(t) && r.followable() {
+	if inv.String("state") != "cancel" && !ex.fresh && !r.bookedElsewhere(t) && r.followable() {
 		// The order's invoice follows its newest snapshot (edit.go).
 		r.docMoney(t.currency)
 		got, changed, err := r.followDirectInvoice(ctx, ex)
@@ -879,14 +910,16 @@ func (r *run) withDirectInvoice(ctx context.Context, ex *existing) (Result, erro
 	return res, nil
 }
 
-func (r *run) newDirectInvoice(ctx context.Context, ex *existing) (Result, error) {
+// directInvoiceVals resolves what a new direct invoice needs and answers its create
+// values and currency.
+func (r *run) directInvoiceVals(ctx context.Context) (map[string]any, currencyInfo, error) {
 	cust, lines, err := r.customerAndLines(ctx)
 	if err != nil {
-		return Result{}, err
+		return nil, currencyInfo{}, err
 	}
 	ci, _, err := r.docCurrency(ctx)
 	if err != nil {
-		return Result{}, err
+		return nil, currencyInfo{}, err
 	}
 	cmds := make([]any, 0, len(lines))
 	for _, l := range lines {
@@ -902,6 +935,14 @@ func (r *run) newDirectInvoice(ctx context.Context, ex *existing) (Result, error
 	}
 	if note := r.note(); note != "" {
 		vals["narration"] = note
+	}
+	return vals, ci, nil
+}
+
+func (r *run) newDirectInvoice(ctx context.Context, ex *existing) (Result, error) {
+	vals, ci, err := r.directInvoiceVals(ctx)
+	if err != nil {
+		return Result{}, err
 	}
 	id, err := Create(ctx, r.c, "account.move", vals, nil)
 	if err != nil {

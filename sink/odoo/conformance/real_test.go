@@ -57,3 +57,28 @@ func TestReal(t *testing.T) {
 	calls := Run(t, Target{Name: fmt.Sprintf("odoo %d %s", v, cfg.Protocol), Client: c, Version: v})
 	ReportCalls(t, calls)
 }
+
+// TestRealBatch sends batches of new orders through the Sink to the same Odoo as
+// TestReal (see RunBatch): the batch's list calls as real Odoo takes them.
+func TestRealBatch(t *testing.T) {
+	url := strings.TrimRight(os.Getenv("ODOO_URL"), "/")
+	if url == "" {
+		t.Fatalf("ODOO_URL is not set: start one with eval \"$(../shared/odoo-server/up.sh 17)\"")
+	}
+	cfg := odoo.Config{URL: url, DB: os.Getenv("ODOO_DB"), Username: os.Getenv("ODOO_USER"), Password: os.Getenv("ODOO_PASSWORD"),
+		APIKey: os.Getenv("ODOO_API_KEY"), Protocol: os.Getenv("ODOO_PROTOCOL")}
+	if cfg.Protocol == "" {
+		cfg.Protocol = odoo.ProtocolXMLRPC
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := odoo.Dial(ctx, cfg)
+	if err != nil {
+		t.Fatalf("dial %s: %v", url, err)
+	}
+	v, err := c.Version(ctx)
+	if err != nil {
+		t.Fatalf("version of %s: %v", url, err)
+	}
+	RunBatch(t, Target{Name: fmt.Sprintf("odoo %d %s", v, cfg.Protocol), Client: c, Version: v}, cfg)
+}

@@ -36,3 +36,23 @@ func TestSimulator(t *testing.T) {
 		})
 	}
 }
+
+// The batch scenarios on the simulator, every version.
+func TestSimulatorBatch(t *testing.T) {
+	for _, v := range []int{16, 17, 18, 19} {
+		t.Run(fmt.Sprint(v), func(t *testing.T) {
+			sim := odoosim.New(odoosim.Options{Version: v, DB: "synco", Login: "admin", Password: "admin"})
+			url, err := sim.Start("127.0.0.1:0")
+			if err != nil {
+				t.Fatalf("odoo simulator does not start: %v", err)
+			}
+			t.Cleanup(func() { sim.Close() })
+			cfg := odoo.Config{URL: url, DB: "synco", Username: "admin", Password: "admin", Protocol: odoo.ProtocolXMLRPC}
+			c, err := odoo.Dial(context.Background(), cfg)
+			if err != nil {
+				t.Fatalf("dial simulator: %v", err)
+			}
+			RunBatch(t, Target{Name: fmt.Sprintf("simulator %d", v), Client: c, Version: v}, cfg)
+		})
+	}
+}
