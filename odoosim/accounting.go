@@ -343,7 +343,7 @@ func (s *store) defineMoves() {
 		fld("invoice_payment_term_id", "many2one", "Payment Terms").rel("account.payment.term"),
 		fld("fiscal_position_id", "many2one", "Fiscal Position").rel("account.fiscal.position"),
 		fld("invoice_user_id", "many2one", "Salesperson").rel("res.users").def(2),
-		fld("invoice_line_ids", "one2many", "Invoice lines").rel("account.move.line").inv("move_id"),
+		fld("invoice_line_ids", "one2many", "Invoice lines").rel("account.move.line").inv("move_id").keep(func(l Record) bool { return l["display_type"] != "payment_term" }),
 		fld("line_ids", "one2many", "Journal Items").rel("account.move.line").inv("move_id"),
 		fld("amount_untaxed", "monetary", "Untaxed Amount").comp(func(c *call, r Record) any { u, _ := c.moveTotals(r); return fl(u) }),
 		fld("amount_tax", "monetary", "Tax").comp(func(c *call, r Record) any { _, t := c.moveTotals(r); return fl(t) }),
@@ -423,7 +423,14 @@ func (s *store) defineMoves() {
 		fld("sale_line_ids", "many2many", "Sales Order Lines").rel("sale.order.line"),
 		fld("sequence", "integer", "Sequence").def(10),
 		fld("discount_percentage", "float", "Discount Percentage").ver(0, 16).comp(func(c *call, r Record) any { return asFloat(r["discount"]) }),
+		fld("account_type", "selection", "Internal Type").sel("asset_receivable", "asset_cash", "asset_current", "income", "income_other", "liability_payable", "liability_current", "expense").comp(func(c *call, r Record) any {
+			return c.rec("account.account", asInt(r["account_id"]))["account_type"]
+		}),
+		fld("amount_residual", "monetary", "Residual Amount").comp(func(c *call, r Record) any { return c.lineResidual(r, true) }),
+		fld("amount_residual_currency", "monetary", "Residual Amount in Currency").comp(func(c *call, r Record) any { return c.lineResidual(r, false) }),
+		fld("reconciled", "boolean", "Reconciled").comp(func(c *call, r Record) any { return c.lineReconciled(r) }),
 	)
+	ml.method(&Method{Name: "reconcile", Multi: true, Fn: lineReconcile})
 	_ = v
 	ml.beforeCreate = func(c *call, r Record, vals map[string]any) error {
 		move := c.rec("account.move", asInt(r["move_id"]))
@@ -580,6 +587,8 @@ func (c *call) signed(r Record, amount decimal.Decimal) float64 {
 	return fl(amount)
 }
 
+// paymentState is _compute_payment_state: settled in full by credit notes alone, an
+// invoice is "reversed"; with a payment among what settled it, "paid".
 func (c *call) paymentState(r Record) string {
 	if r["state"] != "posted" || r["move_type"] == "entry" {
 		return "not_paid"
@@ -590,6 +599,9 @@ func (c *call) paymentState(r Record) string {
 	}
 	u, t := c.moveTotals(r)
 	if p.GreaterThanOrEqual(u.Add(t)) {
+		if r["move_type"] == "out_invoice" && r["__bypay"] != true && r["__bycredit"] == true {
+			return "reversed"
+		}
 		return "paid"
 	}
 	return "partial"
@@ -642,6 +654,11 @@ func moveActionPost(c *call, m *Model, ids []int, _ map[string]any) (any, error)
 			upd["name"] = c.moveSeqName(r)
 		}
 		c.set(m, id, upd)
+		c.ensureReceivable(id)
+		// 17+: _post reconciles a credit note with the posted entry it reverses.
+		if rev := c.rec("account.move", asInt(r["reversed_entry_id"])); c.version() >= 17 && rev != nil && rev["state"] == "posted" {
+			c.settle(asInt(rev["id"]), id)
+		}
 	}
 	return false, nil
 }

@@ -26,7 +26,7 @@ func jsonMarshal(v any) ([]byte, error) {
 // jsonValue maps internal markers to plain JSON values.
 func jsonValue(v any) any {
 	switch t := v.(type) {
-	case none:
+	case none, unmarshalable:
 		return nil
 	case intKeyed:
 		return t.m

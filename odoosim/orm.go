@@ -259,7 +259,7 @@ func (c *call) readValue(m *Model, r Record, f *Field) any {
 	if f.Compute != nil {
 		v = f.Compute(c, r)
 	} else if f.Type == "one2many" {
-		return c.children(f.Relation, f.Inverse, r["id"].(int))
+		return c.o2m(f, r["id"].(int))
 	} else {
 		v = r[f.Name]
 	}
@@ -541,7 +541,7 @@ func (c *call) applyX2M(m *Model, id int, f *Field, cmds any) error {
 	o2m := f.Type == "one2many"
 	cur := func() []int {
 		if o2m {
-			return c.children(f.Relation, f.Inverse, id)
+			return c.o2m(f, id)
 		}
 		return append([]int(nil), asIDs(m.recs[id][f.Name])...)
 	}

@@ -209,7 +209,7 @@ func regCreatePayments(c *call, m *Model, ids []int, _ map[string]any) (any, err
 				continue
 			}
 			take := decimal.Min(res, left)
-			c.set(c.s.models["account.move"], mid, Record{"__paid": c.paid(mv).Add(take)})
+			c.set(c.s.models["account.move"], mid, Record{"__paid": c.paid(mv).Add(take), "__bypay": true})
 			left = left.Sub(take)
 			reconciled = append(reconciled, mid)
 		}
@@ -265,6 +265,9 @@ func reverseMoves(c *call, m *Model, ids []int, a map[string]any) (any, error) {
 			ml := c.s.models["account.move.line"]
 			for _, lid := range c.children("account.move.line", "move_id", mid) {
 				l := ml.recs[lid]
+				if l["display_type"] == "payment_term" {
+					continue // the reversal gets its own receivable line when posted
+				}
 				lv := map[string]any{"name": l["name"], "quantity": l["quantity"], "price_unit": l["price_unit"], "discount": l["discount"],
 					"display_type": l["display_type"], "tax_ids": []any{[]any{6, 0, intsToAny(asIDs(l["tax_ids"]))}},
 					"sale_line_ids": []any{[]any{6, 0, intsToAny(asIDs(l["sale_line_ids"]))}}}
@@ -292,10 +295,9 @@ func reverseMoves(c *call, m *Model, ids []int, a map[string]any) (any, error) {
 				if _, err := moveActionPost(c, c.s.models["account.move"], []int{nid}, nil); err != nil {
 					return nil, err
 				}
-				res := c.moveResidual(mv)
-				c.set(c.s.models["account.move"], mid, Record{"__paid": c.paid(mv).Add(res)})
-				nr := c.rec("account.move", nid)
-				c.set(c.s.models["account.move"], nid, Record{"__paid": c.paid(nr).Add(res)})
+				if c.version() <= 16 { // 17+: posting reconciled them
+					c.settle(mid, nid)
+				}
 			}
 			created = append(created, nid)
 		}

@@ -15,14 +15,15 @@ type fb struct{ f *Field }
 func fld(name, typ, label string) *fb {
 	return &fb{&Field{Name: name, Type: typ, Label: label}}
 }
-func (b *fb) req() *fb                 { b.f.Required = true; return b }
-func (b *fb) rel(model string) *fb     { b.f.Relation = model; return b }
-func (b *fb) inv(f string) *fb         { b.f.Inverse = f; return b }
-func (b *fb) sel(vals ...string) *fb   { b.f.Selection = vals; return b }
-func (b *fb) size(n int) *fb           { b.f.Size = n; return b }
-func (b *fb) ver(min, max int) *fb     { b.f.MinV, b.f.MaxV = min, max; return b }
-func (b *fb) ro() *fb                  { b.f.Readonly = true; return b }
-func (b *fb) owner(m, desc string) *fb { b.f.Owner, b.f.OwnerDesc = m, desc; return b }
+func (b *fb) req() *fb                     { b.f.Required = true; return b }
+func (b *fb) rel(model string) *fb         { b.f.Relation = model; return b }
+func (b *fb) inv(f string) *fb             { b.f.Inverse = f; return b }
+func (b *fb) keep(k func(Record) bool) *fb { b.f.Keep = k; return b }
+func (b *fb) sel(vals ...string) *fb       { b.f.Selection = vals; return b }
+func (b *fb) size(n int) *fb               { b.f.Size = n; return b }
+func (b *fb) ver(min, max int) *fb         { b.f.MinV, b.f.MaxV = min, max; return b }
+func (b *fb) ro() *fb                      { b.f.Readonly = true; return b }
+func (b *fb) owner(m, desc string) *fb     { b.f.Owner, b.f.OwnerDesc = m, desc; return b }
 func (b *fb) def(v any) *fb {
 	b.f.Default = func(*call) any { return v }
 	return b

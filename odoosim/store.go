@@ -23,6 +23,9 @@ type Field struct {
 	MinV, MaxV        int // version range; 0 = open
 	// Compute makes the field computed on read (not stored, read-only).
 	Compute func(c *call, r Record) any
+	// Keep restricts a one2many to the children it keeps (invoice_line_ids leaves
+	// out the receivable line that line_ids holds).
+	Keep    func(child Record) bool
 	Default func(c *call) any
 	// Owner/OwnerDesc name the model whose table holds the column (product
 	// fields live on product.template), used in fault texts.
@@ -202,9 +205,25 @@ func (c *call) get(m *Model, r Record, name string) any {
 		return f.Compute(c, r)
 	}
 	if f.Type == "one2many" {
-		return c.children(f.Relation, f.Inverse, r["id"].(int))
+		return c.o2m(f, r["id"].(int))
 	}
 	return r[name]
+}
+
+// o2m lists the children a one2many field holds.
+func (c *call) o2m(f *Field, id int) []int {
+	ids := c.children(f.Relation, f.Inverse, id)
+	if f.Keep == nil {
+		return ids
+	}
+	m := c.s.models[f.Relation]
+	out := []int{}
+	for _, cid := range ids {
+		if f.Keep(m.recs[cid]) {
+			out = append(out, cid)
+		}
+	}
+	return out
 }
 
 // children lists ids of relation records whose inverse many2one points to id.

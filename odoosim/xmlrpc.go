@@ -78,6 +78,8 @@ func (s *Server) marshal(res any) ([]byte, error) {
 		return nil, noneFault()
 	case intKeyed:
 		return nil, intKeyFault()
+	case unmarshalable:
+		return nil, unmarshalableFault(res.(unmarshalable).class)
 	}
 	body, err := encodeResponse(noneToNil(res))
 	if errors.Is(err, errMarshalNone) {

@@ -557,14 +557,14 @@ func creditRef(invName string) string { return "Synco: reversal of " + invName }
 func (r *run) creditNote(ctx context.Context, inv Record, why string) (int64, error) {
 	name := inv.String("name")
 	found, err := SearchRead(ctx, r.c, "account.move", []any{[]any{"move_type", "=", "out_refund"}, []any{"reversed_entry_id", "=", inv.ID()},
-		[]any{"ref", "=", creditRef(name)}, []any{"state", "!=", "cancel"}}, []string{"id", "state"}, map[string]any{"order": "id", "limit": 1})
+		[]any{"ref", "=", creditRef(name)}, []any{"state", "!=", "cancel"}}, []string{"id", "state", "payment_state"}, map[string]any{"order": "id", "limit": 1})
 	if err != nil {
 		return 0, err
 	}
 	var id int64
-	state := "draft"
+	state, cnPay := "draft", ""
 	if len(found) > 0 {
-		id, state = found[0].ID(), found[0].String("state")
+		id, state, cnPay = found[0].ID(), found[0].String("state"), found[0].String("payment_state")
 	} else {
 		lines, err := Read(ctx, r.c, "account.move.line", inv.IDs("invoice_line_ids"), invLineFields)
 		if err != nil {
@@ -611,9 +611,16 @@ func (r *run) creditNote(ctx context.Context, inv Record, why string) (int64, er
 		r.register(CreditXMLID(r.cmd.Shop, r.cmd.OrderID, inv.ID()), "account.move", id, xmlRef{})
 		r.s.log.Info("odoo: created credit note", "order", r.key, "invoice", inv.ID(), "credit_note", id, "why", why)
 	}
-	if state == "draft" {
+	justPosted := state == "draft"
+	if justPosted {
 		if err := r.post(ctx, id); err != nil {
 			return id, needsAttention(err, fmt.Sprintf("posting the credit note of invoice %s", name))
+		}
+		r.movesChanged = true // 17+ reconciled it with the invoice: its payment_state moved
+	}
+	if invoiceOpen(inv.String("payment_state")) {
+		if _, err := r.reconcileCredit(ctx, inv.ID(), id, justPosted, cnPay); err != nil {
+			return id, err
 		}
 	}
 	return id, nil

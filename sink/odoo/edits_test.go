@@ -33,6 +33,7 @@ func (d *dropCall) Call(ctx context.Context, model, method string, args []any, k
 // posted, exactly one posted credit note of it.
 type cancelWorld struct {
 	soState, invState  string
+	invPay, creditPay  string // payment_state: reversed and paid once reconciled
 	invoices, credits  int
 	creditState        string
 	creditTotal        float64
@@ -51,11 +52,13 @@ func observeCancel(sim *odoosim.Server) cancelWorld {
 		case "out_invoice":
 			w.invoices++
 			w.invState, _ = m["state"].(string)
+			w.invPay, _ = m["payment_state"].(string)
 			w.invoiceTotal = toFloat(m["amount_total"])
 		case "out_refund":
 			if m["state"] != "cancel" {
 				w.credits++
 				w.creditState, _ = m["state"].(string)
+				w.creditPay, _ = m["payment_state"].(string)
 				w.creditTotal = toFloat(m["amount_total"])
 				w.creditReverses = toInt(m["reversed_entry_id"])
 			}
@@ -109,7 +112,8 @@ func TestCancelWithPostedInvoiceSurvivesACrashAtEveryCall(t *testing.T) {
 				w := observeCancel(sim)
 				inv := w.creditReverses
 				if w.soState != "cancel" || w.invState != "posted" || w.invoices != 1 || w.credits != 1 || w.creditState != "posted" ||
-					w.creditTotal != w.invoiceTotal || inv == 0 || again.InvoiceID != inv {
+					w.creditTotal != w.invoiceTotal || inv == 0 || again.InvoiceID != inv ||
+					w.invPay != "reversed" || w.creditPay != "paid" || again.PaymentState != "reversed" {
 					t.Fatalf("%d %s: after cutting call %d (%s): odoo holds %+v (result %+v)", v, mode, n, cut.lostCall(), w, again)
 				}
 				// a cancelled order: external ids, the order, its invoice
@@ -120,9 +124,14 @@ func TestCancelWithPostedInvoiceSurvivesACrashAtEveryCall(t *testing.T) {
 			}
 			// look-up (4: external ids, the order, its invoice, its lines), the credit
 			// note's search, the invoice's lines, its create, its post, the cancel, the
-			// registration
-			if undisturbed != 10 {
-				t.Errorf("%d %s: an undisturbed cancellation makes %d calls, want 10", v, mode, undisturbed)
+			// registration, the statuses read again (the post moved them); 16 also
+			// searches the receivable lines and reconciles them (17+ posting did)
+			want := 11
+			if v <= 16 {
+				want = 13
+			}
+			if undisturbed != want {
+				t.Errorf("%d %s: an undisturbed cancellation makes %d calls, want %d", v, mode, undisturbed, want)
 			}
 		}
 	}

@@ -138,7 +138,7 @@ func (r *run) soCancelled(ex *existing, res *Result) bool {
 func (r *run) knownInvoiceState(ex *existing, res *Result, l *life) {
 	posted := r.cmd.Invoice == schemas.InvoicePosted
 	switch {
-	case ex != nil && ex.inv != nil && ex.inv.ID() == res.InvoiceID && ex.inv.String("payment_state") != "":
+	case ex != nil && ex.inv != nil && ex.inv.ID() == res.InvoiceID && ex.inv.String("payment_state") != "" && !r.movesChanged:
 		l.invState, l.payState, l.known = ex.inv.String("state"), ex.inv.String("payment_state"), true
 		if posted && l.invState == "draft" {
 			l.invState = "posted"

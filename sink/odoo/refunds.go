@@ -102,7 +102,7 @@ func (r *run) creditNoteOf(l *life, rf schemas.Refund) Record {
 
 func (r *run) creditNotes(ctx context.Context, l *life, refunds []schemas.Refund) error {
 	invPosted := l.invState == "posted"
-	moneyIn := l.paidToday || (l.payState != "" && l.payState != "not_paid")
+	moneyIn := l.paidToday || moneyCameIn(l)
 	var outs []schemas.Transaction // refund payouts whose registration is missing
 	for _, rf := range refunds {
 		for _, t := range refundTransactions(rf) {
@@ -144,11 +144,23 @@ func (r *run) creditNotes(ctx context.Context, l *life, refunds []schemas.Refund
 			r.warn("the credit note of Shopify refund %d is cancelled in Odoo; left as it is", rf.ID)
 			continue
 		}
+		justPosted := false
 		if invPosted && state == "draft" {
 			if err := r.post(ctx, id); err != nil {
 				return err
 			}
-			state, l.changed = "posted", true
+			state, l.changed, justPosted = "posted", true, true
+		}
+		if state == "posted" && !moneyIn && invoiceOpen(l.payState) {
+			cnPay := ""
+			if cn != nil && !justPosted {
+				cnPay = cn.String("payment_state")
+			}
+			done, err := r.reconcileCredit(ctx, l.inv, id, justPosted, cnPay)
+			if err != nil {
+				return err
+			}
+			l.changed = l.changed || done
 		}
 		if state != "posted" || !moneyIn {
 			continue
@@ -180,6 +192,28 @@ func (r *run) creditNotes(ctx context.Context, l *life, refunds []schemas.Refund
 		}
 	}
 	return nil
+}
+
+// moneyCameIn says whether the invoice, as read, received money: paid (Odoo calls an
+// invoice settled by credit notes alone "reversed"), or partly settled by more than
+// its credit notes settled (a credit note reconciled with it makes it "partial").
+func moneyCameIn(l *life) bool {
+	switch l.payState {
+	case "paid", "in_payment":
+		return true
+	case "partial":
+		if l.invoice == nil {
+			return true
+		}
+		settled := fromOdooNumber(l.invoice["amount_total"]).Sub(fromOdooNumber(l.invoice["amount_residual"]))
+		for _, cn := range l.refunds {
+			if cn.String("state") == "posted" {
+				settled = settled.Sub(fromOdooNumber(cn["amount_total"]).Sub(fromOdooNumber(cn["amount_residual"])))
+			}
+		}
+		return settled.Round(2).IsPositive()
+	}
+	return false
 }
 
 // invoiceLines reads the invoice's product lines once per run.

@@ -193,8 +193,11 @@ type run struct {
 	usedCache  bool
 	soChanged  bool     // the sale order was edited in this run (its invoice follows)
 	orderMoves []Record // the sale order's invoices and credit notes, when read
-	warnings   []string
-	pending    []pendingXMLID
+	// movesChanged: a credit note was posted or reconciled with an invoice in this run,
+	// so the invoice's payment_state as the look-up read it is stale.
+	movesChanged bool
+	warnings     []string
+	pending      []pendingXMLID
 	// absent are the partners ("partner/<key>") and product codes ("product/<code>")
 	// the batch's search found missing just before: made without a second search.
 	absent map[string]bool

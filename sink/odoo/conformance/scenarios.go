@@ -531,7 +531,7 @@ func Scenarios() []Scenario {
 					e.registered(odoo.OrderXMLID(Shop, o.ID), "sale.order", old)
 				}}}}}
 		}},
-	}, append(lifeScenarios(), lifeEdits()...)...) // life_payments.go, life_edits.go
+	}, append(append(lifeScenarios(), lifeEdits()...), lifeReconcile()...)...) // life_payments.go, life_edits.go, life_reconcile.go
 }
 
 func withInvoice(x Expect, so, inv string) Expect {
