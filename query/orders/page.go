@@ -169,7 +169,7 @@ type pageQuery struct {
 	search             string
 	searchArgs         []any
 	tq                 *termQuery // the search through the term tables, when they answer it
-	bucketLo, bucketHi *int64 // the buckets that hold the page, when known
+	bucketLo, bucketHi *int64     // the buckets that hold the page, when known
 }
 
 // backward is whether the page runs against the sort (a prev_cursor).
