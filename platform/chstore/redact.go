@@ -20,8 +20,8 @@ import (
 //   - the shop's counts of the customer sort, counted again, since the orders moved
 //     buckets;
 //   - the orders' rows of order_terms (the name and email terms), deleted and written
-//     again from the redacted rows, and the terms of shop_terms that no row of
-//     order_terms has any more (those were only the redacted orders').
+//     again from the redacted rows, and the terms of shop_terms and skeletons of
+//     shop_skels that nothing has any more (those were only the redacted orders').
 //
 // The ClickHouse sink runs it in line with its writes (a write meanwhile would put the
 // old text back in a cancel row).
@@ -51,10 +51,19 @@ func RedactOrders(ctx context.Context, conn driver.Conn, shop string, ids []int6
 }
 
 // dropStaleTerms deletes the shop's terms of shop_terms that no row of order_terms
-// has. (18.16 mutations with a subquery delete the wrong rows: the terms are read
-// first and deleted by list.)
+// has, and the skeletons of shop_skels that no term has. (18.16 mutations with a
+// subquery delete the wrong rows: they are read first and deleted by list.)
 func dropStaleTerms(ctx context.Context, conn driver.Conn, shop string) error {
-	rows, err := conn.Query(ctx, "SELECT DISTINCT term FROM shop_terms WHERE shop = ? AND term NOT IN (SELECT term FROM order_terms WHERE shop = ?)", shop, shop)
+	if err := dropStale(ctx, conn, shop, "shop_terms", "term", "SELECT DISTINCT term FROM shop_terms WHERE shop = ? AND term NOT IN (SELECT term FROM order_terms WHERE shop = ?)"); err != nil {
+		return err
+	}
+	return dropStale(ctx, conn, shop, "shop_skels", "skel", "SELECT DISTINCT skel FROM shop_skels WHERE shop = ? AND skel NOT IN (SELECT "+SkelExpr("term")+" FROM shop_terms WHERE shop = ?)")
+}
+
+// dropStale deletes the values of column col of the shop's rows of table that query
+// (arguments: shop, shop) reads.
+func dropStale(ctx context.Context, conn driver.Conn, shop, table, col, query string) error {
+	rows, err := conn.Query(ctx, query, shop, shop)
 	if err != nil {
 		return fmt.Errorf("stale terms: %w", err)
 	}
@@ -79,12 +88,12 @@ func dropStaleTerms(ctx context.Context, conn driver.Conn, shop string) error {
 		for _, t := range chunk {
 			args = append(args, t)
 		}
-		if err := conn.Exec(ctx, "ALTER TABLE shop_terms DELETE WHERE shop = ? AND term IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ")+")", args...); err != nil {
+		if err := conn.Exec(ctx, "ALTER TABLE "+table+" DELETE WHERE shop = ? AND "+col+" IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ")+")", args...); err != nil {
 			return fmt.Errorf("drop stale terms: %w", err)
 		}
 	}
 	if len(stale) > 0 {
-		return waitMutations(ctx, conn, "shop_terms")
+		return waitMutations(ctx, conn, table)
 	}
 	return nil
 }
@@ -158,7 +167,7 @@ func waitMutations(ctx context.Context, conn driver.Conn, tables ...string) erro
 // DeleteShop deletes every row of a shop, in every table (shop/redact). ClickHouse
 // keeps a mutation once it took it, so wait only when the caller reads right after.
 func DeleteShop(ctx context.Context, conn driver.Conn, shop string, wait bool) error {
-	tables := []string{"sync_events", "orders", "order_sorts", "order_counts", "order_terms", "shop_terms", "saved_views"}
+	tables := []string{"sync_events", "orders", "order_sorts", "order_counts", "order_terms", "shop_terms", "shop_skels", "saved_views"}
 	for _, t := range tables {
 		if err := conn.Exec(ctx, "ALTER TABLE "+t+" DELETE WHERE shop = ?", shop); err != nil {
 			return fmt.Errorf("delete %s's rows of %s: %w", shop, t, err)

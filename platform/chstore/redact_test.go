@@ -61,6 +61,7 @@ func TestRedactOrders(t *testing.T) {
 		"SELECT count() FROM order_terms WHERE order_id = 1 AND (term IN ('ada', 'lovelace') OR customer_key != '')",
 		// Only order 1 had these terms; example and com are Bob's and Zed's too.
 		"SELECT count() FROM shop_terms WHERE term IN ('ada', 'lovelace')",
+		"SELECT count() FROM shop_skels WHERE skel IN ('ada', 'lovelace')",
 	} {
 		if n := count(q); n != 0 {
 			t.Errorf("%d rows still hold the person: %s", n, q)

@@ -53,9 +53,20 @@ func termsSelect(from string) string {
 		" ARRAY JOIN arrayConcat(" + wordsExpr + ", arrayMap(x -> concat('\\x01', toString(x)), arrayFilter(x -> x > 0, [order_id, odoo_id, invoice_id]))) AS term"
 }
 
+// SkelExpr is the skeleton of a term x: the term without its ASCII digits. A term
+// that contains a run contains the run's skeleton in its own, so shop_skels, the
+// few distinct skeletons of a shop (names, words; the many order and invoice
+// numbers share a handful), tells which skeletons' terms of shop_terms to scan.
+func SkelExpr(x string) string { return "replaceRegexpAll(" + x + ", '[0-9]', '')" }
+
 // shopTermsSelect is shop_terms' rows of from (orders), distinct within the block.
 func shopTermsSelect(from string) string {
-	return "SELECT DISTINCT shop, term FROM " + from + " ARRAY JOIN " + wordsExpr + " AS term"
+	return "SELECT DISTINCT shop, " + SkelExpr("term") + " AS skel, term FROM " + from + " ARRAY JOIN " + wordsExpr + " AS term"
+}
+
+// shopSkelsSelect is shop_skels' rows of from (orders), distinct within the block.
+func shopSkelsSelect(from string) string {
+	return "SELECT DISTINCT shop, " + SkelExpr("term") + " AS skel FROM " + from + " ARRAY JOIN " + wordsExpr + " AS term"
 }
 
 // order_terms: every row of orders once per term, with its sign (it collapses as
@@ -77,9 +88,17 @@ ORDER BY (shop, term, order_id) SETTINGS index_granularity = 1024`
 // the redacted orders). Fed by shop_terms_mv.
 const shopTermsDDL = `CREATE TABLE IF NOT EXISTS shop_terms (
 	shop String,
+	skel String,
 	term String
 ) ENGINE = ReplacingMergeTree
-ORDER BY (shop, term)`
+ORDER BY (shop, skel, term)`
+
+// shop_skels: the distinct skeletons of shop_terms' terms. Fed by shop_skels_mv.
+const shopSkelsDDL = `CREATE TABLE IF NOT EXISTS shop_skels (
+	shop String,
+	skel String
+) ENGINE = ReplacingMergeTree
+ORDER BY (shop, skel)`
 
 // termSteps make order_terms and shop_terms from orders, and the views that keep
 // them from then on (migration 5). Nothing else writes meanwhile (see rebuildOrders);
@@ -88,13 +107,18 @@ func termSteps() []string {
 	return []string{
 		"DROP TABLE IF EXISTS order_terms_mv",
 		"DROP TABLE IF EXISTS shop_terms_mv",
+		"DROP TABLE IF EXISTS shop_skels_mv",
 		"DROP TABLE IF EXISTS order_terms",
 		"DROP TABLE IF EXISTS shop_terms",
+		"DROP TABLE IF EXISTS shop_skels",
 		termsDDL,
 		shopTermsDDL,
+		shopSkelsDDL,
 		"INSERT INTO order_terms " + termsSelect("orders"),
 		"INSERT INTO shop_terms " + shopTermsSelect("orders"),
+		"INSERT INTO shop_skels " + shopSkelsSelect("orders"),
 		"CREATE MATERIALIZED VIEW order_terms_mv TO order_terms AS " + termsSelect("orders"),
 		"CREATE MATERIALIZED VIEW shop_terms_mv TO shop_terms AS " + shopTermsSelect("orders"),
+		"CREATE MATERIALIZED VIEW shop_skels_mv TO shop_skels AS " + shopSkelsSelect("orders"),
 	}
 }
