@@ -1,8 +1,9 @@
 // Package chstore opens Synco's ClickHouse database over the native protocol,
 // migrates its tables forward and declares them: sync_events (EventRow), orders
 // (OrderRow: every state of every order, a replaced one cancelled with sign -1, read
-// by key through its doc column), and order_counts and order_sorts, which views keep
-// from orders for the order table's totals and sorted pages. The tables work on
+// by key through its doc column), and order_counts, order_sorts, order_terms and
+// shop_terms, which views keep from orders for the order table's totals, sorted pages
+// and searches. The tables work on
 // ClickHouse 18.16 (Debian's) and on current releases: no DateTime64, Map, Bool,
 // LowCardinality, skipping indexes or projections; UInt8 for booleans.
 package chstore
@@ -140,6 +141,15 @@ var Migrations = []Migration{
 	// orders becomes a VersionedCollapsingMergeTree with the columns the order table
 	// searches and sorts by, and order_counts beside it: the order table without FINAL.
 	{Version: 4, Run: rebuildOrders},
+	// order_terms and shop_terms, the search's term tables (terms.go).
+	{Version: 5, Run: func(ctx context.Context, conn driver.Conn) error {
+		for _, q := range termSteps() {
+			if err := conn.Exec(ctx, q); err != nil {
+				return fmt.Errorf("%.60s…: %w", q, err)
+			}
+		}
+		return nil
+	}},
 }
 
 // migrateMu serialises Migrate within a process (`synco all` starts the query and

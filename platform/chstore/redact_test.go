@@ -58,6 +58,10 @@ func TestRedactOrders(t *testing.T) {
 		"SELECT count() FROM orders WHERE order_id = 1 AND (email != '' OR customer != '' OR positionCaseInsensitive(doc, 'lovelace') > 0 OR positionCaseInsensitive(search, 'ada') > 0 OR customer_key != '')",
 		"SELECT count() FROM sync_events WHERE order_id = 1 AND (email != '' OR customer != '')",
 		"SELECT count() FROM order_sorts WHERE order_id = 1 AND positionCaseInsensitive(ks, 'ada') > 0",
+		"SELECT count() FROM order_terms WHERE order_id = 1 AND (term IN ('ada', 'lovelace') OR customer_key != '')",
+		// Only order 1 had these terms; example and com are Bob's and Zed's too.
+		"SELECT count() FROM shop_terms WHERE term IN ('ada', 'lovelace')",
+		"SELECT count() FROM shop_skels WHERE skel IN ('ada', 'lovelace')",
 	} {
 		if n := count(q); n != 0 {
 			t.Errorf("%d rows still hold the person: %s", n, q)
@@ -74,6 +78,14 @@ func TestRedactOrders(t *testing.T) {
 	if n := sum("SELECT toInt64(sum(c.n)) FROM order_counts AS c WHERE c.shop = 'a.myshopify.com' AND c.kind = " + kind +
 		" AND c.bucket IN (SELECT bucket FROM order_sorts WHERE kind = " + kind + " AND order_id = 1 AND sign = 1)"); n < 1 {
 		t.Errorf("no count in the redacted order's new bucket (%d)", n)
+	}
+	// The redacted order keeps its other terms (its order number), with both versions'
+	// signs: live once.
+	if n := sum("SELECT toInt64(sum(sign)) FROM order_terms WHERE order_id = 1 AND term = '1001'"); n != 1 {
+		t.Errorf("the redacted order's number term sums to %d, want 1", n)
+	}
+	if count("SELECT count() FROM shop_terms WHERE term IN ('bob', 'example', '1001')") != 3 {
+		t.Error("redaction dropped terms other orders still have")
 	}
 	if count("SELECT count() FROM orders WHERE order_id = 2 AND customer = 'Bob Bobson'") == 0 {
 		t.Error("another customer's order lost its name")

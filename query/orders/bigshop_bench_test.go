@@ -118,7 +118,7 @@ const (
 	bigOrders = 1_000_000
 	// bigGenVersion names what the generator writes; a database holding another
 	// version is rebuilt.
-	bigGenVersion = "orders-v4-sorts-2"
+	bigGenVersion = "orders-v5-terms-2"
 )
 
 // bigDB returns a connection to synco_bench_<size>, generating its data first when

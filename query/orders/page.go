@@ -20,7 +20,8 @@ import (
 // With a search, the matches are read from orders (PREWHERE on its lower-cased
 // search text) once, for the page and the total (searchAll); a search matching more
 // than maxMatches rows is counted by a scan beside a walk of order_sorts that keeps
-// the matches (broadPage).
+// the matches (broadPage). Most searches go through the term tables instead
+// (terms.go), which find the same rows without the scan.
 
 // List answers one page of shop's orders under f (validated; Normalized here) after or
 // before cur (empty: the first page). A bad cursor is a FieldErrors.
@@ -48,10 +49,21 @@ func (s *Store) List(ctx context.Context, shop string, f Filter, limit int, cur 
 		found bool
 	)
 	if q.search != "" {
-		// Most searches match a few rows: read them all once, for the count and the page.
-		keys, more, total, found, err = s.searchAll(ctx, &q)
-		if err != nil {
-			return nil, err
+		answered := false
+		if q.tq = termQueryOf(f); q.tq != nil {
+			// Through the term tables (terms.go), unless they cannot answer it.
+			keys, more, total, found, answered, err = s.termSearch(ctx, &q)
+			if err != nil {
+				return nil, err
+			}
+		}
+		if !answered {
+			// Most searches match a few rows: read them all once, for the count and the page.
+			q.tq = nil
+			keys, more, total, found, err = s.searchAll(ctx, &q)
+			if err != nil {
+				return nil, err
+			}
 		}
 	}
 	if !found {
@@ -120,6 +132,9 @@ func (s *Store) List(ctx context.Context, shop string, f Filter, limit int, cur 
 // count is the number of shop's live orders under the filter: from order_counts, or,
 // with a search, the sum of the signs of the matching rows.
 func (s *Store) count(ctx context.Context, q *pageQuery) (uint64, error) {
+	if q.tq != nil {
+		return s.termCount(ctx, q)
+	}
 	var n int64
 	var err error
 	if q.search == "" {
@@ -153,7 +168,8 @@ type pageQuery struct {
 	dimArgs            []any
 	search             string
 	searchArgs         []any
-	bucketLo, bucketHi *int64 // the buckets that hold the page, when known
+	tq                 *termQuery // the search through the term tables, when they answer it
+	bucketLo, bucketHi *int64     // the buckets that hold the page, when known
 }
 
 // backward is whether the page runs against the sort (a prev_cursor).
@@ -241,22 +257,14 @@ func (s *Store) searchAll(ctx context.Context, q *pageQuery) (keys []pageKey, mo
 	if err := rows.Err(); err != nil {
 		return nil, false, 0, false, fmt.Errorf("search orders: %w", err)
 	}
+	var live []pageKey
 	for k, v := range net {
-		if v > 0 && (q.c == nil || q.after(k)) {
-			keys = append(keys, k)
+		if v > 0 {
+			live = append(live, k)
 		}
 	}
-	slices.SortFunc(keys, func(a, b pageKey) int {
-		if a == b {
-			return 0
-		}
-		if a.less(b) == q.up() {
-			return -1
-		}
-		return 1
-	})
-	more = len(keys) > q.limit
-	return keys[:min(len(keys), q.limit)], more, uint64(max(sum, 0)), true, nil
+	keys, more = q.pageOf(live)
+	return keys, more, uint64(max(sum, 0)), true, nil
 }
 
 // pageKeys finds the keys of the page (in reading order) and whether more rows follow.
