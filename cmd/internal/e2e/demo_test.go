@@ -31,8 +31,9 @@ const demoWithin = 60 * time.Second
 // table shows, in both shops: synced orders, an ineligible one with its reason, a
 // retried one (delayed, then synced), one Odoo refused with Odoo's message, an
 // invoice paid in Odoo, a refund and a cancellation; that no payment was left out for
-// want of an Admin API; that the Odoo id was written back to Shopify; and that the
-// reconciliation finds nothing to re-emit.
+// want of an Admin API; that the Odoo id was written back to Shopify; that a manual
+// sync fetches the order from Shopify; and that the reconciliation finds nothing to
+// re-emit.
 func TestDemoShowsEverything(t *testing.T) {
 	h := newHarness(t, "")
 	// The demo's own config, as `synco all` loads it, on this test's Kafka, registry
@@ -126,6 +127,8 @@ func TestDemoShowsEverything(t *testing.T) {
 		}
 	}
 
+	h.demoManualSync(us, shopify)
+
 	// Stop the generator; once every order it made is in the table, the
 	// reconciliation (which now has a Shopify to ask) finds none missing or stale.
 	gcancel()
@@ -149,6 +152,41 @@ func TestDemoShowsEverything(t *testing.T) {
 		if cn.Listed != want[shop] || cn.Missing != 0 || cn.Stale != 0 || cn.Emitted != 0 {
 			t.Errorf("reconcile %s: %s; want %d listed and nothing to re-emit", shop, cn, want[shop])
 		}
+	}
+}
+
+// demoManualSync: Sync on the order Odoo refused fetches it from the demo's Shopify
+// and applies it again (Odoo refused it once only): it is synced.
+func (h *harness) demoManualSync(shop string, shopify demo.Shopify) {
+	h.t.Helper()
+	var failed *orders.Order
+	for _, r := range h.orderRowsOf(shop) {
+		if r.Status == schemas.StatusFailed {
+			failed = &r
+			break
+		}
+	}
+	if failed == nil {
+		h.t.Fatalf("%s: no failed order to sync by hand", shop)
+	}
+	before := shopify[shop].Counters().Requests
+	if code, b := h.apiDo(http.MethodPost, "/api/shops/"+shop+"/sync", map[string]any{"order_ids": []string{failed.OrderID}}); code != http.StatusAccepted {
+		h.t.Fatalf("POST sync: %d %s", code, b)
+	}
+	deadline := time.Now().Add(waitFor)
+	for {
+		for _, r := range h.orderRowsOf(shop) {
+			if r.OrderID == failed.OrderID && r.Status == schemas.StatusSynced {
+				if shopify[shop].Counters().Requests == before {
+					h.t.Errorf("%s order %s synced by hand without asking Shopify", shop, r.Name)
+				}
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("%s order %s: not synced by the manual sync within %s", shop, failed.Name, waitFor)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
 
