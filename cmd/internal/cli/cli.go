@@ -59,8 +59,9 @@ var help = map[string]string{
 Runs ingest, the processor, both sinks and the query service in one process. With no
 config file it runs the demo stores, each with a simulated Shopify (Admin API and
 signed webhooks) that sample orders are created in and delivered from (--demo
-delivers such orders to a configured first shop too, whose Admin API stays its own). Shops whose odoo block says "simulator: true" are
-served by the bundled Odoo simulator on --odoo-sim-addr (default ` + demo.SimulatorAddr + `).`,
+delivers such orders to a configured first shop too, whose Admin API stays its
+own). Shops whose odoo block says "simulator: true" are served by the bundled Odoo
+simulator on --odoo-sim-addr (default ` + demo.SimulatorAddr + `).`,
 	"ingest":          "synco ingest\n\nServes POST /webhooks/shopify (SYNCO_INGEST_ADDR, ingest.addr) and answers manual sync requests.",
 	"processor":       "synco processor\n\nApplies each shop's rules to order events; run as many as there are partitions to share.",
 	"sink odoo":       "synco sink odoo [--odoo-sim-addr A]\n\nApplies commands to each shop's Odoo, with delayed retries (sink.retry_delays) and dead letters.",
