@@ -57,9 +57,11 @@ var help = map[string]string{
 	"all": `synco all [--demo] [--odoo-sim-addr A]
 
 Runs ingest, the processor, both sinks and the query service in one process. With no
-config file it runs the demo store and posts signed sample orders (--demo does that
-for a configured first shop too). Shops whose odoo block says "simulator: true" are
-served by the bundled Odoo simulator on --odoo-sim-addr (default ` + demo.SimulatorAddr + `).`,
+config file it runs the demo stores, each with a simulated Shopify (Admin API and
+signed webhooks) that sample orders are created in and delivered from (--demo
+delivers such orders to a configured first shop too, whose Admin API stays its
+own). Shops whose odoo block says "simulator: true" are served by the bundled Odoo
+simulator on --odoo-sim-addr (default ` + demo.SimulatorAddr + `).`,
 	"ingest":          "synco ingest\n\nServes POST /webhooks/shopify (SYNCO_INGEST_ADDR, ingest.addr) and answers manual sync requests.",
 	"processor":       "synco processor\n\nApplies each shop's rules to order events; run as many as there are partitions to share.",
 	"sink odoo":       "synco sink odoo [--odoo-sim-addr A]\n\nApplies commands to each shop's Odoo, with delayed retries (sink.retry_delays) and dead letters.",
@@ -229,6 +231,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
+	// The demo stores get a simulated Shopify (in this process: its orders are the
+	// ones the demo delivers), so the sink reads their payments and writes the Odoo
+	// ids back, and manual syncs and the reconciliation have an Admin API to ask.
+	var shopify demo.Shopify
+	if usingDemo && cmd == "all" {
+		if shopify, err = demo.StartShopify(ctx, cfg, "http://"+cfg.Ingest.Addr); err != nil {
+			return err
+		}
+	}
+
 	rt, err := app.Boot(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -247,7 +259,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 				shops = cfg.Shops
 			}
 			stages = append(stages, app.Stage{Name: "demo", Run: func(ctx context.Context) error {
-				return demo.Generate(ctx, demo.Options{IngestURL: "http://" + cfg.Ingest.Addr, Shops: shops, Sim: sim, Log: log.With("stage", "demo")})
+				return demo.Generate(ctx, demo.Options{IngestURL: "http://" + cfg.Ingest.Addr, Shops: shops, Shopify: shopify, Sim: sim, Log: log.With("stage", "demo")})
 			}})
 		}
 		printWelcome(stdout, cfg, usingDemo)
@@ -296,7 +308,7 @@ func printWelcome(w io.Writer, cfg *app.Config, usingDemo bool) {
 	if usingDemo && len(cfg.APITokens) > 0 {
 		fmt.Fprintf(w, "  dev API token: %s\n  try: curl -H 'Authorization: Bearer %s' http://%s/api/shops/%s/orders\n",
 			cfg.APITokens[0].Token, cfg.APITokens[0].Token, cfg.Query.Addr, cfg.Shops[0].Domain)
-		fmt.Fprintln(w, "  demo stores: "+cfg.Shops[0].Domain+" (USD) and "+cfg.Shops[len(cfg.Shops)-1].Domain+" (EUR); sample orders are posted every few seconds; Odoo is the bundled simulator")
+		fmt.Fprintln(w, "  demo stores: "+cfg.Shops[0].Domain+" (USD) and "+cfg.Shops[len(cfg.Shops)-1].Domain+" (EUR); sample orders are created in a simulated Shopify and delivered every few seconds; Odoo is the bundled simulator")
 	}
 	fmt.Fprintln(w)
 }

@@ -1,13 +1,11 @@
 // Package demo is the demo store of `make run`: its configuration (used when no
-// config file exists) and a generator that posts signed sample orders to ingest,
-// exactly as Shopify would (HMAC, topic and id headers), including redeliveries.
+// config file exists), a simulated Shopify per demo shop (shopify.go), and a
+// generator that creates sample orders there and delivers them to ingest exactly as
+// Shopify would (signed, with Shopify's headers), including redeliveries.
 package demo
 
 import (
-	"bytes"
 	"context"
-	_ "embed"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -17,8 +15,8 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/synco-dev/synco/cmd/internal/app"
-	"github.com/synco-dev/synco/ingest/shopify"
 	"github.com/synco-dev/synco/platform/config"
+	"github.com/synco-dev/synco/shopifysim"
 )
 
 // The demo stores: one in USD whose rules leave some orders out, one in EUR that
@@ -72,13 +70,15 @@ shops:
 	return app.Parse([]byte(yaml), env)
 }
 
-//go:embed order_template.json
-var template []byte
-
 // Options of the generator.
 type Options struct {
 	IngestURL string
 	Shops     []config.Shop // the first is the USD store, the second (if any) the EUR one
+	// Shopify are the shops' simulated Shopify (StartShopify): the generator creates
+	// its orders there and delivers them as Shopify would, so the webhooks, the Admin
+	// API's answers and the write-back agree. A shop without one gets a private
+	// simulator that only builds and signs the webhooks.
+	Shopify Shopify
 	// Sim is the bundled Odoo simulator, when it serves the demo: the generator makes
 	// it fail one call transiently and refuse another, so the table shows a retry and
 	// a failure.
@@ -86,7 +86,16 @@ type Options struct {
 	Log *slog.Logger
 	// Every is the pause between new orders after the opening scenario (default 5 s).
 	Every time.Duration
-	Seed  uint64
+	// Step is the pause between the opening scenario's steps (default 1.5 s): one at
+	// a time, so the injected Odoo faults hit the intended order.
+	Step time.Duration
+	// Start is the wait before the first order, for ingest to listen when started in
+	// the same process (default 1 s).
+	Start time.Duration
+	// Created, when set, hears of every order the generator created, once it is in
+	// the shop's simulator and before it is delivered (tests count on it).
+	Created func(shop string, o *shopifysim.Order)
+	Seed    uint64
 }
 
 type product struct {
@@ -112,21 +121,28 @@ var customers = [][3]string{
 // Generate plays the demo: an opening scenario that shows every status the table
 // has — synced orders, ineligible ones with their reasons, a transient Odoo failure
 // that is retried (Delayed, then Synced), a failure Odoo refuses (Failed, with its
-// message), an invoice, a refund and a cancellation, in two stores and currencies —
-// then a new order every few seconds, some delivered twice as Shopify does.
+// message), an invoice paid in Odoo, a refund and a cancellation, in two stores and
+// currencies — then a new order every few seconds, some delivered twice as Shopify
+// does. Every order is created in the shop's simulated Shopify first and delivered
+// from there.
 func Generate(ctx context.Context, o Options) error {
 	if o.Every == 0 {
 		o.Every = 5 * time.Second
+	}
+	if o.Step == 0 {
+		o.Step = 1500 * time.Millisecond
+	}
+	if o.Start == 0 {
+		o.Start = time.Second
 	}
 	if len(o.Shops) == 0 {
 		return fmt.Errorf("demo: no shop")
 	}
 	rng := rand.New(rand.NewPCG(o.Seed, uint64(time.Now().UnixNano())))
-	g := &generator{o: o, rng: rng, base: time.Now().Unix() * 1000,
+	g := &generator{o: o, rng: rng,
 		// Order numbers continue across runs (ClickHouse keeps earlier demo orders).
 		number: 1001 + 10*int(time.Now().Unix()%100000)}
-	// Give ingest a moment to listen when started in the same process.
-	if !sleep(ctx, time.Second) {
+	if !sleep(ctx, o.Start) {
 		return nil
 	}
 	us, eu := o.Shops[0], o.Shops[0]
@@ -134,41 +150,41 @@ func Generate(ctx context.Context, o Options) error {
 		eu = o.Shops[1]
 	}
 	steps := []func() error{
-		func() error { return g.create(ctx, us, spec{status: "paid"}) },
-		func() error { return g.create(ctx, us, spec{status: "paid"}) },
-		func() error { return g.create(ctx, us, spec{status: "pending"}) }, // not synced: the rules take paid orders
-		func() error { return g.create(ctx, us, spec{status: "authorized"}) },
-		func() error { return g.create(ctx, eu, spec{status: "paid", currency: "EUR"}) },                   // sale order + posted invoice
-		func() error { return g.create(ctx, eu, spec{status: "pending", currency: "EUR"}) },                // confirmed, invoiced once paid
-		func() error { return g.create(ctx, eu, spec{status: "paid", currency: "EUR", source: "iphone"}) }, // outside the sources
+		func() error { return g.create(ctx, us, spec{status: paid}) },
+		func() error { return g.create(ctx, us, spec{status: paid}) },
+		func() error { return g.create(ctx, us, spec{status: pending}) }, // not synced: the rules take paid orders
+		func() error { return g.create(ctx, us, spec{status: authorized}) },
+		func() error { return g.create(ctx, eu, spec{status: paid, currency: "EUR"}) },                   // sale order + posted invoice, paid in Odoo
+		func() error { return g.create(ctx, eu, spec{status: pending, currency: "EUR"}) },                // confirmed, invoiced once paid
+		func() error { return g.create(ctx, eu, spec{status: paid, currency: "EUR", source: "iphone"}) }, // outside the sources
+		func() error { return g.create(ctx, eu, spec{status: paid, currency: "EUR"}) },                   // refunded below
 		func() error {
 			// Odoo busy once: Delayed, then Synced when the retry comes due.
 			if o.Sim != nil {
 				o.Sim.FailNext("sale.order", "create", 1)
 			}
-			return g.create(ctx, us, spec{status: "paid"})
+			return g.create(ctx, us, spec{status: paid})
 		},
 		func() error {
 			// Odoo refuses: Failed, with Odoo's message in the tooltip.
 			if o.Sim != nil {
 				o.Sim.RefuseNext("sale.order", "create", 1, "The product 'Synco gift box' is archived: an archived product cannot be sold.")
 			}
-			return g.create(ctx, us, spec{status: "paid"})
+			return g.create(ctx, us, spec{status: paid})
 		},
 		func() error { return g.refund(ctx, us, 0) },
-		func() error { return g.cancel(ctx, us, 1) },
-		func() error { return g.refund(ctx, eu, 0) },
+		func() error { return g.cancel(ctx, us, 3) }, // the authorized one: voided
+		func() error { return g.refund(ctx, eu, 3) },
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			o.Log.Warn("demo order not delivered", "err", err)
 		}
-		// One at a time: the simulator's injected faults hit the intended order.
-		if !sleep(ctx, 1500*time.Millisecond) {
+		if !sleep(ctx, o.Step) {
 			return nil
 		}
 	}
-	statuses := []string{"paid", "paid", "paid", "pending", "authorized"}
+	statuses := []string{paid, paid, paid, pending, authorized}
 	for n := 0; ; n++ {
 		if !sleep(ctx, o.Every) {
 			return nil
@@ -183,6 +199,13 @@ func Generate(ctx context.Context, o Options) error {
 	}
 }
 
+// Financial statuses, as Shopify's GraphQL names them.
+const (
+	paid       = "PAID"
+	pending    = "PENDING"
+	authorized = "AUTHORIZED"
+)
+
 // spec says what a demo order is like.
 type spec struct {
 	status, currency, source string
@@ -190,219 +213,189 @@ type spec struct {
 }
 
 type generator struct {
-	o      Options
-	rng    *rand.Rand
-	base   int64
-	number int
-	n      int64
-	sent   map[string][]map[string]any // per shop, the orders created, as sent
+	o       Options
+	rng     *rand.Rand
+	number  int
+	private map[string]*shopifysim.Sim     // simulators of shops that have none (sim)
+	created map[string][]*shopifysim.Order // per shop, the orders created
 }
 
 func (g *generator) create(ctx context.Context, shop config.Shop, sp spec) error {
-	id := g.base + g.n
-	g.n++
-	body, err := Order(id, g.number, g.rng, time.Now().UTC())
-	g.number++
+	sim, err := g.sim(shop.Domain, shop.WebhookSecret)
 	if err != nil {
 		return err
 	}
-	m := decodeMap(body)
-	if sp.status != "" {
-		m["financial_status"] = sp.status
+	// Whole seconds: REST times have no fraction, and the reconciliation compares the
+	// version a webhook carried with the Admin API's updated_at.
+	now := time.Now().UTC().Truncate(time.Second)
+	o := newOrder(sim, g.rng, g.number, sp, now)
+	g.number++
+	// Rendered before the order is shared: nothing else touches it yet.
+	body := sim.RESTOrderJSON(o)
+	sim.AddOrder(o)
+	if g.created == nil {
+		g.created = map[string][]*shopifysim.Order{}
 	}
-	if sp.source != "" {
-		m["source_name"] = sp.source
+	g.created[shop.Domain] = append(g.created[shop.Domain], o)
+	if g.o.Created != nil {
+		g.o.Created(shop.Domain, o)
 	}
-	if sp.currency != "" {
-		setCurrency(m, sp.currency)
-	}
-	if g.sent == nil {
-		g.sent = map[string][]map[string]any{}
-	}
-	g.sent[shop.Domain] = append(g.sent[shop.Domain], m)
-	whID := fmt.Sprintf("demo-%d-create", id)
-	if err := post(ctx, g.o, shop, "orders/create", whID, encode(m)); err != nil {
+	event := fmt.Sprint(sim.NewID())
+	if err := g.deliver(ctx, sim, "orders/create", event, body); err != nil {
 		return err
 	}
 	if sp.redeliver {
-		return post(ctx, g.o, shop, "orders/create", whID, encode(m))
+		return g.deliver(ctx, sim, "orders/create", event, body)
 	}
 	return nil
 }
 
-// refund refunds the first line of the shop's i-th order (restocked) and says so as
-// Shopify does: refunds/create, then orders/updated with the refund in the order.
-func (g *generator) refund(ctx context.Context, shop config.Shop, i int) error {
-	orders := g.sent[shop.Domain]
-	if i >= len(orders) {
-		return nil
+// newOrder is a demo order numbered number: one to three lines of the catalogue,
+// shipping, no tax, and the transactions of its financial status (a sale for a paid
+// order, an authorization for an authorized one, none for a pending one).
+func newOrder(sim *shopifysim.Sim, rng *rand.Rand, number int, sp spec, at time.Time) *shopifysim.Order {
+	o := shopifysim.SampleOrder(rng, sim.NewID, int64(number-1000), at)
+	cur := sp.currency
+	if cur == "" {
+		cur = "USD"
 	}
-	m := orders[i]
-	lines, _ := m["line_items"].([]any)
-	if len(lines) == 0 {
-		return nil
-	}
-	li := lines[0].(map[string]any)
-	cur, _ := m["currency"].(string)
-	price := decimal.RequireFromString(fmt.Sprint(li["price"]))
-	id := g.base + 900000 + g.n
-	g.n++
-	now := time.Now().UTC().Format(time.RFC3339)
-	refund := map[string]any{
-		"id": id, "order_id": m["id"], "created_at": now, "processed_at": now, "note": "Damaged in transit", "restock": true,
-		"refund_line_items": []any{map[string]any{"id": id + 1, "line_item_id": li["id"], "quantity": 1, "restock_type": "return",
-			"subtotal": price.StringFixed(2), "total_tax": "0.00",
-			"subtotal_set": set(price, cur), "total_tax_set": set(decimal.Zero, cur)}},
-		"refund_shipping_lines": []any{}, "order_adjustments": []any{},
-		"transactions": []any{map[string]any{"id": id + 2, "order_id": m["id"], "kind": "refund", "status": "success",
-			"gateway": "shopify_payments", "amount": price.StringFixed(2), "currency": cur, "processed_at": now}},
-	}
-	if err := post(ctx, g.o, shop, "refunds/create", fmt.Sprintf("demo-%d-refund", id), encode(refund)); err != nil {
-		return err
-	}
-	m["refunds"] = []any{refund}
-	m["financial_status"] = "partially_refunded"
-	m["updated_at"] = now
-	return post(ctx, g.o, shop, "orders/updated", fmt.Sprintf("demo-%d-updated", id), encode(m))
-}
-
-// cancel cancels the shop's i-th order.
-func (g *generator) cancel(ctx context.Context, shop config.Shop, i int) error {
-	orders := g.sent[shop.Domain]
-	if i >= len(orders) {
-		return nil
-	}
-	m := orders[i]
-	now := time.Now().UTC().Format(time.RFC3339)
-	m["cancelled_at"], m["cancel_reason"], m["updated_at"] = now, "customer", now
-	m["financial_status"] = "voided"
-	return post(ctx, g.o, shop, "orders/cancelled", fmt.Sprintf("demo-%v-cancelled", m["id"]), encode(m))
-}
-
-func decodeMap(b []byte) map[string]any {
-	var m map[string]any
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	d.Decode(&m)
-	return m
-}
-
-func encode(m map[string]any) []byte {
-	b, _ := json.Marshal(m)
-	return b
-}
-
-// set is a Shopify money set in one currency.
-func set(d decimal.Decimal, cur string) map[string]any {
-	mo := map[string]any{"amount": d.StringFixed(2), "currency_code": cur}
-	return map[string]any{"shop_money": mo, "presentment_money": mo}
-}
-
-// setCurrency makes the order a shop in another currency (shop and presentment alike).
-func setCurrency(m map[string]any, cur string) {
-	m["currency"], m["presentment_currency"] = cur, cur
-	var walk func(v any)
-	walk = func(v any) {
-		switch t := v.(type) {
-		case map[string]any:
-			if _, ok := t["currency_code"]; ok {
-				t["currency_code"] = cur
-			}
-			for _, e := range t {
-				walk(e)
-			}
-		case []any:
-			for _, e := range t {
-				walk(e)
-			}
-		}
-	}
-	walk(m)
-}
-
-// Order builds a Shopify orders/create body from the documented sample.
-func Order(id int64, number int, rng *rand.Rand, at time.Time) ([]byte, error) {
-	var m map[string]any
-	dec := json.NewDecoder(bytes.NewReader(template))
-	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("demo template: %w", err)
-	}
+	o.Currency, o.PresentmentCurrency = cur, cur
 	c := customers[rng.IntN(len(customers))]
-	nLines := 1 + rng.IntN(3)
-	var lines []any
-	total := decimal.Zero
-	for i := 0; i < nLines; i++ {
-		p := catalogue[rng.IntN(len(catalogue))]
+	o.Email = c[2]
+	o.Customer = &shopifysim.Customer{ID: sim.NewID(), Email: c[2], FirstName: c[0], LastName: c[1]}
+	addr := *o.BillingAddress
+	addr.Name, addr.FirstName, addr.LastName = c[0]+" "+c[1], c[0], c[1]
+	if cur == "USD" {
+		addr.Address1, addr.City, addr.Zip, addr.Province, addr.ProvinceCode, addr.Country, addr.CountryCode =
+			"1 Infinite Loop", "Cupertino", "95014", "California", "CA", "United States", "US"
+	}
+	o.BillingAddress, o.ShippingAddress = &addr, &addr
+	if sp.source != "" {
+		o.SourceName = sp.source
+	}
+	o.LineItems = nil
+	subtotal := decimal.Zero
+	for i, n := 0, 1+rng.IntN(3); i < n; i++ {
+		k := rng.IntN(len(catalogue))
+		p := catalogue[k]
 		qty := 1 + rng.IntN(3)
 		price := decimal.RequireFromString(p.price)
-		total = total.Add(price.Mul(decimal.NewFromInt(int64(qty))))
-		lines = append(lines, map[string]any{
-			"id": id*10 + int64(i), "product_id": 9000 + i, "variant_id": 9100 + i, "sku": p.sku, "title": p.title,
-			"name": p.title, "quantity": qty, "current_quantity": qty, "price": p.price, "total_discount": "0.00", "taxable": true,
-			"requires_shipping": true, "tax_lines": []any{}, "discount_allocations": []any{},
-			"price_set": set(price, "USD"), "total_discount_set": set(decimal.Zero, "USD"),
-		})
+		subtotal = subtotal.Add(price.Mul(decimal.NewFromInt(int64(qty))))
+		o.LineItems = append(o.LineItems, shopifysim.LineItem{ID: sim.NewID(), ProductID: int64(9000 + k), VariantID: int64(9100 + k),
+			SKU: p.sku, Title: p.title, Quantity: qty, CurrentQuantity: qty, Price: money(price), Taxable: true, RequiresShipping: true})
 	}
-	shipping := decimal.RequireFromString("4.90")
-	total = total.Add(shipping)
-	stamp := at.Format(time.RFC3339)
-	status := []string{"paid", "paid", "pending", "authorized"}[rng.IntN(4)]
-	m["id"] = id
-	m["admin_graphql_api_id"] = fmt.Sprintf("gid://shopify/Order/%d", id)
-	m["name"] = fmt.Sprintf("#%d", number)
-	m["order_number"] = number
-	m["number"] = number - 1000
-	m["email"] = c[2]
-	m["contact_email"] = c[2]
-	m["created_at"], m["updated_at"], m["processed_at"] = stamp, stamp, stamp
-	m["cancelled_at"], m["cancel_reason"], m["closed_at"] = nil, nil, nil
-	m["financial_status"] = status
-	m["fulfillment_status"] = nil
-	m["source_name"] = "web"
-	m["currency"], m["presentment_currency"] = "USD", "USD"
-	m["total_price"] = total.StringFixed(2)
-	m["subtotal_price"] = total.Sub(shipping).StringFixed(2)
-	m["total_tax"], m["total_discounts"] = "0.00", "0.00"
-	m["current_total_price"], m["current_subtotal_price"] = m["total_price"], m["subtotal_price"]
-	m["current_total_tax"], m["current_total_discounts"] = "0.00", "0.00"
-	m["total_price_set"], m["subtotal_price_set"] = set(total, "USD"), set(total.Sub(shipping), "USD")
-	m["current_total_price_set"], m["current_subtotal_price_set"] = set(total, "USD"), set(total.Sub(shipping), "USD")
-	m["total_tax_set"], m["total_discounts_set"] = set(decimal.Zero, "USD"), set(decimal.Zero, "USD")
-	m["current_total_tax_set"], m["current_total_discounts_set"] = set(decimal.Zero, "USD"), set(decimal.Zero, "USD")
-	m["tax_lines"] = []any{}
-	m["line_items"] = lines
-	m["shipping_lines"] = []any{map[string]any{"id": id, "title": "Standard", "code": "STANDARD", "price": shipping.StringFixed(2),
-		"discounted_price": shipping.StringFixed(2), "tax_lines": []any{}, "price_set": set(shipping, "USD"),
-		"discounted_price_set": set(shipping, "USD"), "is_removed": false}}
-	m["total_shipping_price_set"] = map[string]any{"shop_money": map[string]any{"amount": shipping.StringFixed(2), "currency_code": "USD"},
-		"presentment_money": map[string]any{"amount": shipping.StringFixed(2), "currency_code": "USD"}}
-	m["customer"] = map[string]any{"id": 7000 + rng.IntN(1000), "email": c[2], "first_name": c[0], "last_name": c[1]}
-	m["refunds"] = []any{}
-	m["fulfillments"] = []any{}
-	return json.Marshal(m)
+	ship := decimal.RequireFromString("4.90")
+	o.ShippingLines[0].Price, o.ShippingLines[0].DiscountedPrice, o.ShippingLines[0].TaxLines = money(ship), money(ship), nil
+	o.TaxLines = nil
+	total := subtotal.Add(ship)
+	o.SubtotalPrice, o.TotalTax, o.TotalDiscounts, o.TotalShipping, o.TotalPrice = money(subtotal), money(decimal.Zero), money(decimal.Zero), money(ship), money(total)
+	o.CurrentSubtotalPrice, o.CurrentTotalTax, o.CurrentTotalDiscounts, o.CurrentTotalPrice = o.SubtotalPrice, o.TotalTax, o.TotalDiscounts, o.TotalPrice
+	o.FinancialStatus = sp.status
+	tx := shopifysim.Transaction{ID: sim.NewID(), Status: "SUCCESS", Gateway: "shopify_payments", Amount: money(total), ProcessedAt: &at}
+	switch sp.status {
+	case paid:
+		tx.Kind = "SALE"
+		o.Transactions, o.TotalOutstanding = []shopifysim.Transaction{tx}, money(decimal.Zero)
+	case authorized:
+		tx.Kind = "AUTHORIZATION"
+		o.Transactions, o.TotalOutstanding = []shopifysim.Transaction{tx}, money(total)
+	default:
+		o.Transactions, o.TotalOutstanding = nil, money(total)
+	}
+	return o
 }
 
-func post(ctx context.Context, o Options, shop config.Shop, topic, webhookID string, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.IngestURL+"/webhooks/shopify", bytes.NewReader(body))
+func money(d decimal.Decimal) shopifysim.Money { return shopifysim.Money{Shop: d, Presentment: d} }
+
+// refund refunds one of the first line of the shop's i-th order (restocked, money
+// back on the card) as Shopify does: the refund and its transaction on the order, the
+// current quantity and totals down, partially refunded; delivered as refunds/create,
+// then orders/updated.
+func (g *generator) refund(ctx context.Context, shop config.Shop, i int) error {
+	orders := g.created[shop.Domain]
+	if i >= len(orders) || len(orders[i].LineItems) == 0 {
+		return nil
+	}
+	sim, err := g.sim(shop.Domain, shop.WebhookSecret)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Shopify-Topic", topic)
-	req.Header.Set("X-Shopify-Shop-Domain", shop.Domain)
-	req.Header.Set("X-Shopify-Hmac-Sha256", shopify.Sign(shop.WebhookSecret, body))
-	req.Header.Set("X-Shopify-Webhook-Id", webhookID)
-	req.Header.Set("X-Shopify-Triggered-At", time.Now().UTC().Format(time.RFC3339Nano))
-	resp, err := http.DefaultClient.Do(req)
+	// Ids first: the simulator hands them out under the lock EditOrder holds.
+	refundID, rliID, txID := sim.NewID(), sim.NewID(), sim.NewID()
+	now := time.Now().UTC().Truncate(time.Second)
+	o, err := sim.EditOrder(orders[i].ID, func(o *shopifysim.Order) {
+		li := &o.LineItems[0]
+		price := li.Price
+		var parent int64
+		for _, t := range o.Transactions {
+			if t.Kind == "SALE" || t.Kind == "CAPTURE" {
+				parent = t.ID
+			}
+		}
+		tx := shopifysim.Transaction{ID: txID, ParentID: parent, Kind: "REFUND", Status: "SUCCESS", Gateway: "shopify_payments", Amount: price, ProcessedAt: &now}
+		o.Refunds = append(o.Refunds, shopifysim.Refund{ID: refundID, CreatedAt: now, Note: "Damaged in transit",
+			RefundLineItems: []shopifysim.RefundLineItem{{ID: rliID, LineItemID: li.ID, Quantity: 1, RestockType: "RETURN", Subtotal: price, TotalTax: money(decimal.Zero)}},
+			Transactions:    []shopifysim.Transaction{tx}})
+		o.Transactions = append(o.Transactions, tx)
+		li.CurrentQuantity--
+		o.CurrentSubtotalPrice = money(o.CurrentSubtotalPrice.Shop.Sub(price.Shop))
+		o.CurrentTotalPrice = money(o.CurrentTotalPrice.Shop.Sub(price.Shop))
+		o.FinancialStatus = "PARTIALLY_REFUNDED"
+	})
 	if err != nil {
 		return err
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("ingest answered %s", resp.Status)
+	body, err := sim.RefundJSON(o.ID, refundID)
+	if err != nil {
+		return err
 	}
-	o.Log.Info("demo webhook posted", "shop", shop.Domain, "topic", topic, "webhook_id", webhookID)
+	if err := g.deliver(ctx, sim, "refunds/create", fmt.Sprint(sim.NewID()), body); err != nil {
+		return err
+	}
+	return g.deliver(ctx, sim, "orders/updated", fmt.Sprint(sim.NewID()), sim.RESTOrderJSON(o))
+}
+
+// cancel cancels the shop's i-th order as Shopify does for an authorized one: the
+// authorization voided, the order cancelled (by the customer) and closed; delivered as
+// orders/cancelled.
+func (g *generator) cancel(ctx context.Context, shop config.Shop, i int) error {
+	orders := g.created[shop.Domain]
+	if i >= len(orders) {
+		return nil
+	}
+	sim, err := g.sim(shop.Domain, shop.WebhookSecret)
+	if err != nil {
+		return err
+	}
+	voidID := sim.NewID()
+	now := time.Now().UTC().Truncate(time.Second)
+	o, err := sim.EditOrder(orders[i].ID, func(o *shopifysim.Order) {
+		for _, t := range o.Transactions {
+			if t.Kind == "AUTHORIZATION" {
+				o.Transactions = append(o.Transactions, shopifysim.Transaction{ID: voidID, ParentID: t.ID, Kind: "VOID", Status: "SUCCESS",
+					Gateway: t.Gateway, Amount: t.Amount, ProcessedAt: &now})
+				o.FinancialStatus = "VOIDED"
+				break
+			}
+		}
+		o.CancelledAt, o.ClosedAt, o.CancelReason = &now, &now, "CUSTOMER"
+	})
+	if err != nil {
+		return err
+	}
+	return g.deliver(ctx, sim, "orders/cancelled", fmt.Sprint(sim.NewID()), sim.RESTOrderJSON(o))
+}
+
+// deliver posts one webhook to ingest, signed, with Shopify's headers.
+func (g *generator) deliver(ctx context.Context, sim *shopifysim.Sim, topic, event string, body []byte) error {
+	d := sim.DeliverTo(ctx, g.o.IngestURL+"/webhooks/shopify", topic, event, body)
+	if d.Err != nil {
+		return fmt.Errorf("%s %s: %w", sim.Shop(), topic, d.Err)
+	}
+	if d.Status != http.StatusOK {
+		return fmt.Errorf("%s %s: ingest answered %d", sim.Shop(), topic, d.Status)
+	}
+	g.o.Log.Info("demo webhook delivered", "shop", sim.Shop(), "topic", topic, "webhook_id", d.WebhookID, "event_id", event)
 	return nil
 }
 
