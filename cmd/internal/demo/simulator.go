@@ -1,9 +1,12 @@
 package demo
 
 import (
+	"context"
 	"fmt"
+	"time"
 
 	"github.com/synco-dev/synco/odoosim"
+	"github.com/synco-dev/synco/sink/odoo"
 )
 
 // SimulatorAddr is where `synco all` starts the bundled Odoo simulator for the shops
@@ -29,5 +32,29 @@ func StartSimulator(addr string, version int) (*Simulator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("odoo simulator on %s: %w", addr, err)
 	}
+	if err := seedRates(url); err != nil {
+		srv.Close()
+		return nil, fmt.Errorf("odoo simulator on %s: %w", addr, err)
+	}
 	return &Simulator{Server: srv, URL: url}, nil
+}
+
+// demoEURRate is the demo company's EUR rate (EUR per USD), so that the EUR store's
+// orders are converted as a real company with rates converts them, not at 1.
+const demoEURRate = 0.92
+
+// seedRates gives the simulator's (USD) company today's EUR rate, as an accountant
+// (or Odoo's rate provider) would.
+func seedRates(url string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c := odoo.NewXMLRPC(url, "synco", "admin", "admin")
+	eur, err := odoo.SearchRead(ctx, c, "res.currency", []any{[]any{"name", "=", "EUR"}, []any{"active", "in", []any{true, false}}}, []string{"id"}, nil)
+	if err != nil || len(eur) == 0 {
+		return fmt.Errorf("find EUR: %v (%d)", err, len(eur))
+	}
+	if _, err := odoo.Create(ctx, c, "res.currency.rate", map[string]any{"currency_id": eur[0].ID(), "rate": demoEURRate}, nil); err != nil {
+		return fmt.Errorf("EUR rate: %w", err)
+	}
+	return nil
 }

@@ -207,6 +207,9 @@ func (h *harness) demoMissing(us, eu string, shopify demo.Shopify) []string {
 				if strings.Contains(w, "no Admin API token") {
 					h.t.Fatalf("%s order %s: warning %q: the demo shop has a Shopify", shop, r.Name, w)
 				}
+				if strings.Contains(w, "no exchange rate") {
+					h.t.Fatalf("%s order %s: warning %q: the demo company has an EUR rate", shop, r.Name, w)
+				}
 			}
 			if r.Status != schemas.StatusSynced || r.OdooID == nil {
 				continue
