@@ -56,7 +56,7 @@ func BenchmarkLoop(b *testing.B) {
 			})
 			b.ResetTimer()
 			start := time.Now()
-			r := e.start("bench", b.TempDir(), func(d *Deps) { d.Log = benchLog() })
+			r := e.start("bench", b.TempDir(), func(d *Deps) { d.Log, d.TransactionEvents = benchLog(), benchTxnEvents(b) })
 			waitAssigned(b, r)
 			assigned, cpu0 := time.Now(), cpuTime(b)
 			e.waitProcessed(10 * time.Minute)
@@ -97,7 +97,7 @@ func benchmarkUndecoded(b *testing.B) {
 			Order: schemas.Order{ID: id}}
 	})
 	b.ResetTimer()
-	r := e.start("bench", b.TempDir(), func(d *Deps) { d.Log = benchLog() })
+	r := e.start("bench", b.TempDir(), func(d *Deps) { d.Log, d.TransactionEvents = benchLog(), benchTxnEvents(b) })
 	waitAssigned(b, r)
 	assigned, cpu0 := time.Now(), cpuTime(b)
 	e.waitProcessed(30 * time.Minute)
@@ -226,7 +226,7 @@ func BenchmarkMillionOrders(b *testing.B) {
 		settle()
 		resetPeakRSS(b)
 		stopSampling, stopProfile = sampleGoHeap(), profilePhase(b, "loop")
-		r := e.start("million", dir, func(d *Deps) { d.Log = benchLog() })
+		r := e.start("million", dir, func(d *Deps) { d.Log, d.TransactionEvents = benchLog(), benchTxnEvents(b) })
 		waitAssigned(b, r)
 		assigned, cpu0 := time.Now(), cpuTime(b)
 		e.waitProcessed(10 * time.Minute)
@@ -393,4 +393,18 @@ func startKafkaChild(tb testing.TB) []string {
 func newEnvOn(tb testing.TB, brokers []string, parts int32) *env {
 	tb.Helper()
 	return newEnvWith(tb, parts, slog.LevelWarn, brokers)
+}
+
+// benchTxnEvents is SYNCO_BENCH_TXN_EVENTS (the processor's transaction_events), 0
+// for the default: bench/processor.sh measures the setting's trade-off with it.
+func benchTxnEvents(b *testing.B) int {
+	v := os.Getenv("SYNCO_BENCH_TXN_EVENTS")
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		b.Fatalf("SYNCO_BENCH_TXN_EVENTS=%q: want a positive number", v)
+	}
+	return n
 }

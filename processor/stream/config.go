@@ -14,6 +14,11 @@ type Config struct {
 	// Memory is bounded by these, not by the number of orders.
 	CacheMB    int `yaml:"cache_mb"`
 	MemTableMB int `yaml:"memtable_mb"`
+	// TransactionEvents bounds the events of one Kafka transaction (default 4096).
+	// Larger transactions spend less of the loop waiting for commits (on this 2-core
+	// machine: ~40,000 events/s at 4096, ~49,000 at 16384) and hold more in memory
+	// while one is open (a million orders in state: ~250 MiB RSS at 4096, ~300 at 16384).
+	TransactionEvents int `yaml:"transaction_events"`
 }
 
 var _ config.Section = (*Config)(nil)
@@ -26,6 +31,9 @@ func (c *Config) Defaults() {
 	if c.MemTableMB == 0 {
 		c.MemTableMB = 2
 	}
+	if c.TransactionEvents == 0 {
+		c.TransactionEvents = DefaultTransactionEvents
+	}
 }
 
 // Validate names every bad field.
@@ -36,6 +44,9 @@ func (c *Config) Validate() config.Errors {
 	}
 	if c.MemTableMB < 1 || c.MemTableMB > 1024 {
 		errs.Bad("memtable_mb", "must be between 1 and 1024")
+	}
+	if c.TransactionEvents < 1 || c.TransactionEvents > 1<<20 {
+		errs.Bad("transaction_events", "must be between 1 and 1048576")
 	}
 	return errs
 }

@@ -31,10 +31,10 @@ import (
 // Group is the processor's consumer group.
 const Group = "synco-processor"
 
-// maxTxnRecords bounds the events of one transaction: its store batch (a state per
-// event, ~1-2 KB) and buffered records stay a few MB, while the per-transaction
-// round trips stay small next to the work.
-const maxTxnRecords = 4096
+// DefaultTransactionEvents bounds the events of one transaction unless Deps says:
+// its store batch (a state per event, ~1-2 KB) and buffered records stay a few MB,
+// while the per-transaction round trips stay small next to the work.
+const DefaultTransactionEvents = 4096
 
 // Deps is what the processor needs; main wires it.
 type Deps struct {
@@ -56,9 +56,19 @@ type Deps struct {
 	// MemTableBytes is each partition's write buffer; a partition holds at most two
 	// (0: store.DefaultMemTableBytes, 2 MiB).
 	MemTableBytes int64
+	// TransactionEvents bounds the events of one transaction (0:
+	// DefaultTransactionEvents): larger, fewer commits to wait for, more memory.
+	TransactionEvents int
 	// Metrics, when set, counts events by what became of them and the outcomes
 	// (counted as decided: a transaction that aborts counts its batch again).
 	Metrics *metrics.Registry
+}
+
+func (p *Processor) txnEvents() int {
+	if p.d.TransactionEvents > 0 {
+		return p.d.TransactionEvents
+	}
+	return DefaultTransactionEvents
 }
 
 // Processor is one running instance.
@@ -134,7 +144,7 @@ func (p *Processor) Run(ctx context.Context) error {
 	}
 	defer sess.Close()
 	for {
-		fetches := sess.PollRecords(ctx, maxTxnRecords)
+		fetches := sess.PollRecords(ctx, p.txnEvents())
 		if ctx.Err() != nil || fetches.IsClientClosed() {
 			return nil
 		}

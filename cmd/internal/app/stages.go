@@ -92,7 +92,7 @@ func (rt *Runtime) Processor() Stage {
 			TransactionID: "synco-processor-" + host + "-" + randomID(),
 			Serde:         rt.Serde, Settings: rt.Settings, Log: rt.Log.With("stage", "processor"),
 			StateDir:   cmp.Or(rt.Cfg.Processor.StateDir, filepath.Join(rt.Cfg.DataDir, "processor")),
-			CacheBytes: int64(rt.Cfg.Processor.CacheMB) << 20, MemTableBytes: int64(rt.Cfg.Processor.MemTableMB) << 20,
+			CacheBytes: int64(rt.Cfg.Processor.CacheMB) << 20, MemTableBytes: int64(rt.Cfg.Processor.MemTableMB) << 20, TransactionEvents: rt.Cfg.Processor.TransactionEvents,
 			Metrics: rt.Metrics,
 		})
 		return p.Run(ctx)
