@@ -140,10 +140,11 @@ func (s *Server) Start(addr string) (string, error) {
 	}
 	s.lmu.Lock()
 	defer s.lmu.Unlock()
-	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	s.ln = ln
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	s.srv, s.ln = srv, ln
 	s.addr = ln.Addr().String()
-	go func() { _ = s.srv.Serve(ln) }()
+	// srv, not s.srv: a Close before this goroutine runs sets s.srv to nil.
+	go func() { _ = srv.Serve(ln) }()
 	port := ln.Addr().(*net.TCPAddr).Port
 	return fmt.Sprintf("http://127.0.0.1:%d", port), nil
 }

@@ -267,6 +267,17 @@ func (r *run) invoiceLineOf(lines []Record, lineItemID int64) (Record, *schemas.
 	return nil, li
 }
 
+// adjustmentLineOf is the invoice's discount adjustment line of the line described
+// title (resolve.go names it so), or nil.
+func adjustmentLineOf(lines []Record, title string) Record {
+	for _, l := range lines {
+		if l.String("name") == "Discount adjustment: "+title {
+			return l
+		}
+	}
+	return nil
+}
+
 // creditLine is a credit note line on an invoice line's terms.
 func creditLine(inv Record, qty decimal.Decimal, price, discount decimal.Decimal, name string) map[string]any {
 	v := map[string]any{"name": name, "quantity": odooFloat(qty), "price_unit": odooFloat(price), "discount": odooFloat(discount),
@@ -301,8 +312,17 @@ func (r *run) creditNoteVals(ctx context.Context, l *life, rf schemas.Refund) (m
 			r.warn("Shopify refund %d: line %s is not on the invoice; left out of the credit note", rf.ID, what)
 			continue
 		}
-		cmds = append(cmds, []any{0, 0, creditLine(il, decimal.NewFromInt(int64(rl.Quantity)), fromOdooNumber(il["price_unit"]),
-			fromOdooNumber(il["discount"]), il.String("name"))})
+		qty, price, disc := decimal.NewFromInt(int64(rl.Quantity)), fromOdooNumber(il["price_unit"]), fromOdooNumber(il["discount"])
+		cmds = append(cmds, []any{0, 0, creditLine(il, qty, price, disc, il.String("name"))})
+		// The invoice line may carry its discount partly in an adjustment line (no
+		// percent Odoo holds takes Shopify's discount off exactly): the credit takes
+		// back what Shopify refunds of the line, to the cent, on that adjustment line.
+		got := price.Mul(qty).Mul(decimal.NewFromInt(100).Sub(disc)).Div(decimal.NewFromInt(100)).Round(2)
+		if want := m.of(rl.Subtotal, rl.SubtotalPresentment); want.IsPositive() && !want.Equal(got) {
+			if adj := adjustmentLineOf(lines, il.String("name")); adj != nil {
+				cmds = append(cmds, []any{0, 0, creditLine(adj, decimal.NewFromInt(1), want.Sub(got), decimal.Zero, adj.String("name"))})
+			}
+		}
 	}
 	var ship Record
 	for _, il := range lines {

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -531,7 +532,7 @@ func Scenarios() []Scenario {
 					e.registered(odoo.OrderXMLID(Shop, o.ID), "sale.order", old)
 				}}}}}
 		}},
-	}, append(append(lifeScenarios(), lifeEdits()...), lifeReconcile()...)...) // life_payments.go, life_edits.go, life_reconcile.go
+	}, slices.Concat(lifeScenarios(), lifeEdits(), lifeReconcile(), sampleScenarios())...) // life_payments.go, life_edits.go, life_reconcile.go, shopify_samples.go
 }
 
 func withInvoice(x Expect, so, inv string) Expect {
