@@ -365,6 +365,26 @@ func TestUnknownOrderIsNotFound(t *testing.T) {
 	}
 }
 
+// TestOrderWithManyTransactions: Order's first page holds 25 transactions; an order
+// with more gets them all from OrderTransactions (Client.Transactions).
+func TestOrderWithManyTransactions(t *testing.T) {
+	sim, c, _ := start(t, shopifysim.Options{})
+	o := richOrder(sim, 1, "EUR", "1")
+	at := o.CreatedAt
+	for len(o.Transactions) < 30 {
+		o.Transactions = append(o.Transactions, shopifysim.Transaction{ID: sim.NewID(), Kind: "AUTHORIZATION", Status: "FAILURE",
+			Gateway: "shopify_payments", Amount: shopifysim.M("1.00"), ProcessedAt: &at})
+	}
+	sim.AddOrder(o)
+	full, err := c.Order(ctx, o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(full.Transactions) != 30 || sim.Counters().ByOperation["OrderTransactions"] != 1 {
+		t.Fatalf("%d transactions, %d OrderTransactions calls; want 30 and 1", len(full.Transactions), sim.Counters().ByOperation["OrderTransactions"])
+	}
+}
+
 // post sends a raw GraphQL request to the simulator.
 func post(t *testing.T, sim *shopifysim.Sim, base, query string, vars map[string]any) map[string]any {
 	t.Helper()

@@ -69,14 +69,11 @@ func (c *Client) Order(ctx context.Context, id int64) (*FullOrder, error) {
 		if n.Count > maxTransactions {
 			return nil, &Error{Shop: c.cfg.Shop, Op: "Order", Status: 200, Message: fmt.Sprintf("order %s has %d transactions; Synco reads at most %d", gid, n.Count, maxTransactions)}
 		}
-		t, err := OrderTransactions(ctx, c, gid)
+		txs, err := c.Transactions(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		if t.Order == nil {
-			return nil, &Error{Shop: c.cfg.Shop, Op: "OrderTransactions", Status: 200, Code: CodeNotFound, Message: "order " + gid + " went away"}
-		}
-		full.Transactions = t.Order.Transactions
+		full.Transactions = txs
 	}
 	if len(o.Refunds) >= maxRefunds {
 		return nil, &Error{Shop: c.cfg.Shop, Op: "Order", Status: 200, Message: fmt.Sprintf("order %s has %d or more refunds; Synco reads at most %d", gid, maxRefunds, maxRefunds-1)}
