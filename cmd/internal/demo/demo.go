@@ -308,7 +308,8 @@ func newOrder(sim *shopifysim.Sim, rng *rand.Rand, number int, sp spec, at time.
 func money(d decimal.Decimal) shopifysim.Money { return shopifysim.Money{Shop: d, Presentment: d} }
 
 // refund refunds one of the first line of the shop's i-th order (restocked, money
-// back on the card) as Shopify does: the refund and its transaction on the order, the
+// back on the card) as Shopify does — the order is unfulfilled, so the restock is
+// CANCEL (RETURN is for fulfilled lines): the refund and its transaction on the order, the
 // current quantity and totals down, partially refunded; delivered as refunds/create,
 // then orders/updated.
 func (g *generator) refund(ctx context.Context, shop config.Shop, i int) error {
@@ -333,8 +334,8 @@ func (g *generator) refund(ctx context.Context, shop config.Shop, i int) error {
 			}
 		}
 		tx := shopifysim.Transaction{ID: txID, ParentID: parent, Kind: "REFUND", Status: "SUCCESS", Gateway: "shopify_payments", Amount: price, ProcessedAt: &now}
-		o.Refunds = append(o.Refunds, shopifysim.Refund{ID: refundID, CreatedAt: now, Note: "Damaged in transit",
-			RefundLineItems: []shopifysim.RefundLineItem{{ID: rliID, LineItemID: li.ID, Quantity: 1, RestockType: "RETURN", Subtotal: price, TotalTax: money(decimal.Zero)}},
+		o.Refunds = append(o.Refunds, shopifysim.Refund{ID: refundID, CreatedAt: now, Note: "Customer changed their mind",
+			RefundLineItems: []shopifysim.RefundLineItem{{ID: rliID, LineItemID: li.ID, Quantity: 1, RestockType: "CANCEL", Subtotal: price, TotalTax: money(decimal.Zero)}},
 			Transactions:    []shopifysim.Transaction{tx}})
 		o.Transactions = append(o.Transactions, tx)
 		li.CurrentQuantity--

@@ -104,7 +104,7 @@ func TestGenerateDeliversAsShopify(t *testing.T) {
 			}
 			rlis, _ := d.body["refund_line_items"].([]any)
 			txs, _ := d.body["transactions"].([]any)
-			if len(rlis) != 1 || rlis[0].(map[string]any)["restock_type"] != "return" || len(txs) != 1 || txs[0].(map[string]any)["kind"] != "refund" {
+			if len(rlis) != 1 || rlis[0].(map[string]any)["restock_type"] != "cancel" || len(txs) != 1 || txs[0].(map[string]any)["kind"] != "refund" {
 				t.Errorf("refund %v", d.body)
 			}
 		case "orders/updated":
