@@ -92,7 +92,10 @@ func main() {
 	if err != nil {
 		log.Fatalf("dial %s: %v", *url, err)
 	}
-	v, _ := c.Version(ctx)
+	v, err := c.Version(ctx)
+	if err != nil {
+		log.Fatalf("version of %s: %v", *url, err)
+	}
 	if v >= 19 {
 		saleLineTax = "tax_ids"
 	}
