@@ -113,3 +113,20 @@ func TestPublicURLNeededForAutoSync(t *testing.T) {
 		t.Errorf("another API version: %v", err)
 	}
 }
+
+// processor.transaction_events reaches the processor's config: as given, 4096 when
+// left out, and out of range an error naming it.
+func TestProcessorTransactionEvents(t *testing.T) {
+	for yaml, want := range map[string]int{"": 4096, "processor: {transaction_events: 16384}\n": 16384} {
+		cfg, err := Parse([]byte(yaml), env(nil))
+		if err != nil {
+			t.Fatalf("%q: %v", yaml, err)
+		}
+		if cfg.Processor.TransactionEvents != want {
+			t.Errorf("%q: transaction_events %d, want %d", yaml, cfg.Processor.TransactionEvents, want)
+		}
+	}
+	if _, err := Parse([]byte("processor: {transaction_events: 2000000}\n"), env(nil)); err == nil || !strings.Contains(err.Error(), "processor.transaction_events") {
+		t.Errorf("2000000 events a transaction: %v", err)
+	}
+}
