@@ -385,6 +385,22 @@ func TestOrderWithManyTransactions(t *testing.T) {
 	}
 }
 
+// TestTransactionsNeverCutSilently: Order.transactions has no cursor; an order with
+// more than one call reads is an error, not a short list.
+func TestTransactionsNeverCutSilently(t *testing.T) {
+	sim, c, _ := start(t, shopifysim.Options{})
+	o := richOrder(sim, 1, "EUR", "1")
+	at := o.CreatedAt
+	for len(o.Transactions) < 191 {
+		o.Transactions = append(o.Transactions, shopifysim.Transaction{ID: sim.NewID(), Kind: "AUTHORIZATION", Status: "FAILURE",
+			Gateway: "shopify_payments", Amount: shopifysim.M("1.00"), ProcessedAt: &at})
+	}
+	sim.AddOrder(o)
+	if txs, err := c.Transactions(ctx, o.ID); err == nil || !strings.Contains(err.Error(), "191 transactions") {
+		t.Fatalf("%d transactions, err %v; want the error naming 191", len(txs), err)
+	}
+}
+
 // post sends a raw GraphQL request to the simulator.
 func post(t *testing.T, sim *shopifysim.Sim, base, query string, vars map[string]any) map[string]any {
 	t.Helper()

@@ -3545,6 +3545,8 @@ type OrderTransactionsOrder struct {
 	Id string `json:"id"`
 	// A list of transactions associated with the order.
 	Transactions []TransactionFields `json:"transactions"`
+	// The number of transactions associated with the order.
+	TransactionsCount *OrderTransactionsOrderTransactionsCount `json:"transactionsCount"`
 }
 
 // GetId returns OrderTransactionsOrder.Id, and is useful for accessing the field via an interface.
@@ -3552,6 +3554,23 @@ func (v *OrderTransactionsOrder) GetId() string { return v.Id }
 
 // GetTransactions returns OrderTransactionsOrder.Transactions, and is useful for accessing the field via an interface.
 func (v *OrderTransactionsOrder) GetTransactions() []TransactionFields { return v.Transactions }
+
+// GetTransactionsCount returns OrderTransactionsOrder.TransactionsCount, and is useful for accessing the field via an interface.
+func (v *OrderTransactionsOrder) GetTransactionsCount() *OrderTransactionsOrderTransactionsCount {
+	return v.TransactionsCount
+}
+
+// OrderTransactionsOrderTransactionsCount includes the requested fields of the GraphQL type Count.
+// The GraphQL type's documentation follows.
+//
+// A numeric count with precision information indicating whether the count is exact or an estimate.
+type OrderTransactionsOrderTransactionsCount struct {
+	// The count of elements.
+	Count int `json:"count"`
+}
+
+// GetCount returns OrderTransactionsOrderTransactionsCount.Count, and is useful for accessing the field via an interface.
+func (v *OrderTransactionsOrderTransactionsCount) GetCount() int { return v.Count }
 
 // OrderTransactionsResponse is returned by OrderTransactions on success.
 type OrderTransactionsResponse struct {
@@ -6492,6 +6511,9 @@ query OrderTransactions ($id: ID!) {
 		id
 		transactions(first: 190) {
 			... TransactionFields
+		}
+		transactionsCount {
+			count
 		}
 	}
 }

@@ -96,6 +96,10 @@ func (c *Client) Transactions(ctx context.Context, orderID int64) ([]Transaction
 	if t.Order == nil {
 		return nil, &Error{Shop: c.cfg.Shop, Op: "OrderTransactions", Status: 200, Code: CodeNotFound, Message: "no order " + gid}
 	}
+	if n := t.Order.TransactionsCount; n != nil && n.Count > len(t.Order.Transactions) {
+		// A list without cursors: more than one call reads is an error, not a silent cut.
+		return nil, &Error{Shop: c.cfg.Shop, Op: "OrderTransactions", Status: 200, Message: fmt.Sprintf("order %s has %d transactions; Synco reads at most %d", gid, n.Count, maxTransactions)}
+	}
 	return t.Order.Transactions, nil
 }
 
