@@ -50,6 +50,17 @@ func termsSelect(from string) string {
 // numbers share a handful), tells which skeletons' terms of shop_terms to scan.
 func SkelExpr(x string) string { return "replaceRegexpAll(" + x + ", '[0-9]', '')" }
 
+// Skel is SkelExpr in Go, bytewise (a search's run may not be valid UTF-8).
+func Skel(x string) string {
+	b := make([]byte, 0, len(x))
+	for i := 0; i < len(x); i++ {
+		if c := x[i]; c < '0' || c > '9' {
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
+
 // shopTermsSelect is shop_terms' rows of from (orders), distinct within the block.
 func shopTermsSelect(from string) string {
 	return "SELECT DISTINCT shop, " + SkelExpr("term") + " AS skel, term FROM " + from + " ARRAY JOIN " + wordsExpr + " AS term"

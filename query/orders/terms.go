@@ -75,15 +75,9 @@ func (s *Store) termSearch(ctx context.Context, q *pageQuery) (keys []pageKey, m
 	// The terms that contain the run have a skeleton that contains the run's: with
 	// letters in the run, only those skeletons' terms are read.
 	query, args := "SELECT DISTINCT term FROM shop_terms WHERE shop = ? AND term LIKE concat('%', lowerUTF8(?), '%')", []any{q.shop, tq.run}
-	var skel []byte // bytewise: the run may not be valid UTF-8
-	for i := 0; i < len(tq.run); i++ {
-		if c := tq.run[i]; c < '0' || c > '9' {
-			skel = append(skel, c)
-		}
-	}
-	if len(skel) > 0 {
+	if skel := chstore.Skel(tq.run); skel != "" {
 		query += " AND skel IN (SELECT skel FROM shop_skels WHERE shop = ? AND skel LIKE concat('%', lowerUTF8(?), '%'))"
-		args = append(args, q.shop, string(skel))
+		args = append(args, q.shop, skel)
 	}
 	rows, err := s.ch.Query(ctx, query+" LIMIT "+strconv.Itoa(maxTerms+1), args...)
 	if err != nil {
