@@ -79,21 +79,7 @@ func (s *Store) termSearch(ctx context.Context, q *pageQuery) (keys []pageKey, m
 		query += " AND skel IN (SELECT skel FROM shop_skels WHERE shop = ? AND skel LIKE concat('%', lowerUTF8(?), '%'))"
 		args = append(args, q.shop, skel)
 	}
-	rows, err := s.ch.Query(ctx, query+" LIMIT "+strconv.Itoa(maxTerms+1), args...)
-	if err != nil {
-		return nil, false, 0, false, false, fmt.Errorf("search terms: %w", err)
-	}
-	var terms []string
-	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
-			rows.Close()
-			return nil, false, 0, false, false, fmt.Errorf("search terms: %w", err)
-		}
-		terms = append(terms, t)
-	}
-	err = rows.Err()
-	rows.Close()
+	terms, err := chstore.ReadStrings(ctx, s.ch, query+" LIMIT "+strconv.Itoa(maxTerms+1), args...)
 	if err != nil {
 		return nil, false, 0, false, false, fmt.Errorf("search terms: %w", err)
 	}
@@ -156,12 +142,11 @@ func (s *Store) termSearch(ctx context.Context, q *pageQuery) (keys []pageKey, m
 
 // termsWhere selects q's terms' rows of order_terms under the filter.
 func (q *pageQuery) termsWhere() (string, []any) {
-	ph := strings.TrimSuffix(strings.Repeat("?, ", len(q.tq.terms)), ", ")
 	args := []any{q.shop}
 	for _, t := range q.tq.terms {
 		args = append(args, t)
 	}
-	return strings.Join(append([]string{"shop = ?", "term IN (" + ph + ")"}, q.dims...), " AND "), append(args, q.dimArgs...)
+	return strings.Join(append([]string{"shop = ?", "term IN (" + chstore.Placeholders(len(q.tq.terms)) + ")"}, q.dims...), " AND "), append(args, q.dimArgs...)
 }
 
 // termCount counts the live orders with one of q's terms under the filter (an exact
