@@ -118,13 +118,7 @@ func redactChunk(ctx context.Context, conn driver.Conn, shop string, ids []int64
 	return nil
 }
 
-func derivedNames() string {
-	names := make([]string, len(orderDerived))
-	for i, c := range orderDerived {
-		names[i] = c.name
-	}
-	return strings.Join(names, ", ")
-}
+func derivedNames() string { return strings.Join(names(orderDerived), ", ") }
 
 // waitMutations waits until the database's mutations of these tables are done (18.16
 // runs them in the background and has no setting to wait).
