@@ -144,42 +144,34 @@ func ReadOrderRows(ctx context.Context, conn driver.Conn, keys []OrderKey) (map[
 
 // InsertOrderRows writes rows (states with sign +1, cancels with -1) in one block.
 func InsertOrderRows(ctx context.Context, conn driver.Conn, rows []OrderRow) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	b, err := conn.PrepareBatch(ctx, "INSERT INTO orders ("+OrderColumns+")")
-	if err != nil {
-		return fmt.Errorf("prepare orders insert: %w", err)
-	}
-	for i := range rows {
-		if err := b.AppendStruct(&rows[i]); err != nil {
-			_ = b.Abort()
-			return fmt.Errorf("orders row for %s/%d: %w", rows[i].Shop, rows[i].OrderID, err)
-		}
-	}
-	if err := b.Send(); err != nil {
-		return fmt.Errorf("insert %d orders rows: %w", len(rows), err)
-	}
-	return nil
+	return insertRows(ctx, conn, "orders", OrderColumns, rows, func(r *OrderRow) string { return fmt.Sprintf("%s/%d", r.Shop, r.OrderID) })
 }
 
 // InsertEventRows writes rows into sync_events in one block.
 func InsertEventRows(ctx context.Context, conn driver.Conn, rows []EventRow) error {
+	return insertRows(ctx, conn, "sync_events", EventColumns, rows, func(r *EventRow) string {
+		return fmt.Sprintf("outcome %s (%s/%d)", r.OutcomeID, r.Shop, r.OrderID)
+	})
+}
+
+// insertRows writes rows into table (columns: the row struct's) in one block; name
+// says which row an error is about.
+func insertRows[R any](ctx context.Context, conn driver.Conn, table, columns string, rows []R, name func(*R) string) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	b, err := conn.PrepareBatch(ctx, "INSERT INTO sync_events ("+EventColumns+")")
+	b, err := conn.PrepareBatch(ctx, "INSERT INTO "+table+" ("+columns+")")
 	if err != nil {
-		return fmt.Errorf("prepare sync_events insert: %w", err)
+		return fmt.Errorf("prepare %s insert: %w", table, err)
 	}
 	for i := range rows {
 		if err := b.AppendStruct(&rows[i]); err != nil {
 			_ = b.Abort()
-			return fmt.Errorf("sync_events row for outcome %s (%s/%d): %w", rows[i].OutcomeID, rows[i].Shop, rows[i].OrderID, err)
+			return fmt.Errorf("%s row for %s: %w", table, name(&rows[i]), err)
 		}
 	}
 	if err := b.Send(); err != nil {
-		return fmt.Errorf("insert %d sync_events rows: %w", len(rows), err)
+		return fmt.Errorf("insert %d %s rows: %w", len(rows), table, err)
 	}
 	return nil
 }

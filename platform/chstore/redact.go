@@ -63,21 +63,7 @@ func dropStaleTerms(ctx context.Context, conn driver.Conn, shop string) error {
 // dropStale deletes the values of column col of the shop's rows of table that query
 // (arguments: shop, shop) reads.
 func dropStale(ctx context.Context, conn driver.Conn, shop, table, col, query string) error {
-	rows, err := conn.Query(ctx, query, shop, shop)
-	if err != nil {
-		return fmt.Errorf("stale terms: %w", err)
-	}
-	var stale []string
-	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
-			rows.Close()
-			return fmt.Errorf("stale terms: %w", err)
-		}
-		stale = append(stale, t)
-	}
-	err = rows.Err()
-	rows.Close()
+	stale, err := ReadStrings(ctx, conn, query, shop, shop)
 	if err != nil {
 		return fmt.Errorf("stale terms: %w", err)
 	}
@@ -88,7 +74,7 @@ func dropStale(ctx context.Context, conn driver.Conn, shop, table, col, query st
 		for _, t := range chunk {
 			args = append(args, t)
 		}
-		if err := conn.Exec(ctx, "ALTER TABLE "+table+" DELETE WHERE shop = ? AND "+col+" IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ")+")", args...); err != nil {
+		if err := conn.Exec(ctx, "ALTER TABLE "+table+" DELETE WHERE shop = ? AND "+col+" IN ("+Placeholders(len(chunk))+")", args...); err != nil {
 			return fmt.Errorf("drop stale terms: %w", err)
 		}
 	}
@@ -132,13 +118,7 @@ func redactChunk(ctx context.Context, conn driver.Conn, shop string, ids []int64
 	return nil
 }
 
-func derivedNames() string {
-	names := make([]string, len(orderDerived))
-	for i, c := range orderDerived {
-		names[i] = c.name
-	}
-	return strings.Join(names, ", ")
-}
+func derivedNames() string { return strings.Join(names(orderDerived), ", ") }
 
 // waitMutations waits until the database's mutations of these tables are done (18.16
 // runs them in the background and has no setting to wait).

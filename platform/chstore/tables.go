@@ -234,13 +234,15 @@ var countDims = []column{{name: "status", typ: "String"}, {name: "eligible", typ
 	{name: "odoo_model", typ: "String"}, {name: "has_invoice", typ: "UInt8"}}
 
 // CountDims are the names of countDims.
-var CountDims = func() []string {
-	var names []string
-	for _, c := range countDims {
-		names = append(names, c.name)
+var CountDims = names(countDims)
+
+func names(cols []column) []string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = c.name
 	}
-	return names
-}()
+	return out
+}
 
 // ordersDDL is the table of every state of every order, keyed by order: the sink
 // reads an order's rows by key, and so does the query store for the rows of a page

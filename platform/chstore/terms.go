@@ -1,6 +1,9 @@
 package chstore
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // The search's term tables: the order table's search is a substring test (LIKE) over
 // the lower-cased search text; these answer it without reading every order's text.
@@ -29,19 +32,7 @@ const termRE = `[^\\x00-\\x2f\\x3a-\\x40\\x5b-\\x60\\x7b-\\x7f]+`
 // IDTerm is the term of order_terms that stands for an id equal to n (order_id,
 // odoo_id, invoice_id: a numeric search matches them too). Its first byte is no term
 // byte, so no search text term is one, and shop_terms does not hold it.
-func IDTerm(n uint64) string { return "\x01" + uitoa(n) }
-
-func uitoa(n uint64) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		if n /= 10; n == 0 {
-			return string(b[i:])
-		}
-	}
-}
+func IDTerm(n uint64) string { return "\x01" + strconv.FormatUint(n, 10) }
 
 // wordsExpr is the distinct terms of an orders row's search text.
 const wordsExpr = "arrayDistinct(extractAll(search, '" + termRE + "'))"
@@ -58,6 +49,17 @@ func termsSelect(from string) string {
 // few distinct skeletons of a shop (names, words; the many order and invoice
 // numbers share a handful), tells which skeletons' terms of shop_terms to scan.
 func SkelExpr(x string) string { return "replaceRegexpAll(" + x + ", '[0-9]', '')" }
+
+// Skel is SkelExpr in Go, bytewise (a search's run may not be valid UTF-8).
+func Skel(x string) string {
+	b := make([]byte, 0, len(x))
+	for i := 0; i < len(x); i++ {
+		if c := x[i]; c < '0' || c > '9' {
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
 
 // shopTermsSelect is shop_terms' rows of from (orders), distinct within the block.
 func shopTermsSelect(from string) string {

@@ -285,21 +285,12 @@ func (s *Store) CountEligibleUnsynced(ctx context.Context, shop string) (uint64,
 // Gateways are the payment gateways of shop's orders (their payment_gateway_names),
 // sorted.
 func (s *Store) Gateways(ctx context.Context, shop string) ([]string, error) {
-	rows, err := s.ch.Query(ctx, `SELECT gateway FROM orders ARRAY JOIN payment_gateways AS gateway
+	g, err := chstore.ReadStrings(ctx, s.ch, `SELECT gateway FROM orders ARRAY JOIN payment_gateways AS gateway
 		WHERE shop = ? GROUP BY gateway HAVING sum(toInt64(sign)) > 0 ORDER BY gateway`, shop)
 	if err != nil {
 		return nil, fmt.Errorf("read payment gateways: %w", err)
 	}
-	defer rows.Close()
-	out := []string{}
-	for rows.Next() {
-		var g string
-		if err := rows.Scan(&g); err != nil {
-			return nil, fmt.Errorf("read payment gateways: %w", err)
-		}
-		out = append(out, g)
-	}
-	return out, rows.Err()
+	return g, nil
 }
 
 // EachSummary calls fn with every stored order of shop, as much of a schemas.Order as

@@ -75,31 +75,11 @@ func (s *Store) termSearch(ctx context.Context, q *pageQuery) (keys []pageKey, m
 	// The terms that contain the run have a skeleton that contains the run's: with
 	// letters in the run, only those skeletons' terms are read.
 	query, args := "SELECT DISTINCT term FROM shop_terms WHERE shop = ? AND term LIKE concat('%', lowerUTF8(?), '%')", []any{q.shop, tq.run}
-	var skel []byte // bytewise: the run may not be valid UTF-8
-	for i := 0; i < len(tq.run); i++ {
-		if c := tq.run[i]; c < '0' || c > '9' {
-			skel = append(skel, c)
-		}
-	}
-	if len(skel) > 0 {
+	if skel := chstore.Skel(tq.run); skel != "" {
 		query += " AND skel IN (SELECT skel FROM shop_skels WHERE shop = ? AND skel LIKE concat('%', lowerUTF8(?), '%'))"
-		args = append(args, q.shop, string(skel))
+		args = append(args, q.shop, skel)
 	}
-	rows, err := s.ch.Query(ctx, query+" LIMIT "+strconv.Itoa(maxTerms+1), args...)
-	if err != nil {
-		return nil, false, 0, false, false, fmt.Errorf("search terms: %w", err)
-	}
-	var terms []string
-	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
-			rows.Close()
-			return nil, false, 0, false, false, fmt.Errorf("search terms: %w", err)
-		}
-		terms = append(terms, t)
-	}
-	err = rows.Err()
-	rows.Close()
+	terms, err := chstore.ReadStrings(ctx, s.ch, query+" LIMIT "+strconv.Itoa(maxTerms+1), args...)
 	if err != nil {
 		return nil, false, 0, false, false, fmt.Errorf("search terms: %w", err)
 	}
@@ -162,12 +142,11 @@ func (s *Store) termSearch(ctx context.Context, q *pageQuery) (keys []pageKey, m
 
 // termsWhere selects q's terms' rows of order_terms under the filter.
 func (q *pageQuery) termsWhere() (string, []any) {
-	ph := strings.TrimSuffix(strings.Repeat("?, ", len(q.tq.terms)), ", ")
 	args := []any{q.shop}
 	for _, t := range q.tq.terms {
 		args = append(args, t)
 	}
-	return strings.Join(append([]string{"shop = ?", "term IN (" + ph + ")"}, q.dims...), " AND "), append(args, q.dimArgs...)
+	return strings.Join(append([]string{"shop = ?", "term IN (" + chstore.Placeholders(len(q.tq.terms)) + ")"}, q.dims...), " AND "), append(args, q.dimArgs...)
 }
 
 // termCount counts the live orders with one of q's terms under the filter (an exact
