@@ -16,6 +16,9 @@ import (
 // other names (the old names no longer match) and a redacted order (its name no
 // longer matches, its number does).
 func TestTermSearchMatchesScan(t *testing.T) {
+	// A failure part-way must not leave the package's later tests with these limits.
+	defaultMatches, defaultTerms := maxMatches, maxTerms
+	t.Cleanup(func() { maxMatches, maxTerms = defaultMatches, defaultTerms })
 	db := chtest.New(t)
 	ctx := context.Background()
 	first, later := testRows()
@@ -64,10 +67,9 @@ func TestTermSearchMatchesScan(t *testing.T) {
 				tq++
 			}
 			for _, limits := range [][2]int{{50_000, 1000}, {3, 1000}, {50_000, 1}} {
-				oldMatches, oldTerms := maxMatches, maxTerms
 				maxMatches, maxTerms = limits[0], limits[1]
 				got, total := list(f)
-				maxMatches, maxTerms = oldMatches, oldTerms
+				maxMatches, maxTerms = defaultMatches, defaultTerms
 				if total != wantTotal || !slices.Equal(got, want) {
 					t.Errorf("%+v (max matches %d, terms %d): terms give %d %v, the scan %d %v", f, limits[0], limits[1], total, got, wantTotal, want)
 				}
