@@ -291,6 +291,22 @@ func creditLine(inv Record, qty decimal.Decimal, price, discount decimal.Decimal
 	return v
 }
 
+// creditHeader is a credit note of invoice inv with lines cmds, found again by ref: the
+// invoice's customer and origin, and those of its many2one fields named in copied.
+func creditHeader(inv Record, ref string, cmds []any, copied ...string) map[string]any {
+	vals := map[string]any{"move_type": "out_refund", "partner_id": inv.M2O("partner_id"), "reversed_entry_id": inv.ID(),
+		"ref": ref, "invoice_line_ids": cmds}
+	for _, f := range copied {
+		if id := inv.M2O(f); id > 0 {
+			vals[f] = id
+		}
+	}
+	if o := inv.String("invoice_origin"); o != "" {
+		vals["invoice_origin"] = o
+	}
+	return vals
+}
+
 // creditNoteVals are a refund's credit note, or nil when the refund credits nothing.
 func (r *run) creditNoteVals(ctx context.Context, l *life, rf schemas.Refund) (map[string]any, error) {
 	lines, err := r.invoiceLines(ctx, l)
@@ -374,17 +390,7 @@ func (r *run) creditNoteVals(ctx context.Context, l *life, rf schemas.Refund) (m
 		}
 		return nil, nil
 	}
-	inv := l.invoice
-	vals := map[string]any{"move_type": "out_refund", "partner_id": inv.M2O("partner_id"), "reversed_entry_id": l.inv,
-		"ref": refundRef(r.o.Name, rf.ID), "invoice_line_ids": cmds}
-	for _, f := range []string{"partner_shipping_id", "currency_id", "journal_id", "fiscal_position_id"} {
-		if id := inv.M2O(f); id > 0 {
-			vals[f] = id
-		}
-	}
-	if o := inv.String("invoice_origin"); o != "" {
-		vals["invoice_origin"] = o
-	}
+	vals := creditHeader(l.invoice, refundRef(r.o.Name, rf.ID), cmds, "partner_shipping_id", "currency_id", "journal_id", "fiscal_position_id")
 	if d := refundDate(rf); d != "" {
 		vals["invoice_date"] = d
 	}
