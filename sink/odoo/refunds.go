@@ -372,13 +372,8 @@ func (r *run) creditNoteVals(ctx context.Context, l *life, rf schemas.Refund) (m
 			shipLine(amount, tax)
 		case amount.Sign() != 0:
 			l := line{kind: kindAdjustment, name: "Refund adjustment: " + firstNonEmpty(a.Reason, a.Kind, "Shopify"), qty: 1, price: amount.Add(tax), taxes: []int64{}}
-			productFor(&l, r.cmd.Settings.Products.RoundingID, RoundingCode)
-			if l.product == 0 {
-				ids, err := r.productsByCode(ctx, map[string]bool{RoundingCode: true}, nil)
-				if err != nil {
-					return nil, err
-				}
-				l.product = ids[RoundingCode]
+			if err := r.roundingProduct(ctx, &l); err != nil {
+				return nil, err
 			}
 			v := map[string]any{"product_id": l.product, "name": l.name, "quantity": 1, "price_unit": odooFloat(l.price), "tax_ids": []any{[]any{6, 0, []int64{}}}}
 			cmds = append(cmds, []any{0, 0, v})
