@@ -224,19 +224,7 @@ func (s *Syncer) applyGroup(ctx context.Context, c *counter, version int, group 
 	// What Odoo computed (name, state, totals, lines, partners): the invoice's values
 	// and the per-order path's checks.
 	if read := liveOf(sos, nil); len(read) > 0 {
-		got, err := Read(ctx, c, "sale.order", idsOf(read, func(bo *batchOrder) Record { return bo.so }), read[0].r.d.lookupSOFields())
-		if err != nil {
-			s.stepFailed(err, read, true, "sale.order.read")
-		}
-		byID := map[int64]Record{}
-		for _, g := range got {
-			byID[g.ID()] = g
-		}
-		for _, bo := range liveOf(read, nil) {
-			if bo.so = byID[bo.so.ID()]; bo.so == nil {
-				bo.state = boAlone // vanished right after its create: the per-order way says so
-			}
-		}
+		s.reread(ctx, c, "sale.order", read[0].r.d.lookupSOFields(), read, func(bo *batchOrder) *Record { return &bo.so })
 	}
 	// Invoices of the sale orders.
 	var invs []*batchOrder
@@ -269,18 +257,26 @@ func (s *Syncer) applyGroup(ctx context.Context, c *counter, version int, group 
 		}
 	}
 	if read := liveOf(withInvoice, nil); len(read) > 0 {
-		got, err := Read(ctx, c, "account.move", idsOf(read, func(bo *batchOrder) Record { return bo.inv }), lookupInvoiceFields)
-		if err != nil {
-			s.stepFailed(err, read, true, "account.move.read")
-		}
-		byID := map[int64]Record{}
-		for _, g := range got {
-			byID[g.ID()] = g
-		}
-		for _, bo := range liveOf(read, nil) {
-			if bo.inv = byID[bo.inv.ID()]; bo.inv == nil {
-				bo.state = boAlone
-			}
+		s.reread(ctx, c, "account.move", lookupInvoiceFields, read, func(bo *batchOrder) *Record { return &bo.inv })
+	}
+}
+
+// reread replaces each order's document (doc) with what Odoo holds of it now, in one
+// read; an order whose document vanished right after its create goes the per-order
+// way, which says so.
+func (s *Syncer) reread(ctx context.Context, c Client, model string, fields []string, bos []*batchOrder, doc func(*batchOrder) *Record) {
+	got, err := Read(ctx, c, model, idsOf(bos, func(bo *batchOrder) Record { return *doc(bo) }), fields)
+	if err != nil {
+		s.stepFailed(err, bos, true, model+".read")
+	}
+	byID := map[int64]Record{}
+	for _, g := range got {
+		byID[g.ID()] = g
+	}
+	for _, bo := range liveOf(bos, nil) {
+		d := doc(bo)
+		if *d = byID[d.ID()]; *d == nil {
+			bo.state = boAlone
 		}
 	}
 }

@@ -575,30 +575,13 @@ func (r *run) creditNote(ctx context.Context, inv Record, why string) (int64, er
 			if dt := l.String("display_type"); dt != "" && dt != "product" {
 				continue
 			}
-			v := map[string]any{"name": l.String("name"), "quantity": l["quantity"], "price_unit": l["price_unit"], "discount": l["discount"],
-				"tax_ids": []any{[]any{6, 0, l.IDs("tax_ids")}}}
-			if p := l.M2O("product_id"); p > 0 {
-				v["product_id"] = p
-			}
-			if a := l.M2O("account_id"); a > 0 {
-				v["account_id"] = a
-			}
+			v := creditLine(l, fromOdooNumber(l["quantity"]), fromOdooNumber(l["price_unit"]), fromOdooNumber(l["discount"]), l.String("name"))
 			if sl := l.IDs("sale_line_ids"); len(sl) > 0 {
 				v["sale_line_ids"] = []any{[]any{6, 0, sl}}
 			}
 			cmds = append(cmds, []any{0, 0, v})
 		}
-		vals := map[string]any{"move_type": "out_refund", "partner_id": inv.M2O("partner_id"), "ref": creditRef(name),
-			"reversed_entry_id": inv.ID(), "invoice_line_ids": cmds}
-		if p := inv.M2O("partner_shipping_id"); p > 0 {
-			vals["partner_shipping_id"] = p
-		}
-		if c := inv.M2O("currency_id"); c > 0 {
-			vals["currency_id"] = c
-		}
-		if o := inv.String("invoice_origin"); o != "" {
-			vals["invoice_origin"] = o
-		}
+		vals := creditHeader(inv, creditRef(name), cmds, "partner_shipping_id", "currency_id")
 		if j := r.cmd.Settings.SalesJournalID; j > 0 {
 			vals["journal_id"] = j
 		}

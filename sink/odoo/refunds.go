@@ -291,6 +291,22 @@ func creditLine(inv Record, qty decimal.Decimal, price, discount decimal.Decimal
 	return v
 }
 
+// creditHeader is a credit note of invoice inv with lines cmds, found again by ref: the
+// invoice's customer and origin, and those of its many2one fields named in copied.
+func creditHeader(inv Record, ref string, cmds []any, copied ...string) map[string]any {
+	vals := map[string]any{"move_type": "out_refund", "partner_id": inv.M2O("partner_id"), "reversed_entry_id": inv.ID(),
+		"ref": ref, "invoice_line_ids": cmds}
+	for _, f := range copied {
+		if id := inv.M2O(f); id > 0 {
+			vals[f] = id
+		}
+	}
+	if o := inv.String("invoice_origin"); o != "" {
+		vals["invoice_origin"] = o
+	}
+	return vals
+}
+
 // creditNoteVals are a refund's credit note, or nil when the refund credits nothing.
 func (r *run) creditNoteVals(ctx context.Context, l *life, rf schemas.Refund) (map[string]any, error) {
 	lines, err := r.invoiceLines(ctx, l)
@@ -356,13 +372,8 @@ func (r *run) creditNoteVals(ctx context.Context, l *life, rf schemas.Refund) (m
 			shipLine(amount, tax)
 		case amount.Sign() != 0:
 			l := line{kind: kindAdjustment, name: "Refund adjustment: " + firstNonEmpty(a.Reason, a.Kind, "Shopify"), qty: 1, price: amount.Add(tax), taxes: []int64{}}
-			productFor(&l, r.cmd.Settings.Products.RoundingID, RoundingCode)
-			if l.product == 0 {
-				ids, err := r.productsByCode(ctx, map[string]bool{RoundingCode: true}, nil)
-				if err != nil {
-					return nil, err
-				}
-				l.product = ids[RoundingCode]
+			if err := r.roundingProduct(ctx, &l); err != nil {
+				return nil, err
 			}
 			v := map[string]any{"product_id": l.product, "name": l.name, "quantity": 1, "price_unit": odooFloat(l.price), "tax_ids": []any{[]any{6, 0, []int64{}}}}
 			cmds = append(cmds, []any{0, 0, v})
@@ -374,17 +385,7 @@ func (r *run) creditNoteVals(ctx context.Context, l *life, rf schemas.Refund) (m
 		}
 		return nil, nil
 	}
-	inv := l.invoice
-	vals := map[string]any{"move_type": "out_refund", "partner_id": inv.M2O("partner_id"), "reversed_entry_id": l.inv,
-		"ref": refundRef(r.o.Name, rf.ID), "invoice_line_ids": cmds}
-	for _, f := range []string{"partner_shipping_id", "currency_id", "journal_id", "fiscal_position_id"} {
-		if id := inv.M2O(f); id > 0 {
-			vals[f] = id
-		}
-	}
-	if o := inv.String("invoice_origin"); o != "" {
-		vals["invoice_origin"] = o
-	}
+	vals := creditHeader(l.invoice, refundRef(r.o.Name, rf.ID), cmds, "partner_shipping_id", "currency_id", "journal_id", "fiscal_position_id")
 	if d := refundDate(rf); d != "" {
 		vals["invoice_date"] = d
 	}

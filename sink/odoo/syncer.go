@@ -346,15 +346,24 @@ func (r *run) roundingLine(ctx context.Context, diff decimal.Decimal, ci currenc
 		return nil, nil
 	}
 	l := line{kind: kindRounding, name: "Rounding (Shopify total)", qty: 1, price: diff, taxes: []int64{}}
-	productFor(&l, r.cmd.Settings.Products.RoundingID, RoundingCode)
+	if err := r.roundingProduct(ctx, &l); err != nil {
+		return nil, err
+	}
+	return &l, nil
+}
+
+// roundingProduct gives l the rounding product: the shop's, else the one coded
+// RoundingCode.
+func (r *run) roundingProduct(ctx context.Context, l *line) error {
+	productFor(l, r.cmd.Settings.Products.RoundingID, RoundingCode)
 	if l.product == 0 {
 		ids, err := r.productsByCode(ctx, map[string]bool{RoundingCode: true}, nil)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		l.product = ids[RoundingCode]
 	}
-	return &l, nil
+	return nil
 }
 
 // withoutTotalWarning drops the total warning a rounding line made untrue.
