@@ -33,6 +33,21 @@ create: sale_order_confirmed_invoice
 	if row.InvoiceState != "posted" {
 		t.Errorf("invoice state %q, want posted", row.InvoiceState)
 	}
+	// A later snapshot of the paid order (Shopify updates it: a tag) is applied again:
+	// the sale it carries is already registered and is not paid twice.
+	sim.EditOrder(o.ID, func(o *shopifysim.Order) { o.Tags = append(o.Tags, "vip") })
+	later, _ := sim.Order(o.ID)
+	if d := sim.DeliverTo(context.Background(), h.publicURL+"/webhooks/shopify", "orders/updated", "", sim.RESTOrderJSON(later)); d.Status != http.StatusOK {
+		t.Fatalf("delivery %+v", d)
+	}
+	h.waitOdoo("the later snapshot applied by the sink", func() bool {
+		for _, e := range h.orderDetail(o.ID).History {
+			if e.Stage == schemas.StageSinkOdoo && e.Status == schemas.StatusSynced && e.Version == uint64(later.UpdatedAt.UnixMilli()) {
+				return true
+			}
+		}
+		return false
+	})
 	so := saleOrderOf(h, o.ID)
 	if so == nil {
 		t.Fatal("no sale order")
