@@ -151,45 +151,6 @@ func (e *Env) refundNotes(inv int64) []odoo.Record {
 	return got
 }
 
-// validateDelivery validates the sale order's outgoing pickings.
-func (e *Env) validateDelivery(so int64) {
-	e.t.Helper()
-	picks, err := odoo.SearchRead(e.ctx, e.c, "stock.picking", []any{[]any{"sale_id", "=", so}, []any{"picking_type_code", "=", "outgoing"}}, []string{"id", "state"}, nil)
-	if err != nil || len(picks) == 0 {
-		e.t.Fatalf("the order's delivery: %v (%d)", err, len(picks))
-	}
-	for _, p := range picks {
-		if e.Version <= 16 {
-			// 16 validates done quantities only (the immediate transfer takes the
-			// reserved ones, none for a product without stock)
-			pk := e.read1("stock.picking", p.ID(), []string{"move_ids"})
-			for _, mv := range e.read("stock.move", pk.IDs("move_ids"), []string{"product_uom_qty"}) {
-				if err := odoo.Write(e.ctx, e.c, "stock.move", []int64{mv.ID()}, map[string]any{"quantity_done": mv["product_uom_qty"]}); err != nil {
-					e.t.Fatalf("done quantities: %v", err)
-				}
-			}
-		}
-		ctx := map[string]any{"skip_sms": true}
-		ans, err := e.c.Call(e.ctx, "stock.picking", "button_validate", []any{[]int64{p.ID()}}, map[string]any{"context": ctx})
-		if err != nil && !odoo.IsNoneFault(err) {
-			e.t.Fatalf("validate delivery: %v", err)
-		}
-		if act, ok := ans.(map[string]any); ok && act["res_model"] == "stock.immediate.transfer" {
-			wctx, _ := act["context"].(map[string]any)
-			wiz, err := odoo.Create(e.ctx, e.c, "stock.immediate.transfer", map[string]any{"pick_ids": []any{[]any{4, p.ID()}}}, map[string]any{"context": wctx})
-			if err == nil {
-				_, err = e.c.Call(e.ctx, "stock.immediate.transfer", "process", []any{[]int64{wiz}}, map[string]any{"context": wctx})
-			}
-			if err != nil && !odoo.IsNoneFault(err) {
-				e.t.Fatalf("immediate transfer: %v", err)
-			}
-		}
-	}
-	if st := e.read1("stock.picking", picks[0].ID(), []string{"state"}).String("state"); st != "done" {
-		e.t.Fatalf("delivery is %s after validation", st)
-	}
-}
-
 func refundsOn(s *schemas.ShopSettings) { s.SyncRefunds = true }
 
 func lifeScenarios() []Scenario {
@@ -287,7 +248,7 @@ func lifeScenarios() []Scenario {
 				}
 			})
 			return Case{Order: o, NoWarm: true, Steps: []Step{
-				{Settings: refundsOn, SO: so, Inv: posted, Expect: lifeExpect(func(e *Env, res odoo.Result) { e.validateDelivery(res.ID) })},
+				{Settings: refundsOn, SO: so, Inv: posted, Expect: lifeExpect(func(e *Env, res odoo.Result) { e.Deliver(res.ID) })},
 				{Settings: refundsOn, SO: so, Inv: posted, Order: withRefund(e, 0, "return", "33", map[int64]int32{2: 1}, ""), Expect: x2},
 				{Settings: refundsOn, SO: so, Inv: posted, Order: withRefund(e, 0, "return", "33", map[int64]int32{2: 1}, ""), Fresh: true, Expect: x2},
 			}}
