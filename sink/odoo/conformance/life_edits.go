@@ -331,13 +331,25 @@ func (e *Env) Deliver(so int64) {
 	}
 }
 
-// creditNotes are the credit notes reversing an invoice (not cancelled).
+// creditNotes are the credit notes reversing an invoice, but cancelled ones.
 func (e *Env) creditNotes(inv int64) []odoo.Record {
 	e.t.Helper()
-	got, err := odoo.SearchRead(e.ctx, e.c, "account.move", []any{[]any{"reversed_entry_id", "=", inv}, []any{"state", "!=", "cancel"}},
-		[]string{"state", "move_type", "amount_total", "partner_id"}, nil)
+	return e.reversals(inv, []any{"state", "!=", "cancel"})
+}
+
+// refundNotes are the invoice's credit notes (out_refund), cancelled ones too.
+func (e *Env) refundNotes(inv int64) []odoo.Record {
+	e.t.Helper()
+	return e.reversals(inv, []any{"move_type", "=", "out_refund"})
+}
+
+// reversals reads the moves reversing an invoice that also match cond.
+func (e *Env) reversals(inv int64, cond []any) []odoo.Record {
+	e.t.Helper()
+	got, err := odoo.SearchRead(e.ctx, e.c, "account.move", []any{[]any{"reversed_entry_id", "=", inv}, cond},
+		[]string{"state", "move_type", "amount_total", "partner_id", "payment_state", "invoice_line_ids", "ref"}, nil)
 	if err != nil {
-		e.t.Fatal(err)
+		e.t.Fatalf("read credit notes of invoice %d: %v", inv, err)
 	}
 	return got
 }

@@ -140,17 +140,6 @@ func (e *Env) wantStatus(res odoo.Result, inv, pay, refunded string) {
 	}
 }
 
-// refundNotes are the invoice's credit notes.
-func (e *Env) refundNotes(inv int64) []odoo.Record {
-	e.t.Helper()
-	got, err := odoo.SearchRead(e.ctx, e.c, "account.move", []any{[]any{"reversed_entry_id", "=", inv}, []any{"move_type", "=", "out_refund"}},
-		[]string{"state", "amount_total", "payment_state", "invoice_line_ids", "ref"}, nil)
-	if err != nil {
-		e.t.Fatalf("read credit notes: %v", err)
-	}
-	return got
-}
-
 func refundsOn(s *schemas.ShopSettings) { s.SyncRefunds = true }
 
 func lifeScenarios() []Scenario {
