@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -69,14 +70,13 @@ func refundOf(e *Env, n int, restock string, amount string, items map[int64]int3
 	return rf
 }
 
-// withRefund is the snapshot after a refund (current totals recomputed).
+// withRefund is the snapshot after a refund: an edit (copied, later, totals recomputed).
 func withRefund(e *Env, n int, restock, amount string, items map[int64]int32, shippingAmount string) func(schemas.Order) schemas.Order {
 	return func(o schemas.Order) schemas.Order {
-		o.LineItems = append([]schemas.LineItem{}, o.LineItems...)
-		o.Refunds = append([]schemas.Refund{}, o.Refunds...)
-		refundOf(e, n, restock, amount, items, &o, shippingAmount)
-		o.UpdatedAt = o.UpdatedAt.Add(time.Hour)
-		return finish(o)
+		return edit(o, func(o *schemas.Order) {
+			o.Refunds = slices.Clone(o.Refunds)
+			refundOf(e, n, restock, amount, items, o, shippingAmount)
+		})
 	}
 }
 
