@@ -177,9 +177,8 @@ func lifeEdits() []Scenario {
 						e.t.Errorf("new invoice %v, want posted 197.05", inv)
 					}
 					e.registered(odoo.InvoiceXMLID(Shop, o.ID), "account.move", res.InvoiceID)
-					so := e.read1("sale.order", res.ID, []string{"invoice_status"})
-					if so.String("invoice_status") != "invoiced" {
-						e.t.Errorf("invoice_status %q, want invoiced", so.String("invoice_status"))
+					if st := e.text("sale.order", res.ID, "invoice_status"); st != "invoiced" {
+						e.t.Errorf("invoice_status %q, want invoiced", st)
 					}
 				}}
 			return Case{Order: o, NoWarm: true, Steps: []Step{
@@ -221,9 +220,8 @@ func lifeEdits() []Scenario {
 					Lines: lifeLines, Invoice: &Invoice{State: "draft"}}},
 				{SO: schemas.SaleOrderCancelled, Inv: schemas.InvoiceDraft, Order: cancelled, Expect: Expect{Model: "sale.order", State: "cancel", Currency: "USD",
 					Total: "131.5", Lines: lifeLines, Check: func(e *Env, res odoo.Result) {
-						inv := e.read1("account.move", e.results[1].InvoiceID, []string{"state"})
-						if inv.String("state") != "cancel" {
-							e.t.Errorf("draft invoice %s, want cancel", inv.String("state"))
+						if st := e.text("account.move", e.results[1].InvoiceID, "state"); st != "cancel" {
+							e.t.Errorf("draft invoice %s, want cancel", st)
 						}
 						e.noCredit(e.results[1].InvoiceID)
 					}}},
@@ -236,9 +234,8 @@ func lifeEdits() []Scenario {
 					Lines: lifeLines, Invoice: &Invoice{State: "posted"}}},
 				{SO: schemas.SaleOrderCancelled, Inv: schemas.InvoicePosted, Order: cancelled, Expect: Expect{Model: "sale.order", State: "cancel", Currency: "USD",
 					Total: "131.5", Lines: lifeLines, Check: func(e *Env, res odoo.Result) {
-						inv := e.read1("account.move", e.results[1].InvoiceID, []string{"state"})
-						if inv.String("state") != "posted" {
-							e.t.Errorf("invoice %s, want it posted (credited, not changed)", inv.String("state"))
+						if st := e.text("account.move", e.results[1].InvoiceID, "state"); st != "posted" {
+							e.t.Errorf("invoice %s, want it posted (credited, not changed)", st)
 						}
 						e.creditedOnce(e.results[1].InvoiceID, "131.5")
 					}}},
@@ -251,9 +248,8 @@ func lifeEdits() []Scenario {
 					Lines: lifeLines, Invoice: &Invoice{State: "posted"}, Check: func(e *Env, res odoo.Result) { e.Deliver(res.ID) }}},
 				{SO: schemas.SaleOrderCancelled, Inv: schemas.InvoicePosted, Order: cancelled, Expect: Expect{Err: "has a validated delivery", Attention: true,
 					Check: func(e *Env, _ odoo.Result) {
-						so := e.read1("sale.order", e.results[1].ID, []string{"state"})
-						if so.String("state") != "sale" {
-							e.t.Errorf("refused cancellation: order %s, want sale", so.String("state"))
+						if st := e.text("sale.order", e.results[1].ID, "state"); st != "sale" {
+							e.t.Errorf("refused cancellation: order %s, want sale", st)
 						}
 						e.noCredit(e.results[1].InvoiceID)
 					}}},
@@ -325,7 +321,7 @@ func (e *Env) Deliver(so int64) {
 		if err != nil && !odoo.IsNoneFault(err) {
 			e.t.Fatalf("deliver %d: %v", pk, err)
 		}
-		if st := e.read1("stock.picking", pk, []string{"state"}).String("state"); st != "done" {
+		if st := e.text("stock.picking", pk, "state"); st != "done" {
 			e.t.Fatalf("delivery %d is %s after validating it", pk, st)
 		}
 	}

@@ -128,10 +128,8 @@ func (e *Env) wantStatus(res odoo.Result, inv, pay, refunded string) {
 	if res.InvoiceState != inv || res.PaymentState != pay || !res.RefundedAmount.Equal(dec(refunded)) {
 		e.t.Errorf("result statuses %q %q refunded %s, want %q %q %s", res.InvoiceState, res.PaymentState, res.RefundedAmount, inv, pay, refunded)
 	}
-	m := e.read1("account.move", res.InvoiceID, []string{"payment_state"})
-	if m.String("payment_state") != pay {
-		t := e.t
-		t.Errorf("invoice payment_state %q in Odoo, result says %q", m.String("payment_state"), pay)
+	if st := e.text("account.move", res.InvoiceID, "payment_state"); st != pay {
+		e.t.Errorf("invoice payment_state %q in Odoo, result says %q", st, pay)
 	}
 	for _, w := range res.Warnings {
 		if strings.HasPrefix(w, "credit note ") || strings.Contains(w, "no payment registered") {
@@ -207,7 +205,7 @@ func lifeScenarios() []Scenario {
 					e.t.Fatalf("journals Card (%s): %v %v", gw, js, err)
 				}
 				var o schemas.Order
-				o.Name = e.read1("account.move", res.InvoiceID, []string{"ref"}).String("ref")
+				o.Name = e.text("account.move", res.InvoiceID, "ref")
 				ps := e.wantPayments(&o, []string{"98.00"}, nil)
 				if len(ps) == 1 && ps[0].M2O("journal_id") != js[0].ID() {
 					e.t.Errorf("journal %v, want Card (%s) %d", ps[0]["journal_id"], gw, js[0].ID())
