@@ -177,9 +177,8 @@ func lifeEdits() []Scenario {
 						e.t.Errorf("new invoice %v, want posted 197.05", inv)
 					}
 					e.registered(odoo.InvoiceXMLID(Shop, o.ID), "account.move", res.InvoiceID)
-					so := e.read1("sale.order", res.ID, []string{"invoice_status"})
-					if so.String("invoice_status") != "invoiced" {
-						e.t.Errorf("invoice_status %q, want invoiced", so.String("invoice_status"))
+					if st := e.text("sale.order", res.ID, "invoice_status"); st != "invoiced" {
+						e.t.Errorf("invoice_status %q, want invoiced", st)
 					}
 				}}
 			return Case{Order: o, NoWarm: true, Steps: []Step{
@@ -221,9 +220,8 @@ func lifeEdits() []Scenario {
 					Lines: lifeLines, Invoice: &Invoice{State: "draft"}}},
 				{SO: schemas.SaleOrderCancelled, Inv: schemas.InvoiceDraft, Order: cancelled, Expect: Expect{Model: "sale.order", State: "cancel", Currency: "USD",
 					Total: "131.5", Lines: lifeLines, Check: func(e *Env, res odoo.Result) {
-						inv := e.read1("account.move", e.results[1].InvoiceID, []string{"state"})
-						if inv.String("state") != "cancel" {
-							e.t.Errorf("draft invoice %s, want cancel", inv.String("state"))
+						if st := e.text("account.move", e.results[1].InvoiceID, "state"); st != "cancel" {
+							e.t.Errorf("draft invoice %s, want cancel", st)
 						}
 						e.noCredit(e.results[1].InvoiceID)
 					}}},
@@ -236,9 +234,8 @@ func lifeEdits() []Scenario {
 					Lines: lifeLines, Invoice: &Invoice{State: "posted"}}},
 				{SO: schemas.SaleOrderCancelled, Inv: schemas.InvoicePosted, Order: cancelled, Expect: Expect{Model: "sale.order", State: "cancel", Currency: "USD",
 					Total: "131.5", Lines: lifeLines, Check: func(e *Env, res odoo.Result) {
-						inv := e.read1("account.move", e.results[1].InvoiceID, []string{"state"})
-						if inv.String("state") != "posted" {
-							e.t.Errorf("invoice %s, want it posted (credited, not changed)", inv.String("state"))
+						if st := e.text("account.move", e.results[1].InvoiceID, "state"); st != "posted" {
+							e.t.Errorf("invoice %s, want it posted (credited, not changed)", st)
 						}
 						e.creditedOnce(e.results[1].InvoiceID, "131.5")
 					}}},
@@ -251,9 +248,8 @@ func lifeEdits() []Scenario {
 					Lines: lifeLines, Invoice: &Invoice{State: "posted"}, Check: func(e *Env, res odoo.Result) { e.Deliver(res.ID) }}},
 				{SO: schemas.SaleOrderCancelled, Inv: schemas.InvoicePosted, Order: cancelled, Expect: Expect{Err: "has a validated delivery", Attention: true,
 					Check: func(e *Env, _ odoo.Result) {
-						so := e.read1("sale.order", e.results[1].ID, []string{"state"})
-						if so.String("state") != "sale" {
-							e.t.Errorf("refused cancellation: order %s, want sale", so.String("state"))
+						if st := e.text("sale.order", e.results[1].ID, "state"); st != "sale" {
+							e.t.Errorf("refused cancellation: order %s, want sale", st)
 						}
 						e.noCredit(e.results[1].InvoiceID)
 					}}},
@@ -325,19 +321,31 @@ func (e *Env) Deliver(so int64) {
 		if err != nil && !odoo.IsNoneFault(err) {
 			e.t.Fatalf("deliver %d: %v", pk, err)
 		}
-		if st := e.read1("stock.picking", pk, []string{"state"}).String("state"); st != "done" {
+		if st := e.text("stock.picking", pk, "state"); st != "done" {
 			e.t.Fatalf("delivery %d is %s after validating it", pk, st)
 		}
 	}
 }
 
-// creditNotes are the credit notes reversing an invoice (not cancelled).
+// creditNotes are the credit notes reversing an invoice, but cancelled ones.
 func (e *Env) creditNotes(inv int64) []odoo.Record {
 	e.t.Helper()
-	got, err := odoo.SearchRead(e.ctx, e.c, "account.move", []any{[]any{"reversed_entry_id", "=", inv}, []any{"state", "!=", "cancel"}},
-		[]string{"state", "move_type", "amount_total", "partner_id"}, nil)
+	return e.reversals(inv, []any{"state", "!=", "cancel"})
+}
+
+// refundNotes are the invoice's credit notes (out_refund), cancelled ones too.
+func (e *Env) refundNotes(inv int64) []odoo.Record {
+	e.t.Helper()
+	return e.reversals(inv, []any{"move_type", "=", "out_refund"})
+}
+
+// reversals reads the moves reversing an invoice that also match cond.
+func (e *Env) reversals(inv int64, cond []any) []odoo.Record {
+	e.t.Helper()
+	got, err := odoo.SearchRead(e.ctx, e.c, "account.move", []any{[]any{"reversed_entry_id", "=", inv}, cond},
+		[]string{"state", "move_type", "amount_total", "partner_id", "payment_state", "invoice_line_ids", "ref"}, nil)
 	if err != nil {
-		e.t.Fatal(err)
+		e.t.Fatalf("read credit notes of invoice %d: %v", inv, err)
 	}
 	return got
 }

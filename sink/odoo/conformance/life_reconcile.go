@@ -23,7 +23,7 @@ func unpaidRefund(e *Env, items map[int64]int32) func(schemas.Order) schemas.Ord
 // settledByCredit checks the invoice's and its credit notes' payment_state in Odoo.
 func (e *Env) settledByCredit(inv int64, invPay string) {
 	e.t.Helper()
-	if got := e.read1("account.move", inv, []string{"payment_state"}).String("payment_state"); got != invPay {
+	if got := e.text("account.move", inv, "payment_state"); got != invPay {
 		e.t.Errorf("invoice payment_state %q, want %q", got, invPay)
 	}
 	cns := e.refundNotes(inv)

@@ -252,6 +252,12 @@ func (e *Env) read1(model string, id int64, fields []string) odoo.Record {
 	return got[0]
 }
 
+// text reads one field of one record as text (a state, a reference).
+func (e *Env) text(model string, id int64, field string) string {
+	e.t.Helper()
+	return e.read1(model, id, []string{field}).String(field)
+}
+
 // ---- expectations ---------------------------------------------------------------------
 
 // Case is one scenario's order and the steps applied to it.
@@ -475,8 +481,7 @@ func (e *Env) check(x *Expect, res odoo.Result, o *schemas.Order, first bool) {
 				t.Errorf("invoice line %d is linked to %v, want the order line %d", i, l["sale_line_ids"], lines[i].ID())
 			}
 		}
-		so := e.read1("sale.order", res.ID, []string{"invoice_status"})
-		if st := so.String("invoice_status"); st != "invoiced" && !hasWarning(e.firstWarnings, "invoices delivered quantities") {
+		if st := e.text("sale.order", res.ID, "invoice_status"); st != "invoiced" && !hasWarning(e.firstWarnings, "invoices delivered quantities") {
 			t.Errorf("sale order invoice_status %q, want invoiced", st)
 		}
 	}
@@ -652,7 +657,7 @@ func (e *Env) partner(what string, id int64, w *Partner, parent int64) {
 	}
 	state := ""
 	if sid := p.M2O("state_id"); sid > 0 {
-		state = e.read1("res.country.state", sid, []string{"code"}).String("code")
+		state = e.text("res.country.state", sid, "code")
 	}
 	for _, f := range []struct{ field, got, want string }{
 		{"name", p.String("name"), w.Name}, {"email", p.String("email"), w.Email}, {"street", p.String("street"), w.Street},
