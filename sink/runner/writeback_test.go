@@ -93,7 +93,7 @@ func TestWriteBackAfterOdoo(t *testing.T) {
 		o.Metafields = append(o.Metafields, &shopifysim.Metafield{ID: 1, Namespace: "custom", Key: "odoo_id", Type: "number_integer", Value: "1"})
 	})
 	w.publish(schemas.TopicCommands, command(refused, t0, 0))
-	if o := outcome(refused, schemas.StatusSynced); len(o.Warnings) != 1 || o.OdooID == 0 {
+	if o := outcome(refused, schemas.StatusSynced); len(o.Warnings) != 1 || !strings.Contains(o.Warnings[0], "custom.odoo_id") || o.OdooID == 0 {
 		t.Errorf("refused write-back: %+v", o)
 	}
 	if got := len(retries.snapshot()); got != 1 {

@@ -92,7 +92,7 @@ func TestFillReadsOnlyWhatPaymentsNeed(t *testing.T) {
 		"pending":         command(sim.Shop(), 1, "pending", schemas.InvoicePosted),
 		"no invoice":      command(sim.Shop(), 1, "paid", schemas.InvoiceNone),
 		"has its own":     with,
-		"shop unknown":    command("other.myshopify.com", 1, "pending", schemas.InvoicePosted),
+		"voided":          command(sim.Shop(), 1, "voided", schemas.InvoicePosted),
 		"authorized only": command(sim.Shop(), 1, "authorized", schemas.InvoiceDraft),
 	} {
 		if ok, err := f.Fill(context.Background(), cmd); err != nil || !ok {
