@@ -32,8 +32,7 @@ conformance:
 	if [ -n "$${ODOO_URL:-}" ]; then suite "$$ODOO_URL" "$${ODOO_PROTOCOL:-xmlrpc}"; exit 0; fi; \
 	for v in $(CONFORMANCE_VERSIONS); do \
 	  start=$$(date +%s); \
-	  odoo_env=$$($(ODOO_SERVER)/up.sh $$v) || { echo "== Odoo $$v did not start; once more (its PostgreSQL port may have been taken for a moment)"; sleep 5; \
-	    odoo_env=$$($(ODOO_SERVER)/up.sh $$v); } || { echo "Odoo $$v did not start: see above (or run $(ODOO_SERVER)/up.sh $$v)"; exit 1; }; \
+	  odoo_env=$$(ODOO_SERVER=$(ODOO_SERVER) bash deploy/odoo-up.sh $$v) || { echo "Odoo $$v did not start: see above (or run $(ODOO_SERVER)/up.sh $$v)"; exit 1; }; \
 	  echo "== Odoo $$v up in $$(( $$(date +%s) - start )) s"; \
 	  eval "$$odoo_env"; export ODOO_URL ODOO_DB ODOO_USER ODOO_PASSWORD ODOO_VERSION; \
 	  suite "Odoo $$v" xmlrpc; \
