@@ -73,16 +73,25 @@ type Store struct {
 
 	mu    sync.Mutex
 	parts map[int32]*partition
-	key   []byte // scratch for prefixed keys, under mu
 }
 
 type partition struct {
+	// mu guards db's life: a read holds it shared outside Store.mu (taken while
+	// Store.mu is held, so a partition found in the map is open until released);
+	// closing or replacing db takes it exclusively.
+	mu      sync.RWMutex
 	db      *pebble.DB
 	lock    *pebble.Lock
 	dir     string
-	private bool          // a fallback directory of this process, removed on drop
-	tx      *pebble.Batch // the open transaction's changes (indexed); nil: none
-	cp      Checkpoint
+	private bool // a fallback directory of this process, removed on drop
+	// tx is the open transaction's changes, by key: the newest value of each, as the
+	// caller gave it (the same bytes go to the changelog, so they are not copied).
+	// A map rather than an indexed batch: a key read back is found without a walk,
+	// a key written twice in a transaction is held once, and a key not in it is read
+	// from db without holding the map's lock (txMu).
+	txMu sync.Mutex
+	tx   map[string][]byte
+	cp   Checkpoint
 }
 
 // Keys: data under 'd'+key, the checkpoint under "m", so no record key can collide.
@@ -304,6 +313,8 @@ func (s *Store) Reset(part int32, cp Checkpoint) error {
 		return fmt.Errorf("reset partition %d: %w", part, ErrNotLoaded)
 	}
 	s.discard(p)
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if err := p.db.Close(); err != nil {
 		s.opts.Log.Warn("processor store: close before reset", "partition", part, "err", err)
 	}
@@ -332,8 +343,9 @@ func (s *Store) Restore(part int32, changes []Change, cp Checkpoint) error {
 	}
 	b := p.db.NewBatch()
 	defer b.Close()
+	var k []byte // scratch: the batch copies keys
 	for _, c := range changes {
-		k := s.dataKey(c.Key)
+		k = append(append(k[:0], dataPrefix), c.Key...)
 		var err error
 		if c.Value == nil {
 			err = b.Delete(k, nil)
@@ -354,30 +366,32 @@ func (s *Store) Restore(part int32, changes []Change, cp Checkpoint) error {
 	return nil
 }
 
-func (s *Store) dataKey(key []byte) []byte {
-	s.key = append(append(s.key[:0], dataPrefix), key...)
-	return s.key
+func dataKey(key []byte) []byte {
+	k := make([]byte, 0, 1+len(key))
+	return append(append(k, dataPrefix), key...)
 }
 
-// Get returns key's value on partition part as the open transaction sees it (a
-// copy), or nil when the key is absent or the partition not loaded.
+// Get returns key's value on partition part as the open transaction sees it, or nil
+// when the key is absent or the partition not loaded. The caller must not modify it.
+// Gets and Puts of different keys run in parallel: the database is read under the
+// partition's shared lock only (the loop decides a partition's orders in lanes).
 func (s *Store) Get(part int32, key []byte) ([]byte, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	p, ok := s.parts[part]
 	if !ok {
+		s.mu.Unlock()
 		return nil, nil
 	}
-	var (
-		v      []byte
-		closer interface{ Close() error }
-		err    error
-	)
-	if p.tx != nil {
-		v, closer, err = p.tx.Get(s.dataKey(key))
-	} else {
-		v, closer, err = p.db.Get(s.dataKey(key))
+	p.mu.RLock()
+	s.mu.Unlock()
+	defer p.mu.RUnlock()
+	p.txMu.Lock()
+	v, ok := p.tx[string(key)]
+	p.txMu.Unlock()
+	if ok {
+		return v, nil
 	}
+	v, closer, err := p.db.Get(dataKey(key))
 	if errors.Is(err, pebble.ErrNotFound) {
 		return nil, nil
 	}
@@ -389,21 +403,22 @@ func (s *Store) Get(part int32, key []byte) ([]byte, error) {
 	return out, nil
 }
 
-// Put sets key's value inside the open transaction. A partition not loaded (revoked
-// while the transaction ran: it will abort) is ignored.
+// Put sets key's value inside the open transaction, keeping value (the caller must not
+// modify it afterwards). A partition not loaded (revoked while the transaction ran: it
+// will abort) is ignored.
 func (s *Store) Put(part int32, key, value []byte) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	p, ok := s.parts[part]
+	s.mu.Unlock()
 	if !ok {
 		return nil
 	}
+	p.txMu.Lock()
+	defer p.txMu.Unlock()
 	if p.tx == nil {
-		p.tx = p.db.NewIndexedBatch()
+		p.tx = map[string][]byte{}
 	}
-	if err := p.tx.Set(s.dataKey(key), value, nil); err != nil {
-		return fmt.Errorf("store put partition %d: %w", part, err)
-	}
+	p.tx[string(key)] = value
 	return nil
 }
 
@@ -418,22 +433,18 @@ func (s *Store) Commit(next map[int32]int64) error {
 	var failed CommitError
 	for part, p := range s.parts {
 		n, moved := next[part]
-		if p.tx == nil && !moved {
+		p.txMu.Lock()
+		tx := p.tx
+		p.tx = nil
+		p.txMu.Unlock()
+		if tx == nil && !moved {
 			continue
-		}
-		if p.tx == nil {
-			p.tx = p.db.NewIndexedBatch()
 		}
 		cp := p.cp
 		if moved && n > cp.Next {
 			cp.Next = n
 		}
-		err := p.tx.Set(metaKey, cp.encode(), nil)
-		if err == nil {
-			err = p.tx.Commit(pebble.NoSync)
-		}
-		p.tx.Close()
-		p.tx = nil
+		err := commitTx(p.db, tx, cp)
 		if err != nil {
 			failed.Parts = append(failed.Parts, part)
 			failed.Errs = append(failed.Errs, err)
@@ -446,6 +457,21 @@ func (s *Store) Commit(next map[int32]int64) error {
 		return &failed
 	}
 	return nil
+}
+
+// commitTx writes a transaction's changes and the checkpoint they reach in one batch.
+func commitTx(db *pebble.DB, tx map[string][]byte, cp Checkpoint) error {
+	b := db.NewBatch()
+	defer b.Close()
+	for k, v := range tx {
+		if err := b.Set(dataKey([]byte(k)), v, nil); err != nil {
+			return err
+		}
+	}
+	if err := b.Set(metaKey, cp.encode(), nil); err != nil {
+		return err
+	}
+	return b.Commit(pebble.NoSync)
 }
 
 // CommitError names the partitions whose transaction could not be applied.
@@ -468,10 +494,9 @@ func (s *Store) Rollback() {
 }
 
 func (s *Store) discard(p *partition) {
-	if p.tx != nil {
-		p.tx.Close()
-		p.tx = nil
-	}
+	p.txMu.Lock()
+	p.tx = nil
+	p.txMu.Unlock()
 }
 
 // Drop closes a partition this instance no longer owns, discarding its open
@@ -488,6 +513,8 @@ func (s *Store) Drop(part int32) {
 // closePartition flushes (the WAL is off) and closes p, under mu. part < 0: p was
 // never in the map.
 func (s *Store) closePartition(part int32, p *partition) {
+	p.mu.Lock() // no read is left on db
+	defer p.mu.Unlock()
 	s.discard(p)
 	if err := p.db.Flush(); err != nil {
 		s.opts.Log.Warn("processor store: flush on close", "partition", part, "err", err)

@@ -1,9 +1,11 @@
 package store
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -231,5 +233,60 @@ func TestResetEmptiesAndSetsCheckpoint(t *testing.T) {
 	}
 	if err := s.Reset(7, Checkpoint{}); err == nil || !strings.Contains(err.Error(), "not loaded") {
 		t.Errorf("reset of an unloaded partition: %v", err)
+	}
+}
+
+// The loop decides one partition's orders in parallel lanes: Gets and Puts of different
+// keys on one partition, concurrently, while a Drop of another partition closes its
+// database (run with -race). Every key reads back its own newest value.
+func TestConcurrentLanesOnOnePartition(t *testing.T) {
+	s := open(t, t.TempDir())
+	load(t, s, 0)
+	load(t, s, 1)
+	// Keys committed before, so that Gets also read the database, not only the
+	// transaction.
+	for k := range 200 {
+		if err := s.Put(0, []byte(fmt.Sprint("k", k)), []byte("old")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Commit(map[int32]int64{0: 1}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for lane := range 4 {
+		wg.Go(func() {
+			for k := lane; k < 200; k += 4 {
+				key := []byte(fmt.Sprint("k", k))
+				for round := range 5 {
+					v, err := s.Get(0, key)
+					want := "old"
+					if round > 0 {
+						want = fmt.Sprint("v", round-1)
+					}
+					if err != nil || string(v) != want {
+						t.Errorf("key %s round %d: got %q, %v; want %q", key, round, v, err, want)
+						return
+					}
+					if err := s.Put(0, key, []byte(fmt.Sprint("v", round))); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Go(func() { s.Drop(1) })
+	wg.Wait()
+	if err := s.Commit(map[int32]int64{0: 2}); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []int{0, 77, 199} {
+		if got := get(t, s, 0, fmt.Sprint("k", k)); got != "v4" {
+			t.Errorf("k%d after commit = %q, want v4", k, got)
+		}
+	}
+	if s.Loaded(1) {
+		t.Error("partition 1 still loaded after Drop")
 	}
 }

@@ -267,28 +267,30 @@ func (p *Processor) repair(ctx context.Context, err error) {
 	}
 }
 
-// records processes a poll's partitions in parallel, each partition's records in
-// order. Partitions are independent (an order's events and state live on one), and
-// what they produce keeps each key's order, so only the CPU is shared.
+// records processes a poll's records in parallel lanes, each lane's records in order.
+// Orders are independent (an order's events and state live on one partition, under
+// its key), so a lane is a partition's records of some keys: a poll under a backlog
+// is mostly one partition's (a fetch fills up from one partition before the next),
+// and lanes by partition alone would leave all but one core idle. What a lane produces
+// keeps each key's order; only the CPU is shared.
 func (p *Processor) records(ctx context.Context, fetches kgo.Fetches, produce func(*kgo.Record)) error {
-	var parts [][]*kgo.Record
+	workers := runtime.GOMAXPROCS(0)
+	var lanes [][]*kgo.Record
 	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
-		if len(fp.Records) > 0 {
-			parts = append(parts, fp.Records)
-		}
+		lanes = append(lanes, splitByKey(fp.Records, workers)...)
 	})
 	var (
 		wg     sync.WaitGroup
 		mu     sync.Mutex
 		errs   []error
 		failed atomic.Bool
-		next   = make(chan []*kgo.Record, len(parts))
+		next   = make(chan []*kgo.Record, len(lanes))
 	)
-	for _, recs := range parts {
+	for _, recs := range lanes {
 		next <- recs
 	}
 	close(next)
-	for range min(runtime.GOMAXPROCS(0), len(parts)) {
+	for range min(workers, len(lanes)) {
 		wg.Go(func() {
 			for recs := range next {
 				for _, r := range recs {
@@ -308,6 +310,44 @@ func (p *Processor) records(ctx context.Context, fetches kgo.Fetches, produce fu
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// laneRecords is the fewest records of a partition worth splitting into lanes.
+const laneRecords = 64
+
+// splitByKey splits one partition's records into up to 2×workers lanes by a hash of
+// the key (twice the workers, so that an uneven split still keeps every worker
+// busy), each lane in offset order: the records of one key stay in one lane, in order.
+func splitByKey(recs []*kgo.Record, workers int) [][]*kgo.Record {
+	n := 2 * workers
+	if len(recs) < laneRecords || n < 2 {
+		if len(recs) == 0 {
+			return nil
+		}
+		return [][]*kgo.Record{recs}
+	}
+	lanes := make([][]*kgo.Record, n)
+	for _, r := range recs {
+		i := keyHash(r.Key) % uint32(n)
+		lanes[i] = append(lanes[i], r)
+	}
+	out := lanes[:0]
+	for _, l := range lanes {
+		if len(l) > 0 {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// keyHash is FNV-1a, inline: no allocation per record.
+func keyHash(key []byte) uint32 {
+	h := uint32(2166136261)
+	for _, c := range key {
+		h ^= uint32(c)
+		h *= 16777619
+	}
+	return h
 }
 
 func (p *Processor) record(ctx context.Context, r *kgo.Record, produce func(*kgo.Record)) error {
