@@ -444,7 +444,7 @@ func (s *Store) Commit(next map[int32]int64) error {
 		if moved && n > cp.Next {
 			cp.Next = n
 		}
-		err := commitTx(p.db, tx, cp)
+		err := commitTx(p.db, tx, cp, int(s.opts.MemTableBytes/4))
 		if err != nil {
 			failed.Parts = append(failed.Parts, part)
 			failed.Errs = append(failed.Errs, err)
@@ -459,12 +459,26 @@ func (s *Store) Commit(next map[int32]int64) error {
 	return nil
 }
 
-// commitTx writes a transaction's changes and the checkpoint they reach in one batch.
-func commitTx(db *pebble.DB, tx map[string][]byte, cp Checkpoint) error {
+// commitTx writes a transaction's changes, then the checkpoint they reach, in batches
+// of at most chunk bytes. One batch for a large transaction would be larger than a
+// memtable, which Pebble keeps whole in the Go heap until it is flushed (~11 MB a
+// partition for 8192 events); in chunks each goes through the memtable. A crash
+// between chunks leaves data ahead of the old checkpoint: values of a transaction
+// Kafka committed, which the restore from that checkpoint writes again, the same.
+func commitTx(db *pebble.DB, tx map[string][]byte, cp Checkpoint, chunk int) error {
 	b := db.NewBatch()
-	defer b.Close()
-	for k, v := range tx {
-		if err := b.Set(dataKey([]byte(k)), v, nil); err != nil {
+	defer func() { b.Close() }()
+	var k []byte // scratch: the batch copies keys
+	for key, v := range tx {
+		if b.Len() > 0 && b.Len()+len(key)+len(v) > chunk {
+			if err := b.Commit(pebble.NoSync); err != nil {
+				return err
+			}
+			b.Close()
+			b = db.NewBatch()
+		}
+		k = append(append(k[:0], dataPrefix), key...)
+		if err := b.Set(k, v, nil); err != nil {
 			return err
 		}
 	}

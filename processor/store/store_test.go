@@ -290,3 +290,41 @@ func TestConcurrentLanesOnOnePartition(t *testing.T) {
 		t.Error("partition 1 still loaded after Drop")
 	}
 }
+
+// A transaction larger than a memtable commits in chunks (commitTx): every value and
+// the checkpoint are there afterwards, and after a reopen.
+func TestLargeTransactionCommitsWhole(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(Options{Dir: dir, MemTableBytes: 1 << 20, LockWait: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	load(t, s, 3)
+	value := []byte(strings.Repeat("v", 1000))
+	for k := range 3000 { // ~3 MB: twelve chunks of a quarter memtable
+		if err := s.Put(3, []byte(fmt.Sprint("order-", k)), fmt.Appendf(nil, "%s%d", value, k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Commit(map[int32]int64{3: 3000}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = open(t, dir)
+	if cp := load(t, s, 3); cp.Next != 3000 {
+		t.Fatalf("checkpoint after reopen %d, want 3000", cp.Next)
+	}
+	n := 0
+	if err := s.Each(3, func(key, v []byte) error {
+		n++
+		if want := string(value) + strings.TrimPrefix(string(key), "order-"); string(v) != want {
+			return fmt.Errorf("key %s: value of %d bytes, not its own", key, len(v))
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n != 3000 {
+		t.Fatalf("%d keys after reopen, want 3000", n)
+	}
+}

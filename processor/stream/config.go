@@ -14,10 +14,11 @@ type Config struct {
 	// Memory is bounded by these, not by the number of orders.
 	CacheMB    int `yaml:"cache_mb"`
 	MemTableMB int `yaml:"memtable_mb"`
-	// TransactionEvents bounds the events of one Kafka transaction (default 4096).
-	// Larger transactions spend less of the loop waiting for commits (on this 2-core
-	// machine: ~40,000 events/s at 4096, ~49,000 at 16384) and hold more in memory
-	// while one is open (a million orders in state: ~250 MiB RSS at 4096, ~300 at 16384).
+	// TransactionEvents bounds the events of one Kafka transaction (default 16384).
+	// Larger transactions pay the per-transaction round trips less often and hold
+	// more in memory while one is open (their states, until Kafka commits them; on
+	// this 2-core machine ~51,000-55,000 events/s and a million orders in state under
+	// 240 MiB RSS at 16384, ~50,000 at 4096: bench/RESULTS.md).
 	TransactionEvents int `yaml:"transaction_events"`
 }
 

@@ -32,9 +32,9 @@ import (
 const Group = "synco-processor"
 
 // DefaultTransactionEvents bounds the events of one transaction unless Deps says:
-// its store batch (a state per event, ~1-2 KB) and buffered records stay a few MB,
-// while the per-transaction round trips stay small next to the work.
-const DefaultTransactionEvents = 4096
+// the states it holds until Kafka commits (~1-2 KB an event) stay ~20 MB, while the
+// per-transaction round trips stay small next to the work.
+const DefaultTransactionEvents = 16384
 
 // Deps is what the processor needs; main wires it.
 type Deps struct {

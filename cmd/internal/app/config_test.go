@@ -114,10 +114,10 @@ func TestPublicURLNeededForAutoSync(t *testing.T) {
 	}
 }
 
-// processor.transaction_events reaches the processor's config: as given, 4096 when
+// processor.transaction_events reaches the processor's config: as given, 16384 when
 // left out, and out of range an error naming it.
 func TestProcessorTransactionEvents(t *testing.T) {
-	for yaml, want := range map[string]int{"": 4096, "processor: {transaction_events: 16384}\n": 16384} {
+	for yaml, want := range map[string]int{"": 16384, "processor: {transaction_events: 4096}\n": 4096} {
 		cfg, err := Parse([]byte(yaml), env(nil))
 		if err != nil {
 			t.Fatalf("%q: %v", yaml, err)
