@@ -58,7 +58,11 @@ func Evaluate(s *schemas.ShopSettings, o *schemas.Order) Decision {
 	if d.Invoice != schemas.InvoiceNone && s.InvoiceFor == "paid" && !isPaid(o.FinancialStatus) {
 		d.Invoice = schemas.InvoiceNone
 	}
-	if o.CancelledAt != nil && s.CancelSaleOrder && d.SaleOrder != schemas.SaleOrderNone {
+	// A cancelled order's documents are undone: its sale order cancelled, or, made as an
+	// invoice alone, that invoice (cancelled as a draft, credited when posted). The
+	// command says so with the cancelled sale order state in every mode.
+	invoiceOnly := s.Create == schemas.CreateDraftInvoice || s.Create == schemas.CreateConfirmedInvoice
+	if o.CancelledAt != nil && s.CancelSaleOrder && (d.SaleOrder != schemas.SaleOrderNone || invoiceOnly) {
 		d.SaleOrder = schemas.SaleOrderCancelled
 	}
 	return d

@@ -35,6 +35,10 @@ func TestEvaluate(t *testing.T) {
 		}, order("pending", "", "web", day), true, schemas.SaleOrderConfirmed, schemas.InvoiceNone},
 		"cancel": {func(s *schemas.ShopSettings) { s.CancelSaleOrder = true; s.Create = schemas.CreateConfirmedSaleOrder },
 			&schemas.Order{FinancialStatus: "voided", SourceName: "web", CreatedAt: day, CancelledAt: &cancelled}, true, schemas.SaleOrderCancelled, schemas.InvoiceNone},
+		"cancel an invoice-only order": {func(s *schemas.ShopSettings) { s.CancelSaleOrder = true; s.Create = schemas.CreateConfirmedInvoice },
+			&schemas.Order{FinancialStatus: "refunded", SourceName: "web", CreatedAt: day, CancelledAt: &cancelled}, true, schemas.SaleOrderCancelled, schemas.InvoicePosted},
+		"cancelled, cancel_sale_order off": {func(s *schemas.ShopSettings) { s.Create = schemas.CreateConfirmedInvoice },
+			&schemas.Order{FinancialStatus: "refunded", SourceName: "web", CreatedAt: day, CancelledAt: &cancelled}, true, schemas.SaleOrderNone, schemas.InvoicePosted},
 	} {
 		s := schemas.DefaultSettings("x.myshopify.com")
 		if c.mut != nil {

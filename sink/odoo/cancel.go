@@ -53,6 +53,31 @@ func (r *run) cancelOrder(ctx context.Context, ex *existing, so Record) error {
 	return nil
 }
 
+// cancelDirectInvoice undoes the invoice of an order made as an invoice alone when
+// Shopify cancels the order: a draft is cancelled, a posted one credited in full by a
+// posted credit note (creditNote: found before it is made) unless the order's refunds
+// make their own credit notes. An invoice cancelled in Odoo costs no call.
+func (r *run) cancelDirectInvoice(ctx context.Context, inv Record) error {
+	name := inv.String("name")
+	switch inv.String("state") {
+	case "cancel":
+		return nil
+	case "draft":
+		// button_cancel answers None on some versions.
+		if _, err := r.c.Call(ctx, "account.move", "button_cancel", []any{[]int64{inv.ID()}}, nil); err != nil && !IsNoneFault(err) {
+			return needsAttention(err, fmt.Sprintf("cancelling draft invoice %s", name))
+		}
+		r.movesChanged = true
+		r.s.log.Info("odoo: cancelled draft invoice", "order", r.key, "invoice", inv.ID(), "name", name)
+		return nil
+	}
+	if r.cmd.Settings.SyncRefunds && len(r.o.Refunds) > 0 {
+		return nil // the refunds credit it (life.go)
+	}
+	_, err := r.creditNote(ctx, inv, "cancelled")
+	return err
+}
+
 // orderInvoices are the sale order's invoices and credit notes (no call when the
 // order has only its registered invoice, or none).
 func (r *run) orderInvoices(ctx context.Context, so Record, ex *existing) ([]Record, error) {

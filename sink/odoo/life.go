@@ -51,11 +51,10 @@ func (r *run) afterDocuments(ctx context.Context, ex *existing, res *Result) err
 	pays := r.payable()
 	var refunds []schemas.Refund
 	if r.cmd.Settings.SyncRefunds && len(r.o.Refunds) > 0 {
-		if r.cmd.SaleOrder == schemas.SaleOrderCancelled {
-			r.warn("the order is cancelled: its %d refund(s) are left to the cancellation", len(r.o.Refunds))
-		} else {
-			refunds = r.o.Refunds
-		}
+		// A cancelled order's refunds credit its invoice too (the cancellation left
+		// the invoice to them), unless the cancellation credited it in full already
+		// (reversedInFull, once the moves are read).
+		refunds = r.o.Refunds
 	}
 	if len(pays) == 0 && len(refunds) == 0 {
 		if !l.known {
@@ -95,10 +94,23 @@ func (r *run) afterDocuments(ctx context.Context, ex *existing, res *Result) err
 		return err
 	}
 	if len(refunds) > 0 {
+		switch {
+		case l.invState == "cancel":
+			// Cancelled with its order (a draft invoice): nothing to credit.
+			refunds = nil
+		case r.reversedInFull(l):
+			r.warn("invoice %s is credited in full by Synco (the order was cancelled before its refunds came): its %d refund(s) make no credit note of their own",
+				l.invoice.String("name"), len(refunds))
+			refunds = nil
+		}
+	}
+	if len(refunds) > 0 {
 		if err := r.creditNotes(ctx, l, refunds); err != nil {
 			return err
 		}
-		if res.Model == "sale.order" {
+		// A cancelled sale order has no delivery left to return goods from: Odoo
+		// cancelled its open ones, and a validated one refuses the cancellation.
+		if res.Model == "sale.order" && !res.Cancelled {
 			if err := r.returns(ctx, l, res.ID, refunds); err != nil {
 				return err
 			}
@@ -120,16 +132,32 @@ func (r *run) afterDocuments(ctx context.Context, ex *existing, res *Result) err
 	return nil
 }
 
-// soCancelled says whether the order's sale order is cancelled in Odoo after the
-// document step (which cancels it when the command asks and fails otherwise).
+// soCancelled says whether the order is cancelled in Odoo after the document step
+// (which cancels it when the command asks and fails otherwise): its sale order, or
+// the invoice of an order made as an invoice alone (cancelled, or credited in full).
 func (r *run) soCancelled(ex *existing, res *Result) bool {
+	if r.cmd.SaleOrder == schemas.SaleOrderCancelled && res.Model != "" {
+		return true
+	}
 	if res.Model != "sale.order" {
 		return false
 	}
-	if r.cmd.SaleOrder == schemas.SaleOrderCancelled {
-		return true
-	}
 	return ex != nil && ex.so != nil && ex.so.ID() == res.ID && ex.so.String("state") == "cancel"
+}
+
+// reversedInFull says whether Synco credited the invoice in full (creditNote: a
+// cancellation, or an edit with credit_and_reissue), as the moves were read.
+func (r *run) reversedInFull(l *life) bool {
+	if l.invoice == nil {
+		return false
+	}
+	ref := creditRef(l.invoice.String("name"))
+	for _, cn := range l.refunds {
+		if cn.String("ref") == ref && cn.String("state") != "cancel" {
+			return true
+		}
+	}
+	return false
 }
 
 // knownInvoiceState sets the invoice's state without a call where the run knows it:

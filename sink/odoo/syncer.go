@@ -873,8 +873,7 @@ func (r *run) withDirectInvoice(ctx context.Context, ex *existing) (Result, erro
 	res := Result{Model: "account.move", ID: id, InvoiceID: id, Name: inv.String("name"), Currency: t.currency, Total: t.total}
 	switch {
 	case r.cmd.SaleOrder == schemas.SaleOrderCancelled:
-		r.warn("the order is cancelled; its invoice %s in Odoo is left as it is", res.Name)
-		return res, nil
+		return res, r.cancelDirectInvoice(ctx, inv)
 	case r.wantsSaleOrder():
 		r.warn("the order is in Odoo as invoice %s (made directly); no sale order is made for it", res.Name)
 	}

@@ -241,6 +241,29 @@ func lifeEdits() []Scenario {
 					}}},
 			}}
 		}},
+		{"cancel: an order made as an invoice alone has its posted invoice credited", func(e *Env) Case {
+			o := lifeOrder(e)
+			return Case{Order: o, NoWarm: true, Steps: []Step{
+				{SO: schemas.SaleOrderNone, Inv: schemas.InvoicePosted, Expect: Expect{Model: "account.move", State: "posted", Currency: "USD", Total: "131.5", Lines: lifeLines}},
+				{SO: schemas.SaleOrderCancelled, Inv: schemas.InvoicePosted, Order: cancelled, Expect: Expect{Model: "account.move", State: "posted", Currency: "USD",
+					Total: "131.5", Lines: lifeLines, Check: func(e *Env, res odoo.Result) {
+						e.creditedOnce(res.ID, "131.5")
+						if !res.Cancelled {
+							e.t.Errorf("result %+v does not say the order is cancelled", res)
+						}
+					}}},
+				{SO: schemas.SaleOrderCancelled, Inv: schemas.InvoicePosted, Order: cancelled, Fresh: true, Expect: Expect{Model: "account.move", State: "posted", Currency: "USD",
+					Total: "131.5", Lines: lifeLines, Check: func(e *Env, res odoo.Result) { e.creditedOnce(res.ID, "131.5") }}},
+			}}
+		}},
+		{"cancel: an order made as a draft invoice alone has it cancelled", func(e *Env) Case {
+			o := lifeOrder(e)
+			return Case{Order: o, NoWarm: true, Steps: []Step{
+				{SO: schemas.SaleOrderNone, Inv: schemas.InvoiceDraft, Expect: Expect{Model: "account.move", State: "draft", Currency: "USD", Total: "131.5", Lines: lifeLines}},
+				{SO: schemas.SaleOrderCancelled, Inv: schemas.InvoiceDraft, Order: cancelled, Expect: Expect{Model: "account.move", State: "cancel", Currency: "USD",
+					Total: "131.5", Lines: lifeLines, Check: func(e *Env, res odoo.Result) { e.noCredit(res.ID) }}},
+			}}
+		}},
 		{"cancel: refused when the delivery is validated (needs attention)", func(e *Env) Case {
 			o := lifeOrder(e)
 			return Case{Order: o, NoWarm: true, Steps: []Step{

@@ -256,6 +256,29 @@ func lifeScenarios() []Scenario {
 					})},
 			}}
 		}},
+		{"cancelled with its full refund: the refund credits the invoice, the cancellation no second time", func(e *Env) Case {
+			o := payOrder(e)
+			o.Transactions = []schemas.Transaction{sale(e, 0, "shopify_payments", "98")}
+			cancelAndRefund := func(o schemas.Order) schemas.Order {
+				return cancelled(withRefund(e, 0, "cancel", "98", map[int64]int32{1: 1, 2: 1}, "10")(o))
+			}
+			x := lifeExpect(func(e *Env, res odoo.Result) {
+				e.wantPayments(&o, []string{"98.00"}, []string{"98.00"})
+				cns := e.refundNotes(res.InvoiceID)
+				if len(cns) != 1 || cns[0].String("payment_state") != "paid" || !num(cns[0]["amount_total"]).Equal(dec("98")) {
+					e.t.Errorf("credit notes %v, want the refund's alone, 98, paid out", cns)
+				}
+				if !res.Cancelled {
+					e.t.Errorf("result %+v does not say the order is cancelled", res)
+				}
+			})
+			x.State, x.Invoice = "cancel", nil // Odoo says a cancelled order's invoice_status is "no"
+			return Case{Order: o, NoWarm: true, Steps: []Step{
+				{Settings: refundsOn, SO: so, Inv: posted, Expect: lifeExpect(func(e *Env, res odoo.Result) { e.wantStatus(res, "posted", "paid", "0") })},
+				{Settings: refundsOn, SO: schemas.SaleOrderCancelled, Inv: posted, Order: cancelAndRefund, Expect: x},
+				{Settings: refundsOn, SO: schemas.SaleOrderCancelled, Inv: posted, Order: cancelAndRefund, Fresh: true, Expect: x},
+			}}
+		}},
 		{"refund before the order reached Odoo", func(e *Env) Case {
 			o := payOrder(e)
 			o.Transactions = []schemas.Transaction{sale(e, 0, "shopify_payments", "98")}

@@ -1,0 +1,104 @@
+package odoo
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/synco-dev/synco/schemas"
+)
+
+func cancelledCopy(o schemas.Order) schemas.Order {
+	at := o.UpdatedAt.Add(72 * time.Hour)
+	o.CancelledAt, o.CancelReason, o.UpdatedAt = &at, "customer", at
+	return o
+}
+
+// An order made as an invoice alone, cancelled in Shopify: a posted invoice is credited
+// in full once (a second apply makes nothing), a draft one is cancelled; the result
+// says the order is cancelled in Odoo.
+func TestCancelInvoiceOnlyOrder(t *testing.T) {
+	ctx := context.Background()
+	for _, v := range []int{16, 17, 19} {
+		for _, inv := range []schemas.InvoiceState{schemas.InvoicePosted, schemas.InvoiceDraft} {
+			sim, c := startSim(t, v)
+			o := order1001()
+			if _, err := NewSyncer(c).Apply(ctx, command(o, schemas.SaleOrderNone, inv)); err != nil {
+				t.Fatalf("%d %s: %v", v, inv, err)
+			}
+			cancel := command(cancelledCopy(o), schemas.SaleOrderCancelled, inv)
+			res, err := NewSyncer(c).Apply(ctx, cancel)
+			if err != nil {
+				t.Fatalf("%d %s: cancel: %v", v, inv, err)
+			}
+			again, err := NewSyncer(c).Apply(ctx, cancel)
+			if err != nil {
+				t.Fatalf("%d %s: cancel again: %v", v, inv, err)
+			}
+			w := observeCancel(sim)
+			if !res.Cancelled || !again.Cancelled || w.invoices != 1 || w.soState != "" {
+				t.Errorf("%d %s: cancelled=%v/%v, odoo holds %+v", v, inv, res.Cancelled, again.Cancelled, w)
+			}
+			switch inv {
+			case schemas.InvoicePosted:
+				if w.credits != 1 || w.creditState != "posted" || w.creditTotal != w.invoiceTotal || w.invState != "posted" || w.invPay != "reversed" {
+					t.Errorf("%d posted: want one posted credit note of the whole invoice, odoo holds %+v", v, w)
+				}
+			case schemas.InvoiceDraft:
+				if w.credits != 0 || w.invState != "cancel" || res.InvoiceState != "cancel" {
+					t.Errorf("%d draft: want the draft invoice cancelled, no credit note; odoo holds %+v, result %q", v, w, res.InvoiceState)
+				}
+			}
+		}
+	}
+}
+
+// A cancellation that comes with its refund (Shopify's "cancel and refund"): the
+// refund's credit note (and its payout) credits the invoice, the cancellation makes
+// no second one, no goods are returned from a cancelled order; applied again, nothing
+// more. Then the other way round: cancelled first (credited in full), its refund later
+// makes no credit note of its own.
+func TestCancellationAndRefundsCreditOnce(t *testing.T) {
+	ctx := context.Background()
+	for _, v := range []int{16, 17} {
+		sim, c := startSim(t, v)
+		if _, err := NewSyncer(c).Apply(ctx, refundsOn(command(paid1001(), schemas.SaleOrderConfirmed, schemas.InvoicePosted))); err != nil {
+			t.Fatalf("%d: %v", v, err)
+		}
+		cancel := refundsOn(command(cancelledCopy(refunded1001("cancel")), schemas.SaleOrderCancelled, schemas.InvoicePosted))
+		res, err := NewSyncer(c).Apply(ctx, cancel)
+		if err != nil {
+			t.Fatalf("%d: cancel with refund: %v", v, err)
+		}
+		if _, err := NewSyncer(c).Apply(ctx, cancel); err != nil {
+			t.Fatalf("%d: again: %v", v, err)
+		}
+		w, lw := observeCancel(sim), observeLife(sim)
+		if w.soState != "cancel" || w.credits != 1 || w.creditTotal != 25.80 || lw.outbound != 1 || lw.returns != 0 || !res.Cancelled {
+			t.Errorf("%d: cancel with refund: want the order cancelled, one credit note of 25.80 paid out, no return; odoo holds %+v %+v", v, w, lw)
+		}
+
+		sim, c = startSim(t, v)
+		if _, err := NewSyncer(c).Apply(ctx, refundsOn(command(paid1001(), schemas.SaleOrderConfirmed, schemas.InvoicePosted))); err != nil {
+			t.Fatalf("%d: %v", v, err)
+		}
+		first := cancelledCopy(paid1001())
+		if _, err := NewSyncer(c).Apply(ctx, refundsOn(command(first, schemas.SaleOrderCancelled, schemas.InvoicePosted))); err != nil {
+			t.Fatalf("%d: cancel: %v", v, err)
+		}
+		later := cancelledCopy(refunded1001("cancel"))
+		at := first.UpdatedAt.Add(time.Hour)
+		later.CancelledAt, later.UpdatedAt = first.CancelledAt, at
+		res, err = NewSyncer(c).Apply(ctx, refundsOn(command(later, schemas.SaleOrderCancelled, schemas.InvoicePosted)))
+		if err != nil {
+			t.Fatalf("%d: refund after the cancellation: %v", v, err)
+		}
+		if w := observeCancel(sim); w.credits != 1 || w.creditTotal != w.invoiceTotal {
+			t.Errorf("%d: refund after the cancellation: want only the cancellation's credit note, odoo holds %+v", v, w)
+		}
+		if !strings.Contains(strings.Join(res.Warnings, "\n"), "credited in full") {
+			t.Errorf("%d: refund after the cancellation: warnings %q do not say the invoice is credited in full", v, res.Warnings)
+		}
+	}
+}
