@@ -85,14 +85,26 @@ func TestSinkBatchCreatesConfirmsAndInvoicesInListCalls(t *testing.T) {
 	}
 	got := sim.Calls()
 	for call, want := range map[string]int{"sale.order.create": 1, "sale.order.action_confirm": 1, "account.move.create": 1,
-		"account.move.action_post": 1, "ir.model.data.create": 1, "res.partner.search_read": 1, "product.product.search_read": 1} {
+		"account.move.action_post": 1, "ir.model.data.create": 1, "res.partner.search_read": 1, "product.product.search_read": 1,
+		"res.partner.create": 1} {
 		if got[call] != want {
 			t.Errorf("%s: %d calls for a batch of %d new orders, want %d", call, got[call], n, want)
 		}
 	}
-	if c := got["res.partner.create"]; c != 3 {
-		t.Errorf("%d partners created for 3 buyers", c)
+	// The 3 new buyers, made in that one create, each the partner of its orders.
+	partners := map[string]int64{}
+	for _, p := range sim.Records("res.partner") {
+		if e, _ := p["email"].(string); strings.HasPrefix(e, "buyer") {
+			if partners[e] != 0 {
+				t.Errorf("two partners for %s", e)
+			}
+			partners[e] = toInt(p["id"])
+		}
 	}
+	if len(partners) != 3 {
+		t.Errorf("partners of the buyers: %v, want 3", partners)
+	}
+	byOrder := byID(sim.Records("sale.order"))
 	sum := 0
 	ids := map[int64]bool{}
 	for i, r := range res {
@@ -101,6 +113,9 @@ func TestSinkBatchCreatesConfirmsAndInvoicesInListCalls(t *testing.T) {
 			t.Errorf("order %d: %+v", i, r)
 		}
 		ids[r.ID] = true
+		if pid := toInt(byOrder[r.ID]["partner_id"]); pid == 0 || pid != partners[cmds[i].Order.Email] {
+			t.Errorf("order %d: partner %v, want %s's (%d)", i, byOrder[r.ID]["partner_id"], cmds[i].Order.Email, partners[cmds[i].Order.Email])
+		}
 		if len(r.Warnings) != 0 {
 			t.Errorf("order %d warns %q", i, r.Warnings)
 		}

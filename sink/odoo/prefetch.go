@@ -2,6 +2,7 @@ package odoo
 
 import (
 	"context"
+	"slices"
 	"strings"
 )
 
@@ -131,6 +132,83 @@ func (s *Syncer) prefetchProducts(ctx context.Context, c Client, runs []*run, ab
 		default:
 			absent["product/"+code] = true
 		}
+	}
+	return nil
+}
+
+// createPartners makes the batch's new buyers (the ones prefetchPartners did not
+// find) in one create, into the Syncer's caches, where each order's resolution finds
+// them without a call: a flash sale's orders mostly come from new customers, and one
+// create a buyer was one call an order. Two orders of one new buyer make one partner.
+// A buyer whose values cannot be made (an address look-up failed) is left to its
+// order; when the create fails, each order makes its own (what the search found
+// absent is still absent: no second search).
+func (s *Syncer) createPartners(ctx context.Context, c Client, runs []*run, absent map[string]bool) error {
+	type newPartner struct {
+		r            *run
+		key          string
+		vals         map[string]any
+		withDelivery bool
+	}
+	var news []newPartner
+	seen := map[string]bool{}
+	for _, r := range runs {
+		cs := r.cmd.Settings.Customer
+		if cs.Mode == "single" && cs.PartnerID > 0 && (!cs.GuestsOnly || r.o.Customer == nil) {
+			continue // the shop's one partner
+		}
+		q := r.partnerQuery()
+		if !absent["partner/"+q.key] || seen[q.key] || r.cached(func(s *Syncer) int64 { return s.partners[q.key] }) > 0 {
+			continue
+		}
+		vals, withDelivery, err := r.newPartnerVals(ctx, q)
+		if err != nil {
+			continue
+		}
+		seen[q.key] = true
+		news = append(news, newPartner{r: r, key: q.key, vals: vals, withDelivery: withDelivery})
+	}
+	if len(news) < 2 {
+		return nil // one buyer: its order makes it, in the same one call
+	}
+	// The keys' locks, in order (as partner takes one: no other apply makes them meanwhile).
+	slices.SortFunc(news, func(a, b newPartner) int { return strings.Compare(a.key, b.key) })
+	for _, n := range news {
+		defer s.keys.lock("partner/" + n.key)()
+	}
+	kept := news[:0]
+	for _, n := range news {
+		if n.r.cached(func(s *Syncer) int64 { return s.partners[n.key] }) == 0 {
+			kept = append(kept, n)
+		}
+	}
+	news = kept
+	if len(news) == 0 {
+		return nil
+	}
+	vals := make([]map[string]any, len(news))
+	for k, n := range news {
+		vals[k] = n.vals
+	}
+	ids, err := CreateMany(ctx, c, "res.partner", vals, nil)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, n := range news {
+		id := ids[k]
+		s.partners[n.key] = id
+		s.partnerAddrs[id] = partnerAtOf(n.vals)
+		if n.withDelivery {
+			// The delivery contact made inside the partner is the one Odoo picks for
+			// this order; the buyer's other orders find it by its address.
+			n.r.madeWithDelivery = n.key
+		}
+		if cu := n.r.o.Customer; cu != nil && cu.ID != 0 {
+			n.r.register(CustomerXMLID(n.r.cmd.Shop, cu.ID), "res.partner", id, xmlRef{})
+		}
+		s.log.Info("odoo: created customer", "order", n.r.key, "id", id, "key", n.key, "batch", len(news))
 	}
 	return nil
 }

@@ -106,32 +106,9 @@ func hasAddress(a *schemas.Address) bool {
 func (r *run) partner(ctx context.Context) (id int64, withDelivery, guest bool, err error) {
 	o := r.o
 	pq := r.partnerQuery()
-	email, key, domain, guest := pq.email, pq.key, pq.domain, pq.guest
-	name := o.CustomerName()
-	vals := map[string]any{"customer_rank": 1}
-	switch {
-	case email != "":
-		vals["email"] = email
-	default:
-		vals["ref"] = pq.ref
-	}
-	if guest {
-		name = "Shopify guest (" + r.cmd.Shop + ")"
-	}
-	if name == "" {
-		name = email
-	}
-	vals["name"] = name
-	// The partner's own address: the billing address (a shared guest partner has none).
-	addr := o.BillingAddress
-	if !hasAddress(addr) {
-		addr = o.ShippingAddress
-	}
-	if guest || !hasAddress(addr) {
-		addr = nil
-	}
+	key, domain, guest := pq.key, pq.domain, pq.guest
 	if id := r.cached(func(s *Syncer) int64 { return s.partners[key] }); id > 0 {
-		return id, false, guest, nil
+		return id, key == r.madeWithDelivery, guest, nil
 	}
 	unlock := r.s.keys.lock("partner/" + key)
 	defer unlock()
@@ -153,41 +130,14 @@ func (r *run) partner(ctx context.Context) (id int64, withDelivery, guest bool, 
 		}
 	}
 	if id == 0 {
-		if phone := firstNonEmpty(o.Phone, customerPhone(o), addrPhone(o.BillingAddress)); phone != "" {
-			vals["phone"] = phone
-		}
-		if addr != nil {
-			av, err := r.addressVals(ctx, addr)
-			if err != nil {
-				return 0, false, guest, err
-			}
-			for k, v := range av {
-				vals[k] = v
-			}
-			setIf(vals, "company_name", addr.Company)
-		}
-		if ship := o.ShippingAddress; addr != nil && hasAddress(ship) && !sameAddress(ship, addr) {
-			dv, err := r.addressVals(ctx, ship)
-			if err != nil {
-				return 0, false, guest, err
-			}
-			dv["type"], dv["name"] = "delivery", addressName(ship)
-			setIf(dv, "phone", ship.Phone)
-			vals["child_ids"] = []any{[]any{0, 0, dv}}
-			withDelivery = true
+		var vals map[string]any
+		if vals, withDelivery, err = r.newPartnerVals(ctx, pq); err != nil {
+			return 0, false, guest, err
 		}
 		if id, err = Create(ctx, r.c, "res.partner", vals, nil); err != nil {
 			return 0, false, guest, err
 		}
-		at = Record{"name": vals["name"]}
-		for _, f := range []string{"street", "street2", "city", "zip"} {
-			at[f] = vals[f]
-		}
-		for _, f := range []string{"country_id", "state_id"} {
-			if v, ok := vals[f].(int64); ok {
-				at[f] = []any{v, ""}
-			}
-		}
+		at = partnerAtOf(vals)
 		r.s.log.Info("odoo: created customer", "order", r.key, "id", id, "key", key)
 		if o.Customer != nil && o.Customer.ID != 0 {
 			r.register(CustomerXMLID(r.cmd.Shop, o.Customer.ID), "res.partner", id, xmlRef{})
@@ -198,6 +148,74 @@ func (r *run) partner(ctx context.Context) (id int64, withDelivery, guest bool, 
 	r.s.partnerAddrs[id] = at
 	r.s.mu.Unlock()
 	return id, withDelivery, guest, nil
+}
+
+// newPartnerVals are the values of the order's buyer when Odoo has none: name, email
+// (or the Shopify customer's ref), phone, the billing address, and a delivery contact
+// inside the same create when the shipping address differs (withDelivery).
+func (r *run) newPartnerVals(ctx context.Context, pq partnerQuery) (vals map[string]any, withDelivery bool, err error) {
+	o := r.o
+	name := o.CustomerName()
+	vals = map[string]any{"customer_rank": 1}
+	switch {
+	case pq.email != "":
+		vals["email"] = pq.email
+	default:
+		vals["ref"] = pq.ref
+	}
+	if pq.guest {
+		name = "Shopify guest (" + r.cmd.Shop + ")"
+	}
+	if name == "" {
+		name = pq.email
+	}
+	vals["name"] = name
+	// The partner's own address: the billing address (a shared guest partner has none).
+	addr := o.BillingAddress
+	if !hasAddress(addr) {
+		addr = o.ShippingAddress
+	}
+	if pq.guest || !hasAddress(addr) {
+		addr = nil
+	}
+	if phone := firstNonEmpty(o.Phone, customerPhone(o), addrPhone(o.BillingAddress)); phone != "" {
+		vals["phone"] = phone
+	}
+	if addr != nil {
+		av, err := r.addressVals(ctx, addr)
+		if err != nil {
+			return nil, false, err
+		}
+		for k, v := range av {
+			vals[k] = v
+		}
+		setIf(vals, "company_name", addr.Company)
+	}
+	if ship := o.ShippingAddress; addr != nil && hasAddress(ship) && !sameAddress(ship, addr) {
+		dv, err := r.addressVals(ctx, ship)
+		if err != nil {
+			return nil, false, err
+		}
+		dv["type"], dv["name"] = "delivery", addressName(ship)
+		setIf(dv, "phone", ship.Phone)
+		vals["child_ids"] = []any{[]any{0, 0, dv}}
+		withDelivery = true
+	}
+	return vals, withDelivery, nil
+}
+
+// partnerAtOf is the address of a partner made from vals, as partnerMatches reads it.
+func partnerAtOf(vals map[string]any) Record {
+	at := Record{"name": vals["name"]}
+	for _, f := range []string{"street", "street2", "city", "zip"} {
+		at[f] = vals[f]
+	}
+	for _, f := range []string{"country_id", "state_id"} {
+		if v, ok := vals[f].(int64); ok {
+			at[f] = []any{v, ""}
+		}
+	}
+	return at
 }
 
 // partnerFields are read of a partner found: what partnerMatches compares.

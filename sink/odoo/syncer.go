@@ -201,6 +201,10 @@ type run struct {
 	// absent are the partners ("partner/<key>") and product codes ("product/<code>")
 	// the batch's search found missing just before: made without a second search.
 	absent map[string]bool
+	// madeWithDelivery is the partner key of the buyer the batch created for this
+	// order with its delivery contact inside (createPartners): the order sends no
+	// partner_shipping_id and Odoo picks that contact, as when the order makes it.
+	madeWithDelivery string
 }
 
 func newRun(s *Syncer, c Client, cmd *schemas.OrderSync, version int) *run {

@@ -34,11 +34,15 @@ func RunBatch(t *testing.T, tg Target, cfg odoo.Config) {
 		bad    int // index of an order whose partner does not exist (-1: none)
 		soWant string
 		invWnt string
+		// distinct: a new buyer per order, every other one shipping elsewhere (made
+		// in one create of the batch's buyers, delivery contacts inside)
+		distinct bool
 	}{
-		{"confirmed and posted", BatchSize, schemas.SaleOrderConfirmed, schemas.InvoicePosted, -1, "sale", "posted"},
-		{"draft", BatchSize, schemas.SaleOrderDraft, schemas.InvoiceNone, -1, "draft", ""},
-		{"direct invoices", BatchSize, schemas.SaleOrderNone, schemas.InvoicePosted, -1, "", "posted"},
-		{"one bad order", 6, schemas.SaleOrderConfirmed, schemas.InvoicePosted, 2, "sale", "posted"},
+		{"confirmed and posted", BatchSize, schemas.SaleOrderConfirmed, schemas.InvoicePosted, -1, "sale", "posted", false},
+		{"draft", BatchSize, schemas.SaleOrderDraft, schemas.InvoiceNone, -1, "draft", "", false},
+		{"direct invoices", BatchSize, schemas.SaleOrderNone, schemas.InvoicePosted, -1, "", "posted", false},
+		{"one bad order", 6, schemas.SaleOrderConfirmed, schemas.InvoicePosted, 2, "sale", "posted", false},
+		{"new buyers, some shipping elsewhere", BatchSize, schemas.SaleOrderConfirmed, schemas.InvoicePosted, -1, "sale", "posted", true},
 	} {
 		t.Run("batch "+tc.name, func(t *testing.T) {
 			e := *env
@@ -51,6 +55,18 @@ func RunBatch(t *testing.T, tg Target, cfg odoo.Config) {
 				o := order(&e, i, []schemas.LineItem{item("CONF-BATCH-A", "Batch widget", 2, "12.50"), item("CONF-BATCH-B", "Batch mug", 1, "8.00")}, shipping("4.90"))
 				o.Email = e.Email(fmt.Sprintf("buyer%d", i%3))
 				o.Customer = &schemas.Customer{ID: o.ID + 1, Email: o.Email, FirstName: "Buyer", LastName: fmt.Sprint(i % 3)}
+				if tc.distinct {
+					o.Email = e.Email(fmt.Sprintf("new%d", i))
+					o.Customer = &schemas.Customer{ID: o.ID + 1, Email: o.Email, FirstName: "New", LastName: fmt.Sprint("Buyer ", i)}
+					bill := nyBilling
+					bill.Name, bill.FirstName, bill.LastName = "New Buyer "+fmt.Sprint(i), "New", "Buyer "+fmt.Sprint(i)
+					shipTo := bill
+					o.BillingAddress, o.ShippingAddress = &bill, &shipTo
+					if i%2 == 1 {
+						ship := caShipping
+						o.ShippingAddress = &ship
+					}
+				}
 				o = finish(o)
 				st := schemas.DefaultSettings(Shop)
 				if i == tc.bad {
@@ -86,6 +102,9 @@ func RunBatch(t *testing.T, tg Target, cfg odoo.Config) {
 			for i, cmd := range cmds {
 				if i != tc.bad {
 					e.batchCheck(cmd, res[i], tc.soWant, tc.invWnt)
+				}
+				if tc.distinct {
+					e.batchBuyer(cmd, res[i])
 				}
 			}
 			// Again, as a redelivery: the same records, nothing made.
@@ -141,6 +160,33 @@ func (e *Env) batchCheck(cmd *schemas.OrderSync, res odoo.Result, so, inv string
 		return
 	}
 	e.registered(odoo.InvoiceXMLID(cmd.Shop, cmd.OrderID), "account.move", res.InvoiceID)
+}
+
+// batchBuyer checks a batch order's buyer in Odoo: one partner of its email, the
+// sale order's customer, and its delivery address: the partner itself when Shopify's
+// shipping address is the billing one, else a delivery contact under it at that
+// street.
+func (e *Env) batchBuyer(cmd *schemas.OrderSync, res odoo.Result) {
+	e.t.Helper()
+	ps, err := odoo.SearchRead(e.ctx, e.c, "res.partner", []any{[]any{"email", "=", cmd.Order.Email}}, []string{"id"}, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	so := e.read1("sale.order", res.ID, []string{"partner_id", "partner_shipping_id"})
+	if len(ps) != 1 || so.M2O("partner_id") != ps[0].ID() {
+		e.t.Errorf("order %d: partners of %s %v, sale order's %v", cmd.OrderID, cmd.Order.Email, ps, so["partner_id"])
+		return
+	}
+	ship := e.read1("res.partner", so.M2O("partner_shipping_id"), []string{"id", "parent_id", "type", "street"})
+	want := cmd.Order.ShippingAddress.Address1
+	switch {
+	case ship.String("street") != want:
+		e.t.Errorf("order %d: delivery address %v, want %q", cmd.OrderID, ship, want)
+	case want != cmd.Order.BillingAddress.Address1 && (ship.M2O("parent_id") != ps[0].ID() || ship.String("type") != "delivery"):
+		e.t.Errorf("order %d: delivery address %v, want a delivery contact of partner %d", cmd.OrderID, ship, ps[0].ID())
+	case want == cmd.Order.BillingAddress.Address1 && ship.ID() != ps[0].ID():
+		e.t.Errorf("order %d: delivery address %v, want the partner %d itself", cmd.OrderID, ship, ps[0].ID())
+	}
 }
 
 // applyTogether applies the commands at once: one batch when the Sink's batch size is
