@@ -41,20 +41,7 @@ func (settings) Effective(shop string) schemas.ShopSettings { return schemas.Def
 // Synco never saw and those it saw only in an older version are fetched and re-emitted
 // as reconcile events; the rest, and orders outside the window, are left alone.
 func TestRunReEmitsWhatSyncoMissed(t *testing.T) {
-	sim, err := shopifysim.New(shopifysim.Options{Shop: "rec.myshopify.com"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	base, err := sim.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := admin.New(admin.Config{Shop: sim.Shop(), Token: sim.Token(), Endpoint: shopifysim.Endpoint(base), Limiters: admin.NewLimiters()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sim, c := shopifysim.StartT(t, shopifysim.Options{Shop: "rec.myshopify.com"}, admin.Config{})
 	now := time.Now().UTC().Truncate(time.Second)
 	list := sim.AddSampleOrders(4, now.Add(-3*time.Hour))
 	old := sim.AddSampleOrders(1, now.AddDate(0, 0, -10))[0] // updated before the window

@@ -64,22 +64,8 @@ func (s *settings) put(shop string, autoSync bool) {
 
 func setup(t *testing.T) (*shopifysim.Sim, *admin.Client) {
 	t.Helper()
-	sim, err := shopifysim.New(shopifysim.Options{Shop: "subs.myshopify.com"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	base, err := sim.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := admin.New(admin.Config{Shop: sim.Shop(), Token: sim.Token(), Endpoint: shopifysim.Endpoint(base), Limiters: admin.NewLimiters(),
-		BackoffBase: time.Millisecond, BackoffMax: 5 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sim, c
+	return shopifysim.StartT(t, shopifysim.Options{Shop: "subs.myshopify.com"},
+		admin.Config{BackoffBase: time.Millisecond, BackoffMax: 5 * time.Millisecond})
 }
 
 func ours(sim *shopifysim.Sim) []string {

@@ -29,23 +29,10 @@ func (c *counting) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func setup(t *testing.T) (*shopifysim.Sim, *counting, clients) {
 	t.Helper()
-	sim, err := shopifysim.New(shopifysim.Options{Shop: "tx.myshopify.com"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	base, err := sim.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	rt := &counting{}
-	c, err := admin.New(admin.Config{Shop: sim.Shop(), Token: sim.Token(), Endpoint: shopifysim.Endpoint(base),
-		HTTP: &http.Client{Transport: rt, Timeout: 10 * time.Second}, Limiters: admin.NewLimiters(),
+	sim, c := shopifysim.StartT(t, shopifysim.Options{Shop: "tx.myshopify.com"}, admin.Config{
+		HTTP:        &http.Client{Transport: rt, Timeout: 10 * time.Second},
 		MaxAttempts: 2, BackoffBase: time.Millisecond, BackoffMax: 5 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
 	return sim, rt, clients{sim.Shop(): c}
 }
 

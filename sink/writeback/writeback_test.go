@@ -43,23 +43,10 @@ func (b *beforeSet) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func setup(t *testing.T) (*shopifysim.Sim, *beforeSet, clients, int64) {
 	t.Helper()
-	sim, err := shopifysim.New(shopifysim.Options{Shop: "wb.myshopify.com"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	base, err := sim.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	rt := &beforeSet{next: http.DefaultTransport}
-	c, err := admin.New(admin.Config{Shop: sim.Shop(), Token: sim.Token(), Endpoint: shopifysim.Endpoint(base),
-		HTTP: &http.Client{Transport: rt, Timeout: 10 * time.Second}, Limiters: admin.NewLimiters(),
+	sim, c := shopifysim.StartT(t, shopifysim.Options{Shop: "wb.myshopify.com"}, admin.Config{
+		HTTP:        &http.Client{Transport: rt, Timeout: 10 * time.Second},
 		MaxAttempts: 2, BackoffBase: time.Millisecond, BackoffMax: 5 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
 	o := sim.AddSampleOrders(1, time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))[0]
 	return sim, rt, clients{sim.Shop(): c}, o.ID
 }
