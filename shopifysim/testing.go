@@ -38,3 +38,12 @@ func StartT(t testing.TB, opts Options, cfg admin.Config) (*Sim, *admin.Client) 
 	}
 	return sim, c
 }
+
+// Clients is a test's registry of Admin API clients, one per shop, as the code under
+// test looks them up.
+type Clients map[string]*admin.Client
+
+func (c Clients) Client(shop string) (*admin.Client, bool) {
+	cl, ok := c[shop]
+	return cl, ok
+}

@@ -14,13 +14,6 @@ import (
 	"github.com/synco-dev/synco/shopifysim"
 )
 
-type clients map[string]*admin.Client
-
-func (c clients) Client(shop string) (*admin.Client, bool) {
-	cl, ok := c[shop]
-	return cl, ok
-}
-
 type seen map[int64]known.Seen
 
 func (s seen) Orders(_ context.Context, _ string, ids []int64) (map[int64]known.Seen, error) {
@@ -57,7 +50,7 @@ func TestRunReEmitsWhatSyncoMissed(t *testing.T) {
 	var emitted []*schemas.OrderEvent
 	var jobs []schemas.Job
 	counter := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "x"}, []string{"shop", "result"})
-	r := &Reconciler{Clients: clients{sim.Shop(): c}, Known: k, Settings: settings{}, Counter: counter,
+	r := &Reconciler{Clients: shopifysim.Clients{sim.Shop(): c}, Known: k, Settings: settings{}, Counter: counter,
 		Emit: func(_ context.Context, evs []*schemas.OrderEvent) error {
 			emitted = append(emitted, evs...)
 			return nil

@@ -18,13 +18,6 @@ import (
 
 const public = "https://synco.example.com"
 
-type clients map[string]*admin.Client
-
-func (c clients) Client(shop string) (*admin.Client, bool) {
-	cl, ok := c[shop]
-	return cl, ok
-}
-
 // settings is an in-memory settings topic.
 type settings struct {
 	mu   sync.Mutex
@@ -104,7 +97,7 @@ func TestCreatedOnceDeletedOnOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := &settings{}
-	m := &Manager{Shops: []string{sim.Shop()}, Clients: clients{sim.Shop(): c}, Settings: st, PublicURL: public + "/"}
+	m := &Manager{Shops: []string{sim.Shop()}, Clients: shopifysim.Clients{sim.Shop(): c}, Settings: st, PublicURL: public + "/"}
 	if err := m.Ensure(ctx, sim.Shop()); err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +132,7 @@ func TestRunFollowsTheSwitch(t *testing.T) {
 	sim, c := setup(t)
 	st := &settings{}
 	st.put(sim.Shop(), false)
-	m := &Manager{Shops: []string{sim.Shop()}, Clients: clients{sim.Shop(): c}, Settings: st, PublicURL: public}
+	m := &Manager{Shops: []string{sim.Shop()}, Clients: shopifysim.Clients{sim.Shop(): c}, Settings: st, PublicURL: public}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- m.Run(ctx) }()
@@ -170,7 +163,7 @@ func TestRunFollowsTheSwitch(t *testing.T) {
 func TestShopsThatCannotBeManaged(t *testing.T) {
 	sim, c := setup(t)
 	var logs bytes.Buffer
-	m := &Manager{Clients: clients{sim.Shop(): c}, Settings: &settings{}, Log: slog.New(slog.NewTextHandler(&logs, nil))}
+	m := &Manager{Clients: shopifysim.Clients{sim.Shop(): c}, Settings: &settings{}, Log: slog.New(slog.NewTextHandler(&logs, nil))}
 	if err := m.Ensure(context.Background(), sim.Shop()); !errors.Is(err, ErrNoPublicURL) {
 		t.Errorf("auto sync on without a public URL: %v", err)
 	}
