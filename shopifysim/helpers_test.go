@@ -1,7 +1,6 @@
 package shopifysim_test
 
 import (
-	"context"
 	"fmt"
 	"reflect"
 	"testing"
@@ -17,22 +16,8 @@ import (
 // that has its own limiters (tests must not share the process-wide buckets).
 func start(t *testing.T, opts shopifysim.Options) (*shopifysim.Sim, *admin.Client, string) {
 	t.Helper()
-	sim, err := shopifysim.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	base, err := sim.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := admin.New(admin.Config{Shop: sim.Shop(), Token: sim.Token(), Endpoint: shopifysim.Endpoint(base),
-		Limiters: admin.NewLimiters(), BackoffBase: 10 * time.Millisecond, BackoffMax: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sim, c, base
+	sim, c := shopifysim.StartT(t, opts, admin.Config{BackoffBase: 10 * time.Millisecond, BackoffMax: 50 * time.Millisecond})
+	return sim, c, shopifysim.BaseURL(sim)
 }
 
 func ptr[T any](v T) *T { return &v }

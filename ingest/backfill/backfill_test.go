@@ -17,22 +17,8 @@ var day = time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)
 
 func setup(t *testing.T) (*shopifysim.Sim, *admin.Client) {
 	t.Helper()
-	sim, err := shopifysim.New(shopifysim.Options{Shop: "bf.myshopify.com", BulkPolls: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	base, err := sim.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := admin.New(admin.Config{Shop: sim.Shop(), Token: sim.Token(), Endpoint: shopifysim.Endpoint(base), Limiters: admin.NewLimiters(),
-		BackoffBase: time.Millisecond, BackoffMax: 5 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sim, c
+	return shopifysim.StartT(t, shopifysim.Options{Shop: "bf.myshopify.com", BulkPolls: 2},
+		admin.Config{BackoffBase: time.Millisecond, BackoffMax: 5 * time.Millisecond})
 }
 
 // kafka stands for shopify.orders and synco.jobs: what was emitted and saved.

@@ -14,13 +14,6 @@ import (
 	"github.com/synco-dev/synco/shopifysim"
 )
 
-type clients map[string]*admin.Client
-
-func (c clients) Client(shop string) (*admin.Client, bool) {
-	cl, ok := c[shop]
-	return cl, ok
-}
-
 type seen map[int64]known.Seen
 
 func (s seen) Orders(_ context.Context, _ string, ids []int64) (map[int64]known.Seen, error) {
@@ -41,20 +34,7 @@ func (settings) Effective(shop string) schemas.ShopSettings { return schemas.Def
 // Synco never saw and those it saw only in an older version are fetched and re-emitted
 // as reconcile events; the rest, and orders outside the window, are left alone.
 func TestRunReEmitsWhatSyncoMissed(t *testing.T) {
-	sim, err := shopifysim.New(shopifysim.Options{Shop: "rec.myshopify.com"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	base, err := sim.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := admin.New(admin.Config{Shop: sim.Shop(), Token: sim.Token(), Endpoint: shopifysim.Endpoint(base), Limiters: admin.NewLimiters()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sim, c := shopifysim.StartT(t, shopifysim.Options{Shop: "rec.myshopify.com"}, admin.Config{})
 	now := time.Now().UTC().Truncate(time.Second)
 	list := sim.AddSampleOrders(4, now.Add(-3*time.Hour))
 	old := sim.AddSampleOrders(1, now.AddDate(0, 0, -10))[0] // updated before the window
@@ -70,7 +50,7 @@ func TestRunReEmitsWhatSyncoMissed(t *testing.T) {
 	var emitted []*schemas.OrderEvent
 	var jobs []schemas.Job
 	counter := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "x"}, []string{"shop", "result"})
-	r := &Reconciler{Clients: clients{sim.Shop(): c}, Known: k, Settings: settings{}, Counter: counter,
+	r := &Reconciler{Clients: shopifysim.Clients{sim.Shop(): c}, Known: k, Settings: settings{}, Counter: counter,
 		Emit: func(_ context.Context, evs []*schemas.OrderEvent) error {
 			emitted = append(emitted, evs...)
 			return nil

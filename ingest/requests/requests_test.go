@@ -31,21 +31,8 @@ func TestEventsAreForcedPerOrder(t *testing.T) {
 
 func setup(t *testing.T) (*shopifysim.Sim, *admin.Client) {
 	t.Helper()
-	sim, err := shopifysim.New(shopifysim.Options{Shop: "req.myshopify.com"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	base, err := sim.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := admin.New(admin.Config{Shop: sim.Shop(), Token: sim.Token(), Endpoint: shopifysim.Endpoint(base), Limiters: admin.NewLimiters(),
-		MaxAttempts: 2, BackoffBase: time.Millisecond, BackoffMax: 5 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sim, c := shopifysim.StartT(t, shopifysim.Options{Shop: "req.myshopify.com"},
+		admin.Config{MaxAttempts: 2, BackoffBase: time.Millisecond, BackoffMax: 5 * time.Millisecond})
 	sim.SetBucket(2000, 50_000)
 	return sim, c
 }

@@ -18,13 +18,6 @@ import (
 
 const public = "https://synco.example.com"
 
-type clients map[string]*admin.Client
-
-func (c clients) Client(shop string) (*admin.Client, bool) {
-	cl, ok := c[shop]
-	return cl, ok
-}
-
 // settings is an in-memory settings topic.
 type settings struct {
 	mu   sync.Mutex
@@ -64,22 +57,8 @@ func (s *settings) put(shop string, autoSync bool) {
 
 func setup(t *testing.T) (*shopifysim.Sim, *admin.Client) {
 	t.Helper()
-	sim, err := shopifysim.New(shopifysim.Options{Shop: "subs.myshopify.com"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	base, err := sim.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := admin.New(admin.Config{Shop: sim.Shop(), Token: sim.Token(), Endpoint: shopifysim.Endpoint(base), Limiters: admin.NewLimiters(),
-		BackoffBase: time.Millisecond, BackoffMax: 5 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sim, c
+	return shopifysim.StartT(t, shopifysim.Options{Shop: "subs.myshopify.com"},
+		admin.Config{BackoffBase: time.Millisecond, BackoffMax: 5 * time.Millisecond})
 }
 
 func ours(sim *shopifysim.Sim) []string {
@@ -118,7 +97,7 @@ func TestCreatedOnceDeletedOnOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := &settings{}
-	m := &Manager{Shops: []string{sim.Shop()}, Clients: clients{sim.Shop(): c}, Settings: st, PublicURL: public + "/"}
+	m := &Manager{Shops: []string{sim.Shop()}, Clients: shopifysim.Clients{sim.Shop(): c}, Settings: st, PublicURL: public + "/"}
 	if err := m.Ensure(ctx, sim.Shop()); err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +132,7 @@ func TestRunFollowsTheSwitch(t *testing.T) {
 	sim, c := setup(t)
 	st := &settings{}
 	st.put(sim.Shop(), false)
-	m := &Manager{Shops: []string{sim.Shop()}, Clients: clients{sim.Shop(): c}, Settings: st, PublicURL: public}
+	m := &Manager{Shops: []string{sim.Shop()}, Clients: shopifysim.Clients{sim.Shop(): c}, Settings: st, PublicURL: public}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- m.Run(ctx) }()
@@ -184,7 +163,7 @@ func TestRunFollowsTheSwitch(t *testing.T) {
 func TestShopsThatCannotBeManaged(t *testing.T) {
 	sim, c := setup(t)
 	var logs bytes.Buffer
-	m := &Manager{Clients: clients{sim.Shop(): c}, Settings: &settings{}, Log: slog.New(slog.NewTextHandler(&logs, nil))}
+	m := &Manager{Clients: shopifysim.Clients{sim.Shop(): c}, Settings: &settings{}, Log: slog.New(slog.NewTextHandler(&logs, nil))}
 	if err := m.Ensure(context.Background(), sim.Shop()); !errors.Is(err, ErrNoPublicURL) {
 		t.Errorf("auto sync on without a public URL: %v", err)
 	}

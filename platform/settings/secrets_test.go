@@ -5,19 +5,13 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sr"
-	"github.com/twmb/franz-go/pkg/sr/srfake"
 
 	"github.com/synco-dev/synco/platform/consume"
-	"github.com/synco-dev/synco/platform/kafka"
-	"github.com/synco-dev/synco/platform/serde"
+	"github.com/synco-dev/synco/platform/kafka/kafkatest"
 	"github.com/synco-dev/synco/schemas"
 )
 
@@ -78,26 +72,8 @@ func TestSealAndOpen(t *testing.T) {
 // after a rotation, and say clearly when the key to open them is missing.
 func TestStoredSecrets(t *testing.T) {
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e, err := kafka.StartEmbedded("127.0.0.1:0", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	opts := kafka.ClientOpts([]string{e.Addr}, "test", log)
-	admin, _ := kgo.NewClient(opts...)
-	defer admin.Close()
-	if _, err := kafka.EnsureTopics(ctx, admin, 3, -1); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(srfake.New().Handler())
-	defer srv.Close()
-	srcl, _ := sr.NewClient(sr.URLs(srv.URL))
-	set, _ := schemas.Load()
-	sd, err := serde.New(ctx, srcl, set, schemas.TopicSettings)
-	if err != nil {
-		t.Fatal(err)
-	}
+	k := kafkatest.Start(t, schemas.TopicSettings)
+	opts, sd, log := k.Opts, k.Serde, k.Log
 	const shop = "a.myshopify.com"
 	sec := ShopSecrets{AdminAPIToken: "shpat_stored_token_42", WebhookSecret: "stored-webhook-secret-42"}
 	oldKey, newKey := keyOf(1), keyOf(2)

@@ -2,43 +2,17 @@ package settings
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sr"
-	"github.com/twmb/franz-go/pkg/sr/srfake"
-
-	"github.com/synco-dev/synco/platform/kafka"
-	"github.com/synco-dev/synco/platform/serde"
+	"github.com/synco-dev/synco/platform/kafka/kafkatest"
 	"github.com/synco-dev/synco/schemas"
 )
 
 func TestStoreMaterialisesAndFollows(t *testing.T) {
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e, err := kafka.StartEmbedded("127.0.0.1:0", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	opts := kafka.ClientOpts([]string{e.Addr}, "test", log)
-	admin, _ := kgo.NewClient(opts...)
-	defer admin.Close()
-	if _, err := kafka.EnsureTopics(ctx, admin, 3, -1); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(srfake.New().Handler())
-	defer srv.Close()
-	srcl, _ := sr.NewClient(sr.URLs(srv.URL))
-	set, _ := schemas.Load()
-	sd, err := serde.New(ctx, srcl, set, schemas.TopicSettings)
-	if err != nil {
-		t.Fatal(err)
-	}
+	k := kafkatest.Start(t, schemas.TopicSettings)
+	opts, sd, log := k.Opts, k.Serde, k.Log
 
 	initial := schemas.DefaultSettings("a.myshopify.com")
 	initial.OrderPrefix = "A-"

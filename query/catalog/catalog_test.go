@@ -4,16 +4,13 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sr"
-	"github.com/twmb/franz-go/pkg/sr/srfake"
 
 	"github.com/synco-dev/synco/platform/kafka"
-	"github.com/synco-dev/synco/platform/serde"
+	"github.com/synco-dev/synco/platform/kafka/kafkatest"
 	"github.com/synco-dev/synco/query/catalog"
 	"github.com/synco-dev/synco/schemas"
 )
@@ -35,29 +32,13 @@ func eventually(t *testing.T, what string, cond func() bool) {
 func TestFollowKafka(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e, err := kafka.StartEmbedded("127.0.0.1:0", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	opts := kafka.ClientOpts([]string{e.Addr}, "test", log)
+	k := kafkatest.Start(t, schemas.TopicOdooCatalog)
+	opts, sd, log := k.Opts, k.Serde, k.Log
 	prod, err := kgo.NewClient(append(opts, kafka.ProducerOpts()...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer prod.Close()
-	if _, err := kafka.EnsureTopics(ctx, prod, 3, -1); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(srfake.New().Handler())
-	defer srv.Close()
-	srcl, _ := sr.NewClient(sr.URLs(srv.URL))
-	set, _ := schemas.Load()
-	sd, err := serde.New(ctx, srcl, set, schemas.TopicOdooCatalog)
-	if err != nil {
-		t.Fatal(err)
-	}
 	pub := kafka.NewPublisher(prod, sd)
 	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	put := func(shop string, at time.Time, journal string) {

@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"context"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,21 +22,8 @@ func (o oneShop) Client(shop string) (*admin.Client, bool) { return o.c, shop ==
 // the last attempt, or for a permanent refusal, the order is synced with a warning
 // that says the write-back failed.
 func TestWriteBackAfterOdoo(t *testing.T) {
-	sim, err := shopifysim.New(shopifysim.Options{Shop: shop})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	base, err := sim.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := admin.New(admin.Config{Shop: shop, Token: sim.Token(), Endpoint: shopifysim.Endpoint(base), Limiters: admin.NewLimiters(),
-		MaxAttempts: 1, BackoffBase: time.Millisecond, BackoffMax: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sim, c := shopifysim.StartT(t, shopifysim.Options{Shop: shop},
+		admin.Config{MaxAttempts: 1, BackoffBase: time.Millisecond, BackoffMax: time.Millisecond})
 	w := newWorld(t, func(d *OdooDeps) { d.WriteBack = writeback.New(oneShop{c}, d.Log) })
 	outs := w.collect(schemas.TopicOutcomes)
 	retries := w.collect(schemas.RetryTopics[0])

@@ -12,13 +12,6 @@ import (
 	"github.com/synco-dev/synco/shopifysim"
 )
 
-type clients map[string]*admin.Client
-
-func (c clients) Client(shop string) (*admin.Client, bool) {
-	cl, ok := c[shop]
-	return cl, ok
-}
-
 // counting counts the GraphQL calls that reach the simulator.
 type counting struct{ n atomic.Int32 }
 
@@ -27,26 +20,13 @@ func (c *counting) RoundTrip(r *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(r)
 }
 
-func setup(t *testing.T) (*shopifysim.Sim, *counting, clients) {
+func setup(t *testing.T) (*shopifysim.Sim, *counting, shopifysim.Clients) {
 	t.Helper()
-	sim, err := shopifysim.New(shopifysim.Options{Shop: "tx.myshopify.com"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	base, err := sim.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	rt := &counting{}
-	c, err := admin.New(admin.Config{Shop: sim.Shop(), Token: sim.Token(), Endpoint: shopifysim.Endpoint(base),
-		HTTP: &http.Client{Transport: rt, Timeout: 10 * time.Second}, Limiters: admin.NewLimiters(),
+	sim, c := shopifysim.StartT(t, shopifysim.Options{Shop: "tx.myshopify.com"}, admin.Config{
+		HTTP:        &http.Client{Transport: rt, Timeout: 10 * time.Second},
 		MaxAttempts: 2, BackoffBase: time.Millisecond, BackoffMax: 5 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sim, rt, clients{sim.Shop(): c}
+	return sim, rt, shopifysim.Clients{sim.Shop(): c}
 }
 
 func command(shop string, id int64, status string, inv schemas.InvoiceState) *schemas.OrderSync {

@@ -16,13 +16,6 @@ import (
 	"github.com/synco-dev/synco/shopifysim"
 )
 
-type clients map[string]*admin.Client
-
-func (c clients) Client(shop string) (*admin.Client, bool) {
-	cl, ok := c[shop]
-	return cl, ok
-}
-
 // beforeSet runs f before each metafieldsSet reaches the simulator: a concurrent
 // writer, between our read and our write.
 type beforeSet struct {
@@ -41,27 +34,14 @@ func (b *beforeSet) RoundTrip(r *http.Request) (*http.Response, error) {
 	return b.next.RoundTrip(r)
 }
 
-func setup(t *testing.T) (*shopifysim.Sim, *beforeSet, clients, int64) {
+func setup(t *testing.T) (*shopifysim.Sim, *beforeSet, shopifysim.Clients, int64) {
 	t.Helper()
-	sim, err := shopifysim.New(shopifysim.Options{Shop: "wb.myshopify.com"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	base, err := sim.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	rt := &beforeSet{next: http.DefaultTransport}
-	c, err := admin.New(admin.Config{Shop: sim.Shop(), Token: sim.Token(), Endpoint: shopifysim.Endpoint(base),
-		HTTP: &http.Client{Transport: rt, Timeout: 10 * time.Second}, Limiters: admin.NewLimiters(),
+	sim, c := shopifysim.StartT(t, shopifysim.Options{Shop: "wb.myshopify.com"}, admin.Config{
+		HTTP:        &http.Client{Transport: rt, Timeout: 10 * time.Second},
 		MaxAttempts: 2, BackoffBase: time.Millisecond, BackoffMax: 5 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
 	o := sim.AddSampleOrders(1, time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))[0]
-	return sim, rt, clients{sim.Shop(): c}, o.ID
+	return sim, rt, shopifysim.Clients{sim.Shop(): c}, o.ID
 }
 
 func metafield(t *testing.T, sim *shopifysim.Sim, id int64) *shopifysim.Metafield {
@@ -204,7 +184,7 @@ func TestFailuresAreClassified(t *testing.T) {
 
 func TestNoTokenIsSaidOnce(t *testing.T) {
 	var logs bytes.Buffer
-	w := New(clients{}, slog.New(slog.NewTextHandler(&logs, nil)))
+	w := New(shopifysim.Clients{}, slog.New(slog.NewTextHandler(&logs, nil)))
 	for i := 0; i < 3; i++ {
 		res, err := w.Write(context.Background(), "notoken.myshopify.com", int64(i+1), 42)
 		if err != nil || res.Skipped == "" || res.Calls != 0 {
