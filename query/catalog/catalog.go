@@ -18,14 +18,10 @@ import (
 //
 // KafkaFeed is the one on Kafka (platform/consume's Table); tests may feed a Store
 // through Apply directly.
-type Feed interface {
-	Start(ctx context.Context, apply func(key, value []byte)) error
-}
+type Feed = topictable.Feed
 
 // Decoder reads a topic's Avro value (platform/serde.Serde).
-type Decoder interface {
-	Decode(ctx context.Context, topic string, b []byte, v any) error
-}
+type Decoder = topictable.Decoder
 
 // Store is safe for concurrent use.
 type Store struct {

@@ -10,12 +10,12 @@ import (
 	"sync/atomic"
 )
 
-// Feed delivers a compacted topic's records (query/catalog.Feed says how).
+// Feed delivers a compacted topic's records (query/catalog.Feed, an alias, says how).
 type Feed interface {
 	Start(ctx context.Context, apply func(key, value []byte)) error
 }
 
-// Decoder reads a topic's Avro value (platform/serde.Serde).
+// Decoder reads a topic's Avro value (query/catalog.Decoder is this).
 type Decoder interface {
 	Decode(ctx context.Context, topic string, b []byte, v any) error
 }
