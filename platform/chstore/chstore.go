@@ -66,6 +66,29 @@ type Migration struct {
 	Run     func(ctx context.Context, conn driver.Conn) error
 }
 
+// shippedStateColumns are the columns migrations 1 and 2 both created, in that order
+// (OrderState's at the time). Shipped: never edit it, as the migrations using it.
+const shippedStateColumns = `		order_name String,
+		created_at DateTime,
+		email String,
+		customer String,
+		total Decimal(18, 4),
+		currency String,
+		financial_status String,
+		fulfillment_status String,
+		source String,
+		eligible UInt8,
+		ineligible_reasons Array(String),
+		status String,
+		odoo_model String,
+		odoo_id UInt64,
+		odoo_name String,
+		invoice_id UInt64,
+		error String,
+		retry_at Nullable(DateTime),
+		attempt UInt32,
+`
+
 // Migrations are applied in order, once each; schema_migrations records them.
 var Migrations = []Migration{
 	{Version: 1, SQL: `CREATE TABLE IF NOT EXISTS sync_events (
@@ -76,26 +99,7 @@ var Migrations = []Migration{
 		stage String,
 		at DateTime,
 		at_ms UInt64,
-		order_name String,
-		created_at DateTime,
-		email String,
-		customer String,
-		total Decimal(18, 4),
-		currency String,
-		financial_status String,
-		fulfillment_status String,
-		source String,
-		eligible UInt8,
-		ineligible_reasons Array(String),
-		status String,
-		odoo_model String,
-		odoo_id UInt64,
-		odoo_name String,
-		invoice_id UInt64,
-		error String,
-		retry_at Nullable(DateTime),
-		attempt UInt32,
-		rpc_calls UInt32,
+` + shippedStateColumns + `		rpc_calls UInt32,
 		latency_ms UInt64
 	) ENGINE = ReplacingMergeTree(at_ms)
 	PARTITION BY toYYYYMM(at)
@@ -105,26 +109,7 @@ var Migrations = []Migration{
 	{Version: 2, SQL: `CREATE TABLE IF NOT EXISTS orders (
 		shop String,
 		order_id UInt64,
-		order_name String,
-		created_at DateTime,
-		email String,
-		customer String,
-		total Decimal(18, 4),
-		currency String,
-		financial_status String,
-		fulfillment_status String,
-		source String,
-		eligible UInt8,
-		ineligible_reasons Array(String),
-		status String,
-		odoo_model String,
-		odoo_id UInt64,
-		odoo_name String,
-		invoice_id UInt64,
-		error String,
-		retry_at Nullable(DateTime),
-		attempt UInt32,
-		updated_at DateTime,
+` + shippedStateColumns + `		updated_at DateTime,
 		version UInt64
 	) ENGINE = ReplacingMergeTree(version)
 	ORDER BY (shop, order_id)`},

@@ -16,9 +16,11 @@ import (
 )
 
 func row(id, version uint64, status string, sign int8) chstore.OrderRow {
-	return chstore.OrderRow{Shop: "a.myshopify.com", OrderID: id, Version: version, Status: status, Sign: sign,
-		Total: decimal.RequireFromString("10.5"), IneligibleReasons: []string{}, Warnings: []string{},
-		PaymentGateways: []string{}, RefundedAmount: decimal.Zero}
+	return chstore.OrderRow{Shop: "a.myshopify.com", OrderID: id, Version: version, Sign: sign,
+		OrderState: chstore.OrderState{Status: status, Total: decimal.RequireFromString("10.5"),
+			IneligibleReasons: []string{}},
+		OrderFacts: chstore.OrderFacts{Warnings: []string{}, PaymentGateways: []string{},
+			RefundedAmount: decimal.Zero}}
 }
 
 func TestSettle(t *testing.T) {
@@ -291,13 +293,18 @@ func TestReadOrderRowsRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	retry := time.Date(2025, 3, 2, 8, 30, 0, 0, time.UTC)
 	epoch := time.Unix(0, 0).UTC()
-	a := chstore.OrderRow{Shop: "a.myshopify.com", OrderID: 820982911946154508, OrderName: "#1001", CreatedAt: time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC),
-		Email: `back\slash\u@example.com`, Customer: "Zoë \x1f Ünal \x1e \\r", Total: decimal.RequireFromString("-99999999999999.9999"),
-		Currency: "EUR", FinancialStatus: "paid", Source: "web", Eligible: 1, IneligibleReasons: []string{"", "a\x1eb", `\`},
-		Status: "delayed", OdooModel: "sale.order", OdooID: 1<<63 + 5, OdooName: "S\n1", InvoiceID: 7, Error: "line 1\nline 2\t'quoted'",
-		RetryAt: &retry, Attempt: 4294967295, UpdatedAt: time.Date(2025, 3, 1, 11, 0, 0, 0, time.UTC), Version: 1<<64 - 2,
-		Warnings: []string{}, InvoiceState: "posted", PaymentState: "in_payment", RefundedAmount: decimal.RequireFromString("0.0001"),
-		Cancelled: 1, PaymentGateways: []string{"shopify_payments", "gift_card"}, Sign: 1}
+	a := chstore.OrderRow{Shop: "a.myshopify.com", OrderID: 820982911946154508,
+		UpdatedAt: time.Date(2025, 3, 1, 11, 0, 0, 0, time.UTC), Version: 1<<64 - 2, Sign: 1,
+		OrderState: chstore.OrderState{OrderName: "#1001",
+			CreatedAt: time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC), Email: `back\slash\u@example.com`,
+			Customer: "Zoë \x1f Ünal \x1e \\r", Total: decimal.RequireFromString("-99999999999999.9999"),
+			Currency: "EUR", FinancialStatus: "paid", Source: "web", Eligible: 1,
+			IneligibleReasons: []string{"", "a\x1eb", `\`}, Status: "delayed", OdooModel: "sale.order",
+			OdooID: 1<<63 + 5, OdooName: "S\n1", InvoiceID: 7, Error: "line 1\nline 2\t'quoted'",
+			RetryAt: &retry, Attempt: 4294967295},
+		OrderFacts: chstore.OrderFacts{Warnings: []string{}, InvoiceState: "posted",
+			PaymentState: "in_payment", RefundedAmount: decimal.RequireFromString("0.0001"), Cancelled: 1,
+			PaymentGateways: []string{"shopify_payments", "gift_card"}}}
 	b := a
 	b.OrderID, b.RetryAt, b.CreatedAt, b.Warnings, b.IneligibleReasons, b.Total = 2, &epoch, epoch, []string{""}, []string{}, decimal.Zero
 	c := b

@@ -29,9 +29,12 @@ func TestReadmeQueries(t *testing.T) {
 	db := chtest.New(t)
 	ctx := context.Background()
 	at := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
-	o := chstore.OrderRow{Shop: "demo.myshopify.com", OrderID: 1, OrderName: "#1001", CreatedAt: at, Total: decimal.RequireFromString("12.5"),
-		Currency: "EUR", IneligibleReasons: []string{}, Status: "in_progress", UpdatedAt: at, Version: 1, Warnings: []string{},
-		RefundedAmount: decimal.Zero, PaymentGateways: []string{"shopify_payments"}}
+	o := chstore.OrderRow{Shop: "demo.myshopify.com", OrderID: 1, UpdatedAt: at, Version: 1,
+		OrderState: chstore.OrderState{OrderName: "#1001", CreatedAt: at,
+			Total: decimal.RequireFromString("12.5"), Currency: "EUR", IneligibleReasons: []string{},
+			Status: "in_progress"},
+		OrderFacts: chstore.OrderFacts{Warnings: []string{}, RefundedAmount: decimal.Zero,
+			PaymentGateways: []string{"shopify_payments"}}}
 	synced := o
 	synced.Status, synced.OdooName, synced.InvoiceState, synced.RefundedAmount, synced.Cancelled = "synced", "S1", "posted", decimal.RequireFromString("2.5"), 1
 	for _, r := range []chstore.OrderRow{o, synced} {
@@ -40,9 +43,11 @@ func TestReadmeQueries(t *testing.T) {
 		}
 	}
 	ev := func(id, stage, status string, at time.Time) chstore.EventRow {
-		return chstore.EventRow{OutcomeID: id, Shop: o.Shop, OrderID: 1, Stage: stage, At: at, AtMs: uint64(at.UnixMilli()), Total: o.Total,
-			IneligibleReasons: []string{}, Status: status, Warnings: []string{"rounded"}, RefundedAmount: decimal.Zero,
-			PaymentGateways: []string{}, LatencyMs: 120, RPCCalls: 2}
+		return chstore.EventRow{OutcomeID: id, Shop: o.Shop, OrderID: 1, Stage: stage, At: at, AtMs: uint64(at.UnixMilli()),
+			LatencyMs: 120, RPCCalls: 2,
+			OrderState: chstore.OrderState{Total: o.Total, IneligibleReasons: []string{}, Status: status},
+			OrderFacts: chstore.OrderFacts{Warnings: []string{"rounded"}, RefundedAmount: decimal.Zero,
+				PaymentGateways: []string{}}}
 	}
 	if err := chstore.InsertEventRows(ctx, db.Conn, []chstore.EventRow{ev("a", "processor", "in_progress", at),
 		ev("b", "sink.odoo", "failed", at.Add(time.Second)), ev("c", "sink.odoo", "synced", at.Add(time.Minute))}); err != nil {

@@ -27,8 +27,11 @@ func TestRedactOrders(t *testing.T) {
 	if err := chstore.InsertOrderRows(ctx, db.Conn, rows); err != nil {
 		t.Fatal(err)
 	}
-	ev := chstore.EventRow{OutcomeID: "o1", Shop: "a.myshopify.com", OrderID: 1, Email: "ada@example.com", Customer: "Ada Lovelace",
-		Total: decimal.Zero, RefundedAmount: decimal.Zero, IneligibleReasons: []string{}, Warnings: []string{}, PaymentGateways: []string{}}
+	ev := chstore.EventRow{OutcomeID: "o1", Shop: "a.myshopify.com", OrderID: 1,
+		OrderState: chstore.OrderState{Email: "ada@example.com", Customer: "Ada Lovelace",
+			Total: decimal.Zero, IneligibleReasons: []string{}},
+		OrderFacts: chstore.OrderFacts{RefundedAmount: decimal.Zero, Warnings: []string{},
+			PaymentGateways: []string{}}}
 	if err := chstore.InsertEventRows(ctx, db.Conn, []chstore.EventRow{ev}); err != nil {
 		t.Fatal(err)
 	}

@@ -21,49 +21,36 @@ import (
 // one. So the live rows are the ones whose signs add up to 1 per (order, version),
 // which sum(sign) counts without FINAL (see Settle and order_counts).
 type OrderRow struct {
-	Shop              string          `ch:"shop" type:"String"`
-	OrderID           uint64          `ch:"order_id" type:"UInt64"`
-	OrderName         string          `ch:"order_name" type:"String"`
-	CreatedAt         time.Time       `ch:"created_at" type:"DateTime"`
-	Email             string          `ch:"email" type:"String"`
-	Customer          string          `ch:"customer" type:"String"`
-	Total             decimal.Decimal `ch:"total" type:"Decimal(18, 4)"`
-	Currency          string          `ch:"currency" type:"String"`
-	FinancialStatus   string          `ch:"financial_status" type:"String"`
-	FulfillmentStatus string          `ch:"fulfillment_status" type:"String"`
-	Source            string          `ch:"source" type:"String"`
-	Eligible          uint8           `ch:"eligible" type:"UInt8"`
-	IneligibleReasons []string        `ch:"ineligible_reasons" type:"Array(String)"`
-	Status            string          `ch:"status" type:"String"`
-	OdooModel         string          `ch:"odoo_model" type:"String"`
-	OdooID            uint64          `ch:"odoo_id" type:"UInt64"`
-	OdooName          string          `ch:"odoo_name" type:"String"`
-	InvoiceID         uint64          `ch:"invoice_id" type:"UInt64"`
-	Error             string          `ch:"error" type:"String"`
-	RetryAt           *time.Time      `ch:"retry_at" type:"Nullable(DateTime)"`
-	Attempt           uint32          `ch:"attempt" type:"UInt32"`
-	UpdatedAt         time.Time       `ch:"updated_at" type:"DateTime"`
-	Version           uint64          `ch:"version" type:"UInt64"`
-	Warnings          []string        `ch:"warnings" type:"Array(String)"`
-	InvoiceState      string          `ch:"invoice_state" type:"String"`
-	PaymentState      string          `ch:"payment_state" type:"String"`
-	RefundedAmount    decimal.Decimal `ch:"refunded_amount" type:"Decimal(18, 4)"`
-	Cancelled         uint8           `ch:"cancelled" type:"UInt8"`
-	PaymentGateways   []string        `ch:"payment_gateways" type:"Array(String)"`
-	Sign              int8            `ch:"sign" type:"Int8"`
+	Shop    string `ch:"shop" type:"String"`
+	OrderID uint64 `ch:"order_id" type:"UInt64"`
+	OrderState
+	UpdatedAt time.Time `ch:"updated_at" type:"DateTime"`
+	Version   uint64    `ch:"version" type:"UInt64"`
+	OrderFacts
+	Sign int8 `ch:"sign" type:"Int8"`
 }
 
 // EventRow is one row of `sync_events` (one per outcome of every stage), declared once
 // as OrderRow is. sync_events is a ReplacingMergeTree(at_ms) keyed by outcome: a
 // redelivered outcome collapses.
 type EventRow struct {
-	OutcomeID         string          `ch:"outcome_id" type:"String"`
-	Shop              string          `ch:"shop" type:"String"`
-	OrderID           uint64          `ch:"order_id" type:"UInt64"`
-	Version           uint64          `ch:"version" type:"UInt64"`
-	Stage             string          `ch:"stage" type:"String"`
-	At                time.Time       `ch:"at" type:"DateTime"`
-	AtMs              uint64          `ch:"at_ms" type:"UInt64"`
+	OutcomeID string    `ch:"outcome_id" type:"String"`
+	Shop      string    `ch:"shop" type:"String"`
+	OrderID   uint64    `ch:"order_id" type:"UInt64"`
+	Version   uint64    `ch:"version" type:"UInt64"`
+	Stage     string    `ch:"stage" type:"String"`
+	At        time.Time `ch:"at" type:"DateTime"`
+	AtMs      uint64    `ch:"at_ms" type:"UInt64"`
+	OrderState
+	RPCCalls  uint32 `ch:"rpc_calls" type:"UInt32"`
+	LatencyMs uint64 `ch:"latency_ms" type:"UInt64"`
+	OrderFacts
+}
+
+// OrderState is the columns OrderRow and EventRow share in one run: the order's
+// summary and where its sync stands. Embedded, its fields are columns in place (the
+// reflection below walks embedded structs in order).
+type OrderState struct {
 	OrderName         string          `ch:"order_name" type:"String"`
 	CreatedAt         time.Time       `ch:"created_at" type:"DateTime"`
 	Email             string          `ch:"email" type:"String"`
@@ -83,14 +70,18 @@ type EventRow struct {
 	Error             string          `ch:"error" type:"String"`
 	RetryAt           *time.Time      `ch:"retry_at" type:"Nullable(DateTime)"`
 	Attempt           uint32          `ch:"attempt" type:"UInt32"`
-	RPCCalls          uint32          `ch:"rpc_calls" type:"UInt32"`
-	LatencyMs         uint64          `ch:"latency_ms" type:"UInt64"`
-	Warnings          []string        `ch:"warnings" type:"Array(String)"`
-	InvoiceState      string          `ch:"invoice_state" type:"String"`
-	PaymentState      string          `ch:"payment_state" type:"String"`
-	RefundedAmount    decimal.Decimal `ch:"refunded_amount" type:"Decimal(18, 4)"`
-	Cancelled         uint8           `ch:"cancelled" type:"UInt8"`
-	PaymentGateways   []string        `ch:"payment_gateways" type:"Array(String)"`
+}
+
+// OrderFacts is the other run both rows share: the sync's warnings and what it learnt
+// of the order in Odoo and of its payments. A column both tables gain goes here, at
+// the end (in orders it comes before sign, which the doc leaves out).
+type OrderFacts struct {
+	Warnings        []string        `ch:"warnings" type:"Array(String)"`
+	InvoiceState    string          `ch:"invoice_state" type:"String"`
+	PaymentState    string          `ch:"payment_state" type:"String"`
+	RefundedAmount  decimal.Decimal `ch:"refunded_amount" type:"Decimal(18, 4)"`
+	Cancelled       uint8           `ch:"cancelled" type:"UInt8"`
+	PaymentGateways []string        `ch:"payment_gateways" type:"Array(String)"`
 }
 
 // OrderColumns and EventColumns are the column lists of OrderRow and EventRow
@@ -104,7 +95,7 @@ var (
 type column struct {
 	name, typ string
 	expr      string // MATERIALIZED expression; empty for a stored field
-	field     int    // index in the row struct of a stored field
+	field     []int  // index path in the row struct of a stored field
 }
 
 func materialized(name, typ, expr string) column { return column{name: name, typ: typ, expr: expr} }
@@ -125,16 +116,27 @@ var (
 
 func declare(name string, t reflect.Type, derived []column) table {
 	tb := table{name: name}
-	for i := range t.NumField() {
-		f := t.Field(i)
+	for _, f := range rowFields(t) {
 		col, typ := f.Tag.Get("ch"), f.Tag.Get("type")
 		if col == "" || typ == "" {
 			panic(fmt.Sprintf("chstore: %s.%s needs ch and type tags", t.Name(), f.Name))
 		}
-		tb.columns = append(tb.columns, column{name: col, typ: typ, field: i})
+		tb.columns = append(tb.columns, column{name: col, typ: typ, field: f.Index})
 	}
 	tb.columns = append(tb.columns, derived...)
 	return tb
+}
+
+// rowFields are the column fields of row struct t in declaration order, an embedded
+// struct's in its place (as clickhouse-go maps them).
+func rowFields(t reflect.Type) []reflect.StructField {
+	var out []reflect.StructField
+	for _, f := range reflect.VisibleFields(t) {
+		if !f.Anonymous {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // list is the stored columns' names, comma-separated.
@@ -328,8 +330,7 @@ func docEscape(x string) string {
 
 func docExpr(t reflect.Type) string {
 	var parts []string
-	for i := range t.NumField() {
-		f := t.Field(i)
+	for _, f := range rowFields(t) {
 		name := f.Tag.Get("ch")
 		if name == "sign" {
 			continue
@@ -365,7 +366,7 @@ func docOf(doc string, r *OrderRow) error {
 		if c.expr != "" || c.name == "sign" {
 			continue
 		}
-		f := v.Field(c.field)
+		f := v.FieldByIndex(c.field)
 		if i >= len(fields) {
 			// Written before the field was declared (fields are only appended).
 			if f.Kind() == reflect.Slice {

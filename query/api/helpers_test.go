@@ -273,14 +273,16 @@ func (e *env) insertOrders(os ...testOrder) {
 		if o.RefundedAmount != "" {
 			refunded = decimal.RequireFromString(o.RefundedAmount)
 		}
-		rows[i] = chstore.OrderRow{Shop: o.Shop, OrderID: o.ID, OrderName: o.Name, CreatedAt: o.CreatedAt, Email: o.Email,
-			Customer: o.Customer, Total: decimal.RequireFromString(o.Total), Currency: o.Currency,
-			FinancialStatus: o.FinancialStatus, FulfillmentStatus: o.FulfillmentStatus, Source: o.Source, Eligible: el,
-			IneligibleReasons: nonNil(o.Reasons), Status: o.Status, OdooModel: o.OdooModel, OdooID: o.OdooID,
-			OdooName: o.OdooName, InvoiceID: o.InvoiceID, Error: o.Error, RetryAt: o.RetryAt, Attempt: o.Attempt,
-			UpdatedAt: o.UpdatedAt, Version: o.Version, Warnings: nonNil(o.Warnings), InvoiceState: o.InvoiceState,
-			PaymentState: o.PaymentState, RefundedAmount: refunded, Cancelled: cancelled,
-			PaymentGateways: nonNil(o.PaymentGateways)}
+		rows[i] = chstore.OrderRow{Shop: o.Shop, OrderID: o.ID, UpdatedAt: o.UpdatedAt, Version: o.Version,
+			OrderState: chstore.OrderState{OrderName: o.Name, CreatedAt: o.CreatedAt, Email: o.Email,
+				Customer: o.Customer, Total: decimal.RequireFromString(o.Total), Currency: o.Currency,
+				FinancialStatus: o.FinancialStatus, FulfillmentStatus: o.FulfillmentStatus, Source: o.Source,
+				Eligible: el, IneligibleReasons: nonNil(o.Reasons), Status: o.Status, OdooModel: o.OdooModel,
+				OdooID: o.OdooID, OdooName: o.OdooName, InvoiceID: o.InvoiceID, Error: o.Error, RetryAt: o.RetryAt,
+				Attempt: o.Attempt},
+			OrderFacts: chstore.OrderFacts{Warnings: nonNil(o.Warnings), InvoiceState: o.InvoiceState,
+				PaymentState: o.PaymentState, RefundedAmount: refunded, Cancelled: cancelled,
+				PaymentGateways: nonNil(o.PaymentGateways)}}
 	}
 	if err := chstore.ReplaceOrders(context.Background(), e.ch, rows); err != nil {
 		e.t.Fatal(err)
@@ -313,13 +315,15 @@ func (e *env) insertEvents(evs ...testEvent) {
 		if ev.OdooID > 0 {
 			model = "sale.order"
 		}
-		rows[i] = chstore.EventRow{OutcomeID: ev.OutcomeID, Shop: shopA, OrderID: ev.OrderID, Version: 1, Stage: ev.Stage,
-			At: ev.At, AtMs: uint64(ev.At.UnixMilli()), OrderName: "#" + itoa(ev.OrderID), CreatedAt: baseTime,
-			Email: "x@example.com", Customer: "X", Total: decimal.RequireFromString("1.00"), Currency: "EUR",
-			FinancialStatus: "paid", FulfillmentStatus: "unfulfilled", Source: "web", Eligible: 1,
-			IneligibleReasons: []string{}, Status: ev.Status, OdooModel: model, OdooID: ev.OdooID, Error: ev.Error,
-			Attempt: ev.Attempt, RPCCalls: 3, LatencyMs: 120, Warnings: []string{}, RefundedAmount: decimal.Zero,
-			PaymentGateways: []string{}}
+		rows[i] = chstore.EventRow{OutcomeID: ev.OutcomeID, Shop: shopA, OrderID: ev.OrderID, Version: 1, Stage: ev.Stage, At: ev.At,
+			AtMs: uint64(ev.At.UnixMilli()), RPCCalls: 3, LatencyMs: 120,
+			OrderState: chstore.OrderState{OrderName: "#" + itoa(ev.OrderID), CreatedAt: baseTime,
+				Email: "x@example.com", Customer: "X", Total: decimal.RequireFromString("1.00"), Currency: "EUR",
+				FinancialStatus: "paid", FulfillmentStatus: "unfulfilled", Source: "web", Eligible: 1,
+				IneligibleReasons: []string{}, Status: ev.Status, OdooModel: model, OdooID: ev.OdooID,
+				Error: ev.Error, Attempt: ev.Attempt},
+			OrderFacts: chstore.OrderFacts{Warnings: []string{}, RefundedAmount: decimal.Zero,
+				PaymentGateways: []string{}}}
 	}
 	if err := chstore.InsertEventRows(context.Background(), e.ch, rows); err != nil {
 		e.t.Fatal(err)

@@ -56,10 +56,12 @@ func TestOrderOdooFields(t *testing.T) {
 	}
 	// The detail shows them too, and so does each outcome of its history.
 	at := baseTime.Add(time.Hour)
-	if err := chstore.InsertEventRows(context.Background(), e.ch, []chstore.EventRow{{OutcomeID: "s", Shop: shopA, OrderID: 1,
-		Stage: schemas.StageSinkOdoo, At: at, AtMs: uint64(at.UnixMilli()), Total: decimalOf("10"), Currency: "EUR",
-		IneligibleReasons: []string{}, Status: "synced", Warnings: []string{"w"}, InvoiceState: "posted", PaymentState: "paid",
-		RefundedAmount: decimalOf("2.5"), Cancelled: 1, PaymentGateways: []string{"manual"}}}); err != nil {
+	if err := chstore.InsertEventRows(context.Background(), e.ch, []chstore.EventRow{{OutcomeID: "s", Shop: shopA, OrderID: 1, Stage: schemas.StageSinkOdoo, At: at,
+		AtMs: uint64(at.UnixMilli()),
+		OrderState: chstore.OrderState{Total: decimalOf("10"), Currency: "EUR",
+			IneligibleReasons: []string{}, Status: "synced"},
+		OrderFacts: chstore.OrderFacts{Warnings: []string{"w"}, InvoiceState: "posted", PaymentState: "paid",
+			RefundedAmount: decimalOf("2.5"), Cancelled: 1, PaymentGateways: []string{"manual"}}}}); err != nil {
 		t.Fatal(err)
 	}
 	var d map[string]any

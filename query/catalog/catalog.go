@@ -7,9 +7,8 @@ import (
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
-	"sync/atomic"
 
+	"github.com/synco-dev/synco/query/internal/topictable"
 	"github.com/synco-dev/synco/schemas"
 )
 
@@ -19,31 +18,31 @@ import (
 //
 // KafkaFeed is the one on Kafka (platform/consume's Table); tests may feed a Store
 // through Apply directly.
-type Feed interface {
-	Start(ctx context.Context, apply func(key, value []byte)) error
-}
+type Feed = topictable.Feed
 
 // Decoder reads a topic's Avro value (platform/serde.Serde).
-type Decoder interface {
-	Decode(ctx context.Context, topic string, b []byte, v any) error
-}
+type Decoder = topictable.Decoder
 
 // Store is safe for concurrent use.
 type Store struct {
-	dec   Decoder
-	log   *slog.Logger
-	ready atomic.Bool
-
-	mu     sync.RWMutex
-	byShop map[string]schemas.OdooCatalog
+	t *topictable.Table[schemas.OdooCatalog]
 }
 
 // New makes an empty store; Apply fills it (Follow wires it to a Feed).
 func New(dec Decoder, log *slog.Logger) *Store {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &Store{dec: dec, log: log, byShop: map[string]schemas.OdooCatalog{}}
+	return &Store{topictable.New(topictable.Spec[schemas.OdooCatalog]{
+		Topic: schemas.TopicOdooCatalog,
+		Key: func(key string, c *schemas.OdooCatalog) string {
+			if c != nil && c.Shop != "" {
+				return strings.ToLower(c.Shop)
+			}
+			return strings.ToLower(key)
+		},
+		// An older record read after a newer one (never on one partition; cheap to guard).
+		Stale:      func(old, c schemas.OdooCatalog) bool { return old.RefreshedAt.After(c.RefreshedAt) },
+		NotRead:    "odoo catalog topic not read; the settings screen cannot offer Odoo's journals, accounts and customers",
+		Unreadable: "unreadable odoo catalog record; the shop keeps its previous one",
+	}, dec, log)}
 }
 
 // Follow starts feed into a new store in the background and returns at once: Ready
@@ -51,53 +50,18 @@ func New(dec Decoder, log *slog.Logger) *Store {
 // start is logged and the store stays not ready (the API answers 503 meanwhile).
 func Follow(ctx context.Context, feed Feed, dec Decoder, log *slog.Logger) *Store {
 	s := New(dec, log)
-	go func() {
-		if err := feed.Start(ctx, s.Apply); err != nil {
-			if ctx.Err() == nil {
-				s.log.Error("odoo catalog topic not read; the settings screen cannot offer Odoo's journals, accounts and customers", "err", err)
-			}
-			return
-		}
-		s.ready.Store(true)
-	}()
+	s.t.Follow(ctx, feed)
 	return s
 }
 
 // Apply takes one record of the topic (key: the shop).
-func (s *Store) Apply(key, value []byte) {
-	shop := strings.ToLower(string(key))
-	if value == nil {
-		s.mu.Lock()
-		delete(s.byShop, shop)
-		s.mu.Unlock()
-		return
-	}
-	var c schemas.OdooCatalog
-	if err := s.dec.Decode(context.Background(), schemas.TopicOdooCatalog, value, &c); err != nil {
-		s.log.Error("unreadable odoo catalog record; the shop keeps its previous one", "key", shop, "err", err)
-		return
-	}
-	if c.Shop != "" {
-		shop = strings.ToLower(c.Shop)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if old, ok := s.byShop[shop]; ok && old.RefreshedAt.After(c.RefreshedAt) {
-		return // an older record read after a newer one (never on one partition; cheap to guard)
-	}
-	s.byShop[shop] = c
-}
+func (s *Store) Apply(key, value []byte) { s.t.Apply(key, value) }
 
 // MarkReady says the store holds everything (for a store filled by hand, in tests).
-func (s *Store) MarkReady() { s.ready.Store(true) }
+func (s *Store) MarkReady() { s.t.MarkReady() }
 
 // Ready reports whether the topic has been read to its end.
-func (s *Store) Ready() bool { return s.ready.Load() }
+func (s *Store) Ready() bool { return s.t.Ready() }
 
 // Get returns shop's latest catalog.
-func (s *Store) Get(shop string) (schemas.OdooCatalog, bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	c, ok := s.byShop[strings.ToLower(shop)]
-	return c, ok
-}
+func (s *Store) Get(shop string) (schemas.OdooCatalog, bool) { return s.t.Get(strings.ToLower(shop)) }

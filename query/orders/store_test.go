@@ -29,11 +29,14 @@ func testRows() (first, later [][]chstore.OrderRow) {
 	base := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
 	mk := func(i int, shop string) chstore.OrderRow {
 		st := statuses[i%len(statuses)]
-		r := chstore.OrderRow{Shop: shop, OrderID: uint64(5000000000000 + i*1000), OrderName: fmt.Sprintf("#%d", 1000+i),
-			CreatedAt: base.Add(time.Duration(i%13) * 36 * time.Hour), Email: fmt.Sprintf("buyer%d@Example.com", i%17),
-			Customer: customers[i%len(customers)], Total: decimal.RequireFromString(totals[i%len(totals)]), Currency: "EUR",
-			FinancialStatus: "paid", Source: "web", Eligible: uint8(min(1, i%5)), IneligibleReasons: []string{}, Status: st,
-			UpdatedAt: base, Version: 1, Warnings: []string{}, RefundedAmount: decimal.Zero, PaymentGateways: []string{}}
+		r := chstore.OrderRow{Shop: shop, OrderID: uint64(5000000000000 + i*1000), UpdatedAt: base, Version: 1,
+			OrderState: chstore.OrderState{OrderName: fmt.Sprintf("#%d", 1000+i),
+				CreatedAt: base.Add(time.Duration(i%13) * 36 * time.Hour),
+				Email:     fmt.Sprintf("buyer%d@Example.com", i%17), Customer: customers[i%len(customers)],
+				Total: decimal.RequireFromString(totals[i%len(totals)]), Currency: "EUR", FinancialStatus: "paid",
+				Source: "web", Eligible: uint8(min(1, i%5)), IneligibleReasons: []string{}, Status: st},
+			OrderFacts: chstore.OrderFacts{Warnings: []string{}, RefundedAmount: decimal.Zero,
+				PaymentGateways: []string{}}}
 		if st == "synced" {
 			r.OdooModel, r.OdooID, r.OdooName = "sale.order", uint64(700+i), fmt.Sprintf("S%05d", 700+i)
 			if i%3 == 0 {

@@ -223,35 +223,12 @@ func copySummary(dst, src *orderRow) {
 func rowFrom(o *schemas.SyncOutcome) orderRow {
 	m := money(o)
 	return orderRow{
-		Shop:              o.Shop,
-		OrderID:           uint64(o.OrderID),
-		OrderName:         o.OrderName,
-		CreatedAt:         dateTime(o.CreatedAt),
-		Email:             o.Email,
-		Customer:          o.Customer,
-		Total:             m.total,
-		Currency:          o.Currency,
-		FinancialStatus:   o.FinancialStatus,
-		FulfillmentStatus: o.FulfillmentStatus,
-		Source:            o.Source,
-		Eligible:          boolU8(o.Eligible),
-		IneligibleReasons: nonNil(o.IneligibleReasons),
-		Status:            o.Status,
-		OdooModel:         o.OdooModel,
-		OdooID:            uint64(max(o.OdooID, 0)),
-		OdooName:          o.OdooName,
-		InvoiceID:         uint64(max(o.InvoiceID, 0)),
-		Error:             m.errText,
-		RetryAt:           nullableDateTime(o.RetryAt),
-		Attempt:           uint32(max(o.Attempt, 0)),
-		UpdatedAt:         dateTime(o.At),
-		Warnings:          nonNil(o.Warnings),
-		InvoiceState:      o.InvoiceState,
-		PaymentState:      o.PaymentState,
-		RefundedAmount:    m.refunded,
-		Cancelled:         boolU8(o.Cancelled),
-		PaymentGateways:   nonNil(o.PaymentGateways),
-		Sign:              1,
+		Shop:       o.Shop,
+		OrderID:    uint64(o.OrderID),
+		OrderState: stateOf(o, m),
+		UpdatedAt:  dateTime(o.At),
+		OrderFacts: factsOf(o, m),
+		Sign:       1,
 	}
 }
 
@@ -259,13 +236,23 @@ func rowFrom(o *schemas.SyncOutcome) orderRow {
 func eventOf(o *schemas.SyncOutcome) chstore.EventRow {
 	m := money(o)
 	return chstore.EventRow{
-		OutcomeID:         o.OutcomeID,
-		Shop:              o.Shop,
-		OrderID:           uint64(o.OrderID),
-		Version:           uint64(max(o.Version, 0)),
-		Stage:             o.Stage,
-		At:                dateTime(o.At),
-		AtMs:              uint64(max(unixMs(o.At), 0)),
+		OutcomeID:  o.OutcomeID,
+		Shop:       o.Shop,
+		OrderID:    uint64(o.OrderID),
+		Version:    uint64(max(o.Version, 0)),
+		Stage:      o.Stage,
+		At:         dateTime(o.At),
+		AtMs:       uint64(max(unixMs(o.At), 0)),
+		OrderState: stateOf(o, m),
+		RPCCalls:   uint32(max(o.RPCCalls, 0)),
+		LatencyMs:  uint64(max(o.LatencyMs, 0)),
+		OrderFacts: factsOf(o, m),
+	}
+}
+
+// stateOf and factsOf are the columns orders and sync_events share, from the outcome.
+func stateOf(o *schemas.SyncOutcome, m amounts) chstore.OrderState {
+	return chstore.OrderState{
 		OrderName:         o.OrderName,
 		CreatedAt:         dateTime(o.CreatedAt),
 		Email:             o.Email,
@@ -285,14 +272,17 @@ func eventOf(o *schemas.SyncOutcome) chstore.EventRow {
 		Error:             m.errText,
 		RetryAt:           nullableDateTime(o.RetryAt),
 		Attempt:           uint32(max(o.Attempt, 0)),
-		RPCCalls:          uint32(max(o.RPCCalls, 0)),
-		LatencyMs:         uint64(max(o.LatencyMs, 0)),
-		Warnings:          nonNil(o.Warnings),
-		InvoiceState:      o.InvoiceState,
-		PaymentState:      o.PaymentState,
-		RefundedAmount:    m.refunded,
-		Cancelled:         boolU8(o.Cancelled),
-		PaymentGateways:   nonNil(o.PaymentGateways),
+	}
+}
+
+func factsOf(o *schemas.SyncOutcome, m amounts) chstore.OrderFacts {
+	return chstore.OrderFacts{
+		Warnings:        nonNil(o.Warnings),
+		InvoiceState:    o.InvoiceState,
+		PaymentState:    o.PaymentState,
+		RefundedAmount:  m.refunded,
+		Cancelled:       boolU8(o.Cancelled),
+		PaymentGateways: nonNil(o.PaymentGateways),
 	}
 }
 

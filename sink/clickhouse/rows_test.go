@@ -43,9 +43,10 @@ func TestRowAndEventAgree(t *testing.T) {
 	}
 	row, ev := reflect.ValueOf(rowFrom(&o)), reflect.ValueOf(eventOf(&o))
 	shared := 0
-	for i := range row.NumField() {
-		name := row.Type().Field(i).Name
-		if name == "Version" { // the row's is set by fold, the event's is the order version
+	// Column by column: the embedded structs' fields one by one, as chstore declares them.
+	for _, f := range reflect.VisibleFields(row.Type()) {
+		name := f.Name
+		if f.Anonymous || name == "Version" { // the row's is set by fold, the event's is the order version
 			continue
 		}
 		e := ev.FieldByName(name)
@@ -53,10 +54,11 @@ func TestRowAndEventAgree(t *testing.T) {
 			continue
 		}
 		shared++
-		if r := row.Field(i).Interface(); !reflect.DeepEqual(r, e.Interface()) {
-			t.Errorf("%s: orders %v, sync_events %v", name, r, e.Interface())
+		r := row.FieldByIndex(f.Index)
+		if !reflect.DeepEqual(r.Interface(), e.Interface()) {
+			t.Errorf("%s: orders %v, sync_events %v", name, r.Interface(), e.Interface())
 		}
-		if row.Field(i).IsZero() {
+		if r.IsZero() {
 			t.Errorf("%s is not filled in from the outcome", name)
 		}
 	}
