@@ -7,8 +7,9 @@
 # session, a CI run beside it) is invisible to that check while it still holds the
 # ports, so up.sh tries to start a second one and fails on "address already in use".
 # Then, once up.sh has failed twice, we reuse the server that answers on Odoo's port
-# if it is that version and the documented credentials (synco / admin / admin, and on
-# 19 the API key up.sh made) work on it; anything else still fails loudly.
+# if it is a real Odoo (not the simulator) of that version and the documented
+# credentials (synco / admin / admin, and on 19 the API key up.sh made) work on it;
+# anything else still fails loudly.
 set -uo pipefail
 
 V=${1:?usage: odoo-up.sh 16|17|18|19}
@@ -34,12 +35,20 @@ if ((V >= 19)); then
 	key=$(cat "$STATE_ROOT/$V/apikey" 2>/dev/null || sudo -n -u odoo cat "$STATE_ROOT/$V/apikey" 2>/dev/null) || key=
 fi
 if python3 - "$URL" "$V" "$key" <<'EOF'; then
-import json, socket, sys, urllib.request, xmlrpc.client
+import json, socket, sys, urllib.error, urllib.request, xmlrpc.client
 socket.setdefaulttimeout(60)
 url, v, key = sys.argv[1:4]
-common = xmlrpc.client.ServerProxy(url + '/xmlrpc/2/common')
-if common.version()['server_version'].split('.')[0] != v:
+# The web client's route, not XML-RPC's version(): the simulator (synco odoo-sim --addr)
+# answers XML-RPC like Odoo, with the same credentials, and serves no web client.
+req = urllib.request.Request(url + '/web/webclient/version_info', headers={'Content-Type': 'application/json'},
+    data=b'{"jsonrpc": "2.0", "method": "call", "params": {}}')
+try:
+    info = json.load(urllib.request.urlopen(req, timeout=30))['result']
+except (urllib.error.HTTPError, KeyError, TypeError, ValueError):
+    sys.exit(6)
+if info['server_version'].split('.')[0] != v:
     sys.exit(3)
+common = xmlrpc.client.ServerProxy(url + '/xmlrpc/2/common')
 if not common.authenticate('synco', 'admin', 'admin', {}):
     sys.exit(4)
 if int(v) >= 19:
