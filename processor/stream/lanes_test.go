@@ -1,10 +1,14 @@
 package stream
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/synco-dev/synco/schemas"
 )
 
 // A partition's records split into lanes: every record in exactly one lane, each key's
@@ -43,5 +47,32 @@ func TestSplitByKeyKeepsEachKeyInOrder(t *testing.T) {
 	}
 	if got := splitByKey(nil, 2); len(got) != 0 {
 		t.Fatalf("no records: %d lanes", len(got))
+	}
+}
+
+// A backlog on one partition is decided in several lanes (200 records: more than
+// laneRecords) and every order's events still in offset order: each is decided (an
+// event decided before an earlier one of its order would be dropped as stale) and the
+// changelog holds each order's states with seq 1, 2, 3, 4 in that order.
+func TestBacklogOnOnePartitionDecidesEachOrderInOrder(t *testing.T) {
+	e := newEnv(t, 1, slog.LevelInfo)
+	dir := t.TempDir()
+	e.produce(rounds(1, 50, 0, 1, 2, 3)...) // before the start: the first poll holds them all
+	a := e.start("a", dir)
+	e.waitProcessed(waitFor)
+	a.stop()
+	checkVersions(t, e.stateOf(dir), 1, 50, 3)
+	seqs := map[string][]int64{}
+	for _, r := range e.readAll(schemas.TopicProcessorState) {
+		var st schemas.OrderState
+		if err := e.serde.Decode(context.Background(), schemas.TopicProcessorState, r.Value, &st); err != nil {
+			t.Fatal(err)
+		}
+		seqs[string(r.Key)] = append(seqs[string(r.Key)], st.Seq)
+	}
+	for id := int64(1); id <= 50; id++ {
+		if got := fmt.Sprint(seqs[key(id)]); got != "[1 2 3 4]" {
+			t.Errorf("order %d: changelog seqs %s, want [1 2 3 4]", id, got)
+		}
 	}
 }
