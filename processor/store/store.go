@@ -4,11 +4,11 @@
 // source of truth: a partition's store is caught up from its tail on assignment and
 // rebuilt from the whole changelog when it is missing, corrupt or from another topic.
 //
-// Changes made while a Kafka transaction is open live in a Pebble batch that reads
-// see; Commit applies it with the new offset once Kafka committed, Rollback discards
-// it, so the store never runs ahead of what Kafka committed. Memory is bounded by the
-// options (block cache shared by every partition, memtables per partition), not by
-// the number of orders.
+// Changes made while a Kafka transaction is open live in a map per partition that
+// reads see; Commit writes them, the new offset last, once Kafka committed, Rollback
+// discards them, so the store never holds what Kafka did not commit. Memory is bounded
+// by the options (block cache shared by every partition, memtables per partition) and
+// the transaction's size, not by the number of orders.
 package store
 
 import (
@@ -262,9 +262,9 @@ func (s *Store) pebbleOptions(lock *pebble.Lock) *pebble.Options {
 		Lock:                        lock,
 		MemTableSize:                uint64(s.opts.MemTableBytes),
 		MemTableStopWritesThreshold: 2,
-		// The changelog is the log: data and checkpoint are written in one batch, and
-		// a memtable lost in a crash is only a longer tail to read back. Drop and
-		// Close flush.
+		// The changelog is the log: a checkpoint is written with or after the data it
+		// covers (commitTx, Restore), and a memtable lost in a crash is only a longer
+		// tail to read back. Drop and Close flush.
 		DisableWAL:         true,
 		MaxOpenFiles:       256,
 		FormatMajorVersion: pebble.FormatNewest,
