@@ -141,8 +141,8 @@ func (s *Syncer) prefetchProducts(ctx context.Context, c Client, runs []*run, ab
 // them without a call: a flash sale's orders mostly come from new customers, and one
 // create a buyer was one call an order. Two orders of one new buyer make one partner.
 // A buyer whose values cannot be made (an address look-up failed) is left to its
-// order; when the create fails, each order makes its own (what the search found
-// absent is still absent: no second search).
+// order; when the create fails, each order searches its buyer again before making
+// it (the create may have run in Odoo with its answer lost: absent is no longer so).
 func (s *Syncer) createPartners(ctx context.Context, c Client, runs []*run, absent map[string]bool) error {
 	type newPartner struct {
 		r            *run
@@ -192,6 +192,9 @@ func (s *Syncer) createPartners(ctx context.Context, c Client, runs []*run, abse
 	}
 	ids, err := CreateMany(ctx, c, "res.partner", vals, nil)
 	if err != nil {
+		for _, n := range news {
+			delete(absent, "partner/"+n.key)
+		}
 		return err
 	}
 	s.mu.Lock()
