@@ -102,3 +102,24 @@ func TestCancellationAndRefundsCreditOnce(t *testing.T) {
 		}
 	}
 }
+
+// A sale order cancelled with its draft invoice (Odoo cancels the draft with it): the
+// result says the invoice is cancelled, as Odoo holds it, not the state the look-up
+// read before (nor the posted state the command asks).
+func TestCancelledSaleOrderReportsItsCancelledDraftInvoice(t *testing.T) {
+	ctx := context.Background()
+	for _, inv := range []schemas.InvoiceState{schemas.InvoiceDraft, schemas.InvoicePosted} {
+		sim, c := startSim(t, 17)
+		o := order1001()
+		if _, err := NewSyncer(c).Apply(ctx, command(o, schemas.SaleOrderConfirmed, schemas.InvoiceDraft)); err != nil {
+			t.Fatalf("%s: %v", inv, err)
+		}
+		res, err := NewSyncer(c).Apply(ctx, command(cancelledCopy(o), schemas.SaleOrderCancelled, inv))
+		if err != nil {
+			t.Fatalf("%s: cancel: %v", inv, err)
+		}
+		if w := observeCancel(sim); w.invState != "cancel" || res.InvoiceState != w.invState || !res.Cancelled {
+			t.Errorf("%s: result says invoice %q (cancelled=%v), odoo holds %+v", inv, res.InvoiceState, res.Cancelled, w)
+		}
+	}
+}
