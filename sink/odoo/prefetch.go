@@ -2,7 +2,6 @@ package odoo
 
 import (
 	"context"
-	"slices"
 	"strings"
 )
 
@@ -171,11 +170,13 @@ func (s *Syncer) createPartners(ctx context.Context, c Client, runs []*run, abse
 	if len(news) < 2 {
 		return nil // one buyer: its order makes it, in the same one call
 	}
-	// The keys' locks, in order (as partner takes one: no other apply makes them meanwhile).
-	slices.SortFunc(news, func(a, b newPartner) int { return strings.Compare(a.key, b.key) })
-	for _, n := range news {
-		defer s.keys.lock("partner/" + n.key)()
+	// The keys' locks (as partner takes one: no other apply makes them meanwhile);
+	// lock takes them in sorted order.
+	locks := make([]string, len(news))
+	for k, n := range news {
+		locks[k] = "partner/" + n.key
 	}
+	defer s.keys.lock(locks...)()
 	kept := news[:0]
 	for _, n := range news {
 		if n.r.cached(func(s *Syncer) int64 { return s.partners[n.key] }) == 0 {
