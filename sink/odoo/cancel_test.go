@@ -97,6 +97,17 @@ func TestCancellationAndRefundsCreditOnce(t *testing.T) {
 		if w := observeCancel(sim); w.credits != 1 || w.creditTotal != w.invoiceTotal {
 			t.Errorf("%d: refund after the cancellation: want only the cancellation's credit note, odoo holds %+v", v, w)
 		}
+		// The refund's money left the shop: paid out of the cancellation's credit note,
+		// once (applied again, no second payout).
+		if _, err := NewSyncer(c).Apply(ctx, refundsOn(command(later, schemas.SaleOrderCancelled, schemas.InvoicePosted))); err != nil {
+			t.Fatalf("%d: refund after the cancellation, again: %v", v, err)
+		}
+		if lw := observeLife(sim); lw.outbound != 1 || lw.cnPayState != "partial" {
+			t.Errorf("%d: refund after the cancellation: want its 25.80 paid out of the credit note, odoo holds %+v", v, lw)
+		}
+		if !res.RefundedAmount.Equal(dec("124.38")) {
+			t.Errorf("%d: refund after the cancellation: result says %s refunded, the credit note is 124.38", v, res.RefundedAmount)
+		}
 		if !strings.Contains(strings.Join(res.Warnings, "\n"), "credited in full") {
 			t.Errorf("%d: refund after the cancellation: warnings %q do not say the invoice is credited in full", v, res.Warnings)
 		}
