@@ -167,7 +167,7 @@ func (s *Syncer) applyGroup(ctx context.Context, c *counter, version int, group 
 		clear(absent)
 		s.log.Warn("odoo: batch search of partners and products failed; each order searches its own", "orders", len(group), "err", err)
 	} else if err := s.createPartners(ctx, c, runs, absent); err != nil {
-		s.log.Warn("odoo: batch create of new customers failed; each order makes its own", "orders", len(group), "err", err)
+		s.log.Warn("odoo: batch create of new customers failed; each order finds or makes its own", "orders", len(group), "err", err)
 	}
 	// Values, one order at a time (calls only for what is not found yet: a new buyer,
 	// a new SKU, a tax).

@@ -49,6 +49,10 @@ func (r *run) cancelOrder(ctx context.Context, ex *existing, so Record) error {
 	if err := r.cancel(ctx, so.ID()); err != nil {
 		return needsAttention(err, fmt.Sprintf("cancelling sale order %s", name))
 	}
+	for _, inv := range invs {
+		// Odoo cancelled the draft with the order: the look-up's state is stale.
+		r.movesChanged = r.movesChanged || inv.String("state") == "draft"
+	}
 	r.s.log.Info("odoo: cancelled sale order", "order", r.key, "id", so.ID())
 	return nil
 }

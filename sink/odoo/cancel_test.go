@@ -97,8 +97,40 @@ func TestCancellationAndRefundsCreditOnce(t *testing.T) {
 		if w := observeCancel(sim); w.credits != 1 || w.creditTotal != w.invoiceTotal {
 			t.Errorf("%d: refund after the cancellation: want only the cancellation's credit note, odoo holds %+v", v, w)
 		}
+		// The refund's money left the shop: paid out of the cancellation's credit note,
+		// once (applied again, no second payout).
+		if _, err := NewSyncer(c).Apply(ctx, refundsOn(command(later, schemas.SaleOrderCancelled, schemas.InvoicePosted))); err != nil {
+			t.Fatalf("%d: refund after the cancellation, again: %v", v, err)
+		}
+		if lw := observeLife(sim); lw.outbound != 1 || lw.cnPayState != "partial" {
+			t.Errorf("%d: refund after the cancellation: want its 25.80 paid out of the credit note, odoo holds %+v", v, lw)
+		}
+		if !res.RefundedAmount.Equal(dec("124.38")) {
+			t.Errorf("%d: refund after the cancellation: result says %s refunded, the credit note is 124.38", v, res.RefundedAmount)
+		}
 		if !strings.Contains(strings.Join(res.Warnings, "\n"), "credited in full") {
 			t.Errorf("%d: refund after the cancellation: warnings %q do not say the invoice is credited in full", v, res.Warnings)
+		}
+	}
+}
+
+// A sale order cancelled with its draft invoice (Odoo cancels the draft with it): the
+// result says the invoice is cancelled, as Odoo holds it, not the state the look-up
+// read before (nor the posted state the command asks).
+func TestCancelledSaleOrderReportsItsCancelledDraftInvoice(t *testing.T) {
+	ctx := context.Background()
+	for _, inv := range []schemas.InvoiceState{schemas.InvoiceDraft, schemas.InvoicePosted} {
+		sim, c := startSim(t, 17)
+		o := order1001()
+		if _, err := NewSyncer(c).Apply(ctx, command(o, schemas.SaleOrderConfirmed, schemas.InvoiceDraft)); err != nil {
+			t.Fatalf("%s: %v", inv, err)
+		}
+		res, err := NewSyncer(c).Apply(ctx, command(cancelledCopy(o), schemas.SaleOrderCancelled, inv))
+		if err != nil {
+			t.Fatalf("%s: cancel: %v", inv, err)
+		}
+		if w := observeCancel(sim); w.invState != "cancel" || res.InvoiceState != w.invState || !res.Cancelled {
+			t.Errorf("%s: result says invoice %q (cancelled=%v), odoo holds %+v", inv, res.InvoiceState, res.Cancelled, w)
 		}
 	}
 }

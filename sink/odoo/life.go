@@ -53,7 +53,7 @@ func (r *run) afterDocuments(ctx context.Context, ex *existing, res *Result) err
 	if r.cmd.Settings.SyncRefunds && len(r.o.Refunds) > 0 {
 		// A cancelled order's refunds credit its invoice too (the cancellation left
 		// the invoice to them), unless the cancellation credited it in full already
-		// (reversedInFull, once the moves are read).
+		// (reversal, once the moves are read).
 		refunds = r.o.Refunds
 	}
 	if len(pays) == 0 && len(refunds) == 0 {
@@ -93,14 +93,18 @@ func (r *run) afterDocuments(ctx context.Context, ex *existing, res *Result) err
 	if err := r.payments(ctx, l, pays); err != nil {
 		return err
 	}
+	withRefunds := len(refunds) > 0 // the credit notes are read again with the invoice
 	if len(refunds) > 0 {
 		switch {
 		case l.invState == "cancel":
 			// Cancelled with its order (a draft invoice): nothing to credit.
 			refunds = nil
-		case r.reversedInFull(l):
+		case r.reversal(l) != nil:
 			r.warn("invoice %s is credited in full by Synco (the order was cancelled before its refunds came): its %d refund(s) make no credit note of their own",
 				l.invoice.String("name"), len(refunds))
+			if err := r.payOutOfReversal(ctx, l, r.reversal(l), refunds); err != nil {
+				return err
+			}
 			refunds = nil
 		}
 	}
@@ -117,7 +121,7 @@ func (r *run) afterDocuments(ctx context.Context, ex *existing, res *Result) err
 		}
 	}
 	if l.changed {
-		if err := r.readMoves(ctx, l, len(refunds) > 0); err != nil {
+		if err := r.readMoves(ctx, l, withRefunds); err != nil {
 			return err
 		}
 	}
@@ -145,19 +149,38 @@ func (r *run) soCancelled(ex *existing, res *Result) bool {
 	return ex != nil && ex.so != nil && ex.so.ID() == res.ID && ex.so.String("state") == "cancel"
 }
 
-// reversedInFull says whether Synco credited the invoice in full (creditNote: a
-// cancellation, or an edit with credit_and_reissue), as the moves were read.
-func (r *run) reversedInFull(l *life) bool {
+// reversal is Synco's credit note of the whole invoice (creditNote: a cancellation,
+// or an edit with credit_and_reissue), as the moves were read; nil: none.
+func (r *run) reversal(l *life) Record {
 	if l.invoice == nil {
-		return false
+		return nil
 	}
 	ref := creditRef(l.invoice.String("name"))
 	for _, cn := range l.refunds {
 		if cn.String("ref") == ref && cn.String("state") != "cancel" {
-			return true
+			return cn
 		}
 	}
-	return false
+	return nil
+}
+
+// payOutOfReversal registers the refunds' payouts on the reversal that stands for
+// their credit notes: the money left the shop, and the reversal of a paid invoice is
+// what the shop owes the buyer.
+func (r *run) payOutOfReversal(ctx context.Context, l *life, cn Record, refunds []schemas.Refund) error {
+	if cn.String("state") != "posted" || !(l.paidToday || moneyCameIn(l)) {
+		return nil
+	}
+	paidOut, err := r.paidOut(ctx, l, refunds)
+	if err != nil {
+		return err
+	}
+	for _, rf := range refunds {
+		if err := r.payOut(ctx, l, cn.ID(), cn, rf, paidOut); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // knownInvoiceState sets the invoice's state without a call where the run knows it:

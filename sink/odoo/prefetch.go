@@ -2,7 +2,6 @@ package odoo
 
 import (
 	"context"
-	"slices"
 	"strings"
 )
 
@@ -141,8 +140,8 @@ func (s *Syncer) prefetchProducts(ctx context.Context, c Client, runs []*run, ab
 // them without a call: a flash sale's orders mostly come from new customers, and one
 // create a buyer was one call an order. Two orders of one new buyer make one partner.
 // A buyer whose values cannot be made (an address look-up failed) is left to its
-// order; when the create fails, each order makes its own (what the search found
-// absent is still absent: no second search).
+// order; when the create fails, each order searches its buyer again before making
+// it (the create may have run in Odoo with its answer lost: absent is no longer so).
 func (s *Syncer) createPartners(ctx context.Context, c Client, runs []*run, absent map[string]bool) error {
 	type newPartner struct {
 		r            *run
@@ -171,11 +170,13 @@ func (s *Syncer) createPartners(ctx context.Context, c Client, runs []*run, abse
 	if len(news) < 2 {
 		return nil // one buyer: its order makes it, in the same one call
 	}
-	// The keys' locks, in order (as partner takes one: no other apply makes them meanwhile).
-	slices.SortFunc(news, func(a, b newPartner) int { return strings.Compare(a.key, b.key) })
-	for _, n := range news {
-		defer s.keys.lock("partner/" + n.key)()
+	// The keys' locks (as partner takes one: no other apply makes them meanwhile);
+	// lock takes them in sorted order.
+	locks := make([]string, len(news))
+	for k, n := range news {
+		locks[k] = "partner/" + n.key
 	}
+	defer s.keys.lock(locks...)()
 	kept := news[:0]
 	for _, n := range news {
 		if n.r.cached(func(s *Syncer) int64 { return s.partners[n.key] }) == 0 {
@@ -192,6 +193,9 @@ func (s *Syncer) createPartners(ctx context.Context, c Client, runs []*run, abse
 	}
 	ids, err := CreateMany(ctx, c, "res.partner", vals, nil)
 	if err != nil {
+		for _, n := range news {
+			delete(absent, "partner/"+n.key)
+		}
 		return err
 	}
 	s.mu.Lock()

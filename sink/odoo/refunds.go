@@ -103,18 +103,10 @@ func (r *run) creditNoteOf(l *life, rf schemas.Refund) Record {
 func (r *run) creditNotes(ctx context.Context, l *life, refunds []schemas.Refund) error {
 	invPosted := l.invState == "posted"
 	moneyIn := l.paidToday || moneyCameIn(l)
-	var outs []schemas.Transaction // refund payouts whose registration is missing
-	for _, rf := range refunds {
-		for _, t := range refundTransactions(rf) {
-			if l.refs[TransactionXMLID(r.cmd.Shop, t.ID)].id == 0 {
-				outs = append(outs, t)
-			}
-		}
-	}
 	var paidOut map[string]int64
-	if len(outs) > 0 && invPosted && moneyIn {
+	if invPosted && moneyIn {
 		var err error
-		if paidOut, err = r.paymentsByMemo(ctx, outs); err != nil {
+		if paidOut, err = r.paidOut(ctx, l, refunds); err != nil {
 			return err
 		}
 	}
@@ -165,31 +157,57 @@ func (r *run) creditNotes(ctx context.Context, l *life, refunds []schemas.Refund
 		if state != "posted" || !moneyIn {
 			continue
 		}
-		for _, t := range refundTransactions(rf) {
-			xml := TransactionXMLID(r.cmd.Shop, t.ID)
-			if l.refs[xml].id > 0 {
-				continue
-			}
-			if pid := paidOut[r.txMemo(t.ID)]; pid > 0 {
-				r.register(xml, "account.payment", pid, xmlRef{})
-				continue
-			}
-			if cn != nil && cn.String("payment_state") == "paid" {
-				r.warn("Shopify refund payment %d is not registered: its credit note is already paid in Odoo", t.ID)
-				continue
-			}
-			journal, err := r.paymentJournal(ctx, t.Gateway, l.refs)
-			if err != nil {
-				return err
-			}
-			pid, err := r.registerPayment(ctx, id, l.m.txAmount(t), t.ProcessedAt, journal, r.txMemo(t.ID))
-			if err != nil {
-				return err
-			}
-			r.register(xml, "account.payment", pid, xmlRef{})
-			r.s.log.Info("odoo: paid out refund", "order", r.key, "refund", rf.ID, "transaction", t.ID, "payment", pid)
-			l.changed = true
+		if err := r.payOut(ctx, l, id, cn, rf, paidOut); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// paidOut are the payments already made of the refunds' payouts whose registration
+// is missing (a crash between the payment and its external id), by memo.
+func (r *run) paidOut(ctx context.Context, l *life, refunds []schemas.Refund) (map[string]int64, error) {
+	var outs []schemas.Transaction
+	for _, rf := range refunds {
+		for _, t := range refundTransactions(rf) {
+			if l.refs[TransactionXMLID(r.cmd.Shop, t.ID)].id == 0 {
+				outs = append(outs, t)
+			}
+		}
+	}
+	if len(outs) == 0 {
+		return nil, nil
+	}
+	return r.paymentsByMemo(ctx, outs)
+}
+
+// payOut registers the refund's payouts on credit note id (cn as read; nil: made in
+// this run), each found before it is made.
+func (r *run) payOut(ctx context.Context, l *life, id int64, cn Record, rf schemas.Refund, paidOut map[string]int64) error {
+	for _, t := range refundTransactions(rf) {
+		xml := TransactionXMLID(r.cmd.Shop, t.ID)
+		if l.refs[xml].id > 0 {
+			continue
+		}
+		if pid := paidOut[r.txMemo(t.ID)]; pid > 0 {
+			r.register(xml, "account.payment", pid, xmlRef{})
+			continue
+		}
+		if cn != nil && cn.String("payment_state") == "paid" {
+			r.warn("Shopify refund payment %d is not registered: its credit note is already paid in Odoo", t.ID)
+			continue
+		}
+		journal, err := r.paymentJournal(ctx, t.Gateway, l.refs)
+		if err != nil {
+			return err
+		}
+		pid, err := r.registerPayment(ctx, id, l.m.txAmount(t), t.ProcessedAt, journal, r.txMemo(t.ID))
+		if err != nil {
+			return err
+		}
+		r.register(xml, "account.payment", pid, xmlRef{})
+		r.s.log.Info("odoo: paid out refund", "order", r.key, "refund", rf.ID, "transaction", t.ID, "payment", pid)
+		l.changed = true
 	}
 	return nil
 }

@@ -279,6 +279,36 @@ func lifeScenarios() []Scenario {
 				{Settings: refundsOn, SO: schemas.SaleOrderCancelled, Inv: posted, Order: cancelAndRefund, Fresh: true, Expect: x},
 			}}
 		}},
+		{"cancelled, then refunded: the refund's money is paid out of the cancellation's credit note", func(e *Env) Case {
+			o := payOrder(e)
+			o.Transactions = []schemas.Transaction{sale(e, 0, "shopify_payments", "98")}
+			refundLater := func(o schemas.Order) schemas.Order {
+				return withRefund(e, 0, "cancel", "98", map[int64]int32{1: 1, 2: 1}, "10")(cancelled(o))
+			}
+			reversal := func(pay string) func(e *Env, res odoo.Result) {
+				return func(e *Env, res odoo.Result) {
+					cns := e.refundNotes(res.InvoiceID)
+					if len(cns) != 1 || cns[0].String("payment_state") != pay || !num(cns[0]["amount_total"]).Equal(dec("98")) {
+						e.t.Errorf("credit notes %v, want the cancellation's alone, 98, %s", cns, pay)
+					}
+				}
+			}
+			x := func(check func(e *Env, res odoo.Result)) Expect {
+				x := lifeExpect(check)
+				x.State, x.Invoice = "cancel", nil
+				return x
+			}
+			refunded := x(func(e *Env, res odoo.Result) {
+				reversal("paid")(e, res)
+				e.wantPayments(&o, []string{"98.00"}, []string{"98.00"})
+			})
+			return Case{Order: o, NoWarm: true, Steps: []Step{
+				{Settings: refundsOn, SO: so, Inv: posted, Expect: lifeExpect(func(e *Env, res odoo.Result) { e.wantStatus(res, "posted", "paid", "0") })},
+				{Settings: refundsOn, SO: schemas.SaleOrderCancelled, Inv: posted, Order: cancelled, Expect: x(reversal("not_paid"))},
+				{Settings: refundsOn, SO: schemas.SaleOrderCancelled, Inv: posted, Order: refundLater, Expect: refunded},
+				{Settings: refundsOn, SO: schemas.SaleOrderCancelled, Inv: posted, Order: refundLater, Fresh: true, Expect: refunded},
+			}}
+		}},
 		{"refund before the order reached Odoo", func(e *Env) Case {
 			o := payOrder(e)
 			o.Transactions = []schemas.Transaction{sale(e, 0, "shopify_payments", "98")}

@@ -1,0 +1,61 @@
+package odoo
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/synco-dev/synco/schemas"
+)
+
+// losingListCreate runs the first list create of model in Odoo but loses its answer
+// (a connection reset after Odoo committed); every other call goes through.
+type losingListCreate struct {
+	Client
+	model string
+	lost  atomic.Bool
+}
+
+func (c *losingListCreate) Call(ctx context.Context, model, method string, args []any, kwargs map[string]any) (any, error) {
+	res, err := c.Client.Call(ctx, model, method, args, kwargs)
+	if model == c.model && method == "create" && len(args) > 0 && err == nil && !c.lost.Load() {
+		if _, list := args[0].([]any); list {
+			c.lost.Store(true)
+			return nil, classifyTransport(model, method, fmt.Errorf("connection reset by peer"))
+		}
+	}
+	return res, err
+}
+
+// The batch's create of its new buyers runs in Odoo but its answer is lost: the
+// buyers exist, so each order finds its buyer again instead of making a second one.
+func TestBatchLostPartnerCreateMakesNoSecondPartner(t *testing.T) {
+	sim, c := startSim(t, 17)
+	cmds := batchOrders(6, schemas.SaleOrderConfirmed, schemas.InvoiceNone)
+	lc := &losingListCreate{Client: c, model: "res.partner"}
+	s := NewSyncer(lc)
+	b, err := s.Prefetch(context.Background(), cmds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.ApplyAll(context.Background(), cmds)
+	if !lc.lost.Load() {
+		t.Fatal("the batch made no list create of partners")
+	}
+	count := map[string]int{}
+	for _, p := range sim.Records("res.partner") {
+		if e, _ := p["email"].(string); strings.HasPrefix(e, "buyer") {
+			count[e]++
+		}
+	}
+	if len(count) != 3 {
+		t.Errorf("partners of the 3 buyers: %v", count)
+	}
+	for e, n := range count {
+		if n != 1 {
+			t.Errorf("%d partners for %s, want 1", n, e)
+		}
+	}
+}
