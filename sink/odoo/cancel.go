@@ -3,6 +3,8 @@ package odoo
 import (
 	"context"
 	"fmt"
+
+	"github.com/shopspring/decimal"
 )
 
 // cancelOrder cancels an order's sale order the way real Odoo needs: refused up front
@@ -33,13 +35,14 @@ func (r *run) cancelOrder(ctx context.Context, ex *existing, so Record) error {
 	if err != nil {
 		return err
 	}
-	refundsCredit := r.cmd.Settings.SyncRefunds && len(r.o.Refunds) > 0
 	for _, inv := range invs {
 		if inv.String("move_type") != "out_invoice" || inv.String("state") != "posted" {
 			continue
 		}
-		if refundsCredit {
-			r.warn("invoice %s is posted: the order's refunds credit it, the cancellation makes no credit note of its own", inv.String("name"))
+		if leave, err := r.leaveToRefunds(ctx, inv); err != nil || leave {
+			if err != nil {
+				return err
+			}
 			continue
 		}
 		if _, err := r.creditNote(ctx, inv, "cancelled"); err != nil {
@@ -75,11 +78,63 @@ func (r *run) cancelDirectInvoice(ctx context.Context, inv Record) error {
 		r.s.log.Info("odoo: cancelled draft invoice", "order", r.key, "invoice", inv.ID(), "name", name)
 		return nil
 	}
-	if r.cmd.Settings.SyncRefunds && len(r.o.Refunds) > 0 {
-		return nil // the refunds credit it (life.go)
+	if leave, err := r.leaveToRefunds(ctx, inv); err != nil || leave {
+		return err
 	}
 	_, err := r.creditNote(ctx, inv, "cancelled")
 	return err
+}
+
+// leaveToRefunds says whether a cancelled order's posted invoice is left to the
+// credit notes of its refunds (life.go) rather than credited in full by the
+// cancellation. Odoo should end holding what the shop kept:
+//   - the refunds credit all of the invoice (Shopify's cancel and refund): theirs;
+//   - the shop kept money (paid more than it refunded): the refunds' credit notes, and
+//     the invoice keeps the rest, as the money says;
+//   - some of their credit notes are made already (an earlier partial refund): a full
+//     credit now would credit that part twice; what is left open is a warning.
+//
+// Otherwise nothing was kept (never paid, or all of it refunded while the refunds
+// credit less: money alone, goods without their shipping): the cancellation credits
+// the invoice in full, and the refunds pay their money out of that credit note
+// (life.go, reversal).
+func (r *run) leaveToRefunds(ctx context.Context, inv Record) (bool, error) {
+	if !r.cmd.Settings.SyncRefunds || len(r.o.Refunds) == 0 {
+		return false, nil
+	}
+	t := totalsOf(inv)
+	m := r.bookMoney(t.currency)
+	credit, kept := decimal.Zero, decimal.Zero
+	for _, p := range r.payable() {
+		kept = kept.Add(m.txAmount(p))
+	}
+	for _, rf := range r.o.Refunds {
+		credit = credit.Add(r.refundCredit(m, rf))
+		for _, tx := range refundTransactions(rf) {
+			kept = kept.Sub(m.txAmount(tx))
+		}
+	}
+	name := inv.String("name")
+	switch {
+	case !credit.Round(2).LessThan(t.total.Round(2)):
+		r.warn("invoice %s is posted: the order's refunds credit it, the cancellation makes no credit note of its own", name)
+		return true, nil
+	case kept.Round(2).IsPositive():
+		r.warn("invoice %s: the shop kept %s %s of the cancelled order; the refunds credit %s, the rest stays invoiced",
+			name, kept.StringFixed(2), t.currency, credit.StringFixed(2))
+		return true, nil
+	}
+	made, err := SearchRead(ctx, r.c, "account.move", []any{[]any{"move_type", "=", "out_refund"}, []any{"reversed_entry_id", "=", inv.ID()},
+		[]any{"state", "!=", "cancel"}, []any{"ref", "!=", creditRef(name)}}, []string{"id"}, map[string]any{"limit": 1})
+	if err != nil {
+		return false, err
+	}
+	if len(made) > 0 {
+		r.warn("invoice %s is partly credited by the order's refunds (%s of %s %s): the cancellation leaves the rest open; credit it in Odoo",
+			name, credit.StringFixed(2), t.total.StringFixed(2), t.currency)
+		return true, nil
+	}
+	return false, nil
 }
 
 // orderInvoices are the sale order's invoices and credit notes (no call when the

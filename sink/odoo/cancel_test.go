@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/synco-dev/synco/schemas"
 )
 
@@ -131,6 +133,58 @@ func TestCancelledSaleOrderReportsItsCancelledDraftInvoice(t *testing.T) {
 		}
 		if w := observeCancel(sim); w.invState != "cancel" || res.InvoiceState != w.invState || !res.Cancelled {
 			t.Errorf("%s: result says invoice %q (cancelled=%v), odoo holds %+v", inv, res.InvoiceState, res.Cancelled, w)
+		}
+	}
+}
+
+// A cancelled order the shop kept nothing of is credited in full by the cancellation,
+// even when its refunds credit less: a refund of the money alone (no lines), and an
+// unpaid order whose refund restocks the goods but not the shipping. Then the refunds
+// make no credit note of their own, and their money is paid out of the cancellation's.
+func TestCancelledOrderKeptNothingIsCreditedInFull(t *testing.T) {
+	ctx := context.Background()
+	for _, v := range []int{16, 17} {
+		// the money alone
+		sim, c := startSim(t, v)
+		if _, err := NewSyncer(c).Apply(ctx, refundsOn(command(paid1001(), schemas.SaleOrderConfirmed, schemas.InvoicePosted))); err != nil {
+			t.Fatalf("%d: %v", v, err)
+		}
+		o := cancelledCopy(paid1001())
+		at := o.UpdatedAt
+		o.FinancialStatus = "refunded"
+		o.Refunds = []schemas.Refund{{ID: 72, CreatedAt: &at, ProcessedAt: &at, Transactions: []schemas.Transaction{
+			{ID: 905, ParentID: 902, Kind: "refund", Status: "success", Gateway: "shopify_payments", Amount: dec("124.38"), ProcessedAt: &at}}}}
+		cancel := refundsOn(command(o, schemas.SaleOrderCancelled, schemas.InvoicePosted))
+		if _, err := NewSyncer(c).Apply(ctx, cancel); err != nil {
+			t.Fatalf("%d: money-only refund: %v", v, err)
+		}
+		if _, err := NewSyncer(c).Apply(ctx, cancel); err != nil {
+			t.Fatalf("%d: money-only refund again: %v", v, err)
+		}
+		w, lw := observeCancel(sim), observeLife(sim)
+		if w.soState != "cancel" || w.credits != 1 || w.creditTotal != w.invoiceTotal || lw.outbound != 1 || w.creditPay != "paid" {
+			t.Errorf("%d: money-only refund: want one full credit note paid out once; odoo holds %+v %+v", v, w, lw)
+		}
+
+		// unpaid, the goods restocked, the shipping not refunded
+		sim, c = startSim(t, v)
+		if _, err := NewSyncer(c).Apply(ctx, refundsOn(command(order1001(), schemas.SaleOrderConfirmed, schemas.InvoicePosted))); err != nil {
+			t.Fatalf("%d: %v", v, err)
+		}
+		o = cancelledCopy(order1001())
+		at = o.UpdatedAt
+		rf := schemas.Refund{ID: 73, CreatedAt: &at, ProcessedAt: &at}
+		for _, li := range o.LineItems {
+			rf.RefundLineItems = append(rf.RefundLineItems, schemas.RefundLineItem{ID: 730 + li.ID, LineItemID: li.ID, Quantity: li.Quantity,
+				RestockType: "cancel", Subtotal: li.Price.Mul(decimal.NewFromInt(int64(li.Quantity))).Sub(li.TotalDiscount)})
+		}
+		o.Refunds = []schemas.Refund{rf}
+		res, err := NewSyncer(c).Apply(ctx, refundsOn(command(o, schemas.SaleOrderCancelled, schemas.InvoicePosted)))
+		if err != nil {
+			t.Fatalf("%d: unpaid, restocked: %v", v, err)
+		}
+		if w := observeCancel(sim); w.soState != "cancel" || w.credits != 1 || w.creditTotal != w.invoiceTotal || w.invPay != "reversed" {
+			t.Errorf("%d: unpaid, restocked: want one full credit note reversing the invoice; odoo holds %+v (warnings %q)", v, w, res.Warnings)
 		}
 	}
 }

@@ -413,6 +413,32 @@ func (r *run) creditNoteVals(ctx context.Context, l *life, rf schemas.Refund) (m
 	return vals, nil
 }
 
+// refundCredit is what a refund's credit note credits, in the money set m, as
+// creditNoteVals builds it: its lines (with their taxes), its shipping, and its other
+// order adjustments.
+func (r *run) refundCredit(m money, rf schemas.Refund) decimal.Decimal {
+	sum := decimal.Zero
+	for _, rl := range rf.RefundLineItems {
+		if rl.Quantity <= 0 {
+			continue
+		}
+		sum = sum.Add(m.of(rl.Subtotal, rl.SubtotalPresentment))
+		if !r.o.TaxesIncluded {
+			sum = sum.Add(m.of(rl.TotalTax, rl.TotalTaxPresentment))
+		}
+	}
+	for _, sl := range rf.RefundShippingLines {
+		sum = sum.Add(m.of(sl.Amount, sl.AmountPresentment)).Add(m.of(sl.Tax, sl.TaxPresentment))
+	}
+	for _, a := range rf.OrderAdjustments {
+		if a.Kind == "shipping_refund" && len(rf.RefundShippingLines) > 0 {
+			continue // the same shipping as refund_shipping_lines
+		}
+		sum = sum.Sub(m.of(a.Amount, a.AmountPresentment)).Sub(m.of(a.TaxAmount, a.TaxAmountPresentment))
+	}
+	return sum
+}
+
 // checkRefundTotals compares each credit note's total with the money Shopify
 // returned for its refund (or, without transactions, what the refund lists).
 func (r *run) checkRefundTotals(l *life, refunds []schemas.Refund) {

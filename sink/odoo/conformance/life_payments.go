@@ -309,6 +309,30 @@ func lifeScenarios() []Scenario {
 				{Settings: refundsOn, SO: schemas.SaleOrderCancelled, Inv: posted, Order: refundLater, Fresh: true, Expect: refunded},
 			}}
 		}},
+		{"cancelled with a refund of the money alone: credited in full by the cancellation, the money paid out of it", func(e *Env) Case {
+			o := payOrder(e)
+			o.Transactions = []schemas.Transaction{sale(e, 0, "shopify_payments", "98")}
+			moneyBack := func(o schemas.Order) schemas.Order {
+				return edit(cancelled(o), func(o *schemas.Order) {
+					rf := refundOf(e, 0, "no_restock", "98", nil, o, "")
+					o.Refunds[len(o.Refunds)-1] = schemas.Refund{ID: rf.ID, CreatedAt: rf.CreatedAt, ProcessedAt: rf.ProcessedAt, Transactions: rf.Transactions}
+					o.FinancialStatus = "refunded"
+				})
+			}
+			x := lifeExpect(func(e *Env, res odoo.Result) {
+				cns := e.refundNotes(res.InvoiceID)
+				if len(cns) != 1 || cns[0].String("payment_state") != "paid" || !num(cns[0]["amount_total"]).Equal(dec("98")) {
+					e.t.Errorf("credit notes %v, want the cancellation's alone, 98, paid out", cns)
+				}
+				e.wantPayments(&o, []string{"98.00"}, []string{"98.00"})
+			})
+			x.State, x.Invoice = "cancel", nil
+			return Case{Order: o, NoWarm: true, Steps: []Step{
+				{Settings: refundsOn, SO: so, Inv: posted, Expect: lifeExpect(func(e *Env, res odoo.Result) { e.wantStatus(res, "posted", "paid", "0") })},
+				{Settings: refundsOn, SO: schemas.SaleOrderCancelled, Inv: posted, Order: moneyBack, Expect: x},
+				{Settings: refundsOn, SO: schemas.SaleOrderCancelled, Inv: posted, Order: moneyBack, Fresh: true, Expect: x},
+			}}
+		}},
 		{"refund before the order reached Odoo", func(e *Env) Case {
 			o := payOrder(e)
 			o.Transactions = []schemas.Transaction{sale(e, 0, "shopify_payments", "98")}
