@@ -169,6 +169,9 @@ func (s *Syncer) applyGroup(ctx context.Context, c *counter, version int, group 
 	} else if err := s.createPartners(ctx, c, runs, absent); err != nil {
 		s.log.Warn("odoo: batch create of new customers failed; each order finds or makes its own", "orders", len(group), "err", err)
 	}
+	if err := s.createProducts(ctx, c, runs, absent); err != nil {
+		s.log.Warn("odoo: batch create of new products failed; each order finds or makes its own", "orders", len(group), "err", err)
+	}
 	// Values, one order at a time (calls only for what is not found yet: a new buyer,
 	// a new SKU, a tax).
 	var sos, dis []*batchOrder

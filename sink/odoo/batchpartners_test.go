@@ -59,3 +59,49 @@ func TestBatchLostPartnerCreateMakesNoSecondPartner(t *testing.T) {
 		}
 	}
 }
+
+// A batch whose orders each bring a new SKU makes all those products in one create
+// (Synco's own products — shipping, a line without SKU — are made by the first order
+// that needs them, in its one call), and each order's line holds its own product.
+func TestBatchMakesNewProductsInOneCreate(t *testing.T) {
+	const n = 12
+	sim, s := batchSink(t, n)
+	cmds := batchOrders(n, schemas.SaleOrderConfirmed, schemas.InvoicePosted)
+	for i, cmd := range cmds {
+		cmd.Order.LineItems[0].SKU = fmt.Sprintf("NEW-SKU-%d", i)
+	}
+	res, errs := applyTogether(s, cmds)
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("order %d: %v", i, err)
+		}
+	}
+	if got := sim.Calls()["product.product.create"]; got != 2 {
+		t.Errorf("%d product creates for %d orders with a new SKU each, want 2 (the batch's SKUs, then Synco's own)", got, n)
+	}
+	products := byID(sim.Records("product.product"))
+	lines := sim.Records("sale.order.line")
+	for i, r := range res {
+		want := fmt.Sprintf("NEW-SKU-%d", i)
+		found := false
+		for _, l := range lines {
+			if toInt(l["order_id"]) == r.ID && products[toInt(l["product_id"])]["default_code"] == want {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("order %d: no line with product %s", i, want)
+		}
+	}
+	codes := map[string]int{}
+	for _, p := range products {
+		if c, _ := p["default_code"].(string); c != "" {
+			codes[c]++
+		}
+	}
+	for i := range n {
+		if c := codes[fmt.Sprintf("NEW-SKU-%d", i)]; c != 1 {
+			t.Errorf("%d products NEW-SKU-%d, want 1", c, i)
+		}
+	}
+}

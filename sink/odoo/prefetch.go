@@ -216,3 +216,77 @@ func (s *Syncer) createPartners(ctx context.Context, c Client, runs []*run, abse
 	}
 	return nil
 }
+
+// createProducts makes the products of the batch's line SKUs that prefetchProducts did
+// not find, in one create, into the Syncer's cache (each order made its own before:
+// a shop's first orders, or a backfill, bring many new SKUs). Synco's own products
+// (shipping, tips, ...) are still made by the order that needs one. When the create
+// fails, the codes are no longer marked absent: each order searches, then makes its
+// own.
+func (s *Syncer) createProducts(ctx context.Context, c Client, runs []*run, absent map[string]bool) error {
+	type newProduct struct {
+		r    *run
+		code string
+		spec productSpec
+	}
+	var news []newProduct
+	seen := map[string]bool{}
+	for _, r := range runs {
+		for i := range r.o.LineItems {
+			li := &r.o.LineItems[i]
+			code := strings.TrimSpace(li.SKU)
+			if code == "" || li.GiftCard || int64(li.Qty())+r.refundedQty(li) <= 0 || seen[code] || !absent["product/"+code] {
+				continue
+			}
+			if _, own := synthetic[code]; own {
+				continue
+			}
+			seen[code] = true
+			news = append(news, newProduct{r: r, code: code, spec: productSpec{name: itemTitle(li), price: r.money.of(li.Price, li.PricePresentment)}})
+		}
+	}
+	if len(news) < 2 {
+		return nil // one product: its order makes it in the same one call
+	}
+	keys := make([]string, len(news))
+	for k, n := range news {
+		keys[k] = "product/" + n.code
+	}
+	defer s.keys.lock(keys...)()
+	s.mu.Lock()
+	kept := news[:0]
+	for _, n := range news {
+		if s.products[n.code] == 0 {
+			kept = append(kept, n)
+		}
+	}
+	s.mu.Unlock()
+	news = kept
+	if len(news) == 0 {
+		return nil
+	}
+	vals := make([]map[string]any, len(news))
+	for k, n := range news {
+		v, err := n.r.productVals(ctx, n.code, n.spec)
+		if err != nil {
+			return err
+		}
+		vals[k] = v
+	}
+	ids, err := CreateMany(ctx, c, "product.product", vals, nil)
+	if err != nil {
+		for _, n := range news {
+			delete(absent, "product/"+n.code) // Odoo may have made them: search first
+		}
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	codes := make([]string, len(news))
+	for k, n := range news {
+		s.products[n.code] = ids[k]
+		codes[k] = n.code
+	}
+	s.log.Info("odoo: created products", "codes", codes, "batch", len(runs))
+	return nil
+}

@@ -746,29 +746,10 @@ func (r *run) productsByCode(ctx context.Context, want map[string]bool, lines []
 				continue // a legacy code that does not exist
 			}
 		}
-		vals := map[string]any{
-			"name":           firstNonEmpty(spec.name, code),
-			"default_code":   code,
-			"list_price":     odooFloat(spec.price),
-			"invoice_policy": "order",
-			"sale_ok":        true,
+		vals, err := r.productVals(ctx, code, spec)
+		if err != nil {
+			return nil, err
 		}
-		kind := "consu"
-		if spec.service {
-			kind = "service"
-		}
-		if _, own := synthetic[code]; own {
-			vals["taxes_id"] = []any{[]any{6, 0, []int64{}}}
-			vals["purchase_ok"] = false
-		}
-		if spec.giftCard {
-			acc, err := r.giftCardAccount(ctx)
-			if err != nil {
-				return nil, err
-			}
-			vals["property_account_income_id"] = acc
-		}
-		r.d.ProductKind(vals, kind)
 		create = append(create, vals)
 		createCodes = append(createCodes, code)
 	}
@@ -792,6 +773,35 @@ func (r *run) productsByCode(ctx context.Context, want map[string]bool, lines []
 	}
 	r.s.mu.Unlock()
 	return ids, nil
+}
+
+// productVals are the values of a new product of code (a line's SKU, or one of
+// Synco's own products).
+func (r *run) productVals(ctx context.Context, code string, spec productSpec) (map[string]any, error) {
+	vals := map[string]any{
+		"name":           firstNonEmpty(spec.name, code),
+		"default_code":   code,
+		"list_price":     odooFloat(spec.price),
+		"invoice_policy": "order",
+		"sale_ok":        true,
+	}
+	kind := "consu"
+	if spec.service {
+		kind = "service"
+	}
+	if _, own := synthetic[code]; own {
+		vals["taxes_id"] = []any{[]any{6, 0, []int64{}}}
+		vals["purchase_ok"] = false
+	}
+	if spec.giftCard {
+		acc, err := r.giftCardAccount(ctx)
+		if err != nil {
+			return nil, err
+		}
+		vals["property_account_income_id"] = acc
+	}
+	r.d.ProductKind(vals, kind)
+	return vals, nil
 }
 
 var productFields = []string{"id", "default_code", "active", "invoice_policy"}

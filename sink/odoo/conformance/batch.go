@@ -34,15 +34,16 @@ func RunBatch(t *testing.T, tg Target, cfg odoo.Config) {
 		bad    int // index of an order whose partner does not exist (-1: none)
 		soWant string
 		invWnt string
-		// distinct: a new buyer per order, every other one shipping elsewhere (made
-		// in one create of the batch's buyers, delivery contacts inside)
+		// distinct: a new buyer and a new product per order, every other one shipping
+		// elsewhere (made in one create of the batch's buyers, delivery contacts inside,
+		// and one of its products)
 		distinct bool
 	}{
 		{"confirmed and posted", BatchSize, schemas.SaleOrderConfirmed, schemas.InvoicePosted, -1, "sale", "posted", false},
 		{"draft", BatchSize, schemas.SaleOrderDraft, schemas.InvoiceNone, -1, "draft", "", false},
 		{"direct invoices", BatchSize, schemas.SaleOrderNone, schemas.InvoicePosted, -1, "", "posted", false},
 		{"one bad order", 6, schemas.SaleOrderConfirmed, schemas.InvoicePosted, 2, "sale", "posted", false},
-		{"new buyers, some shipping elsewhere", BatchSize, schemas.SaleOrderConfirmed, schemas.InvoicePosted, -1, "sale", "posted", true},
+		{"new buyers and products, some shipping elsewhere", BatchSize, schemas.SaleOrderConfirmed, schemas.InvoicePosted, -1, "sale", "posted", true},
 	} {
 		t.Run("batch "+tc.name, func(t *testing.T) {
 			e := *env
@@ -62,6 +63,7 @@ func RunBatch(t *testing.T, tg Target, cfg odoo.Config) {
 					bill.Name, bill.FirstName, bill.LastName = "New Buyer "+fmt.Sprint(i), "New", "Buyer "+fmt.Sprint(i)
 					shipTo := bill
 					o.BillingAddress, o.ShippingAddress = &bill, &shipTo
+					o.LineItems[0].SKU = e.Unique(fmt.Sprintf("CONF-NEW-%d", i)) // new products too, made in one create
 					if i%2 == 1 {
 						ship := caShipping
 						o.ShippingAddress = &ship
