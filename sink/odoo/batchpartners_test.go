@@ -105,3 +105,41 @@ func TestBatchMakesNewProductsInOneCreate(t *testing.T) {
 		}
 	}
 }
+
+// The batch's create of its new SKUs runs in Odoo but its answer is lost: each order
+// then searches and finds its product instead of making a second one.
+func TestBatchLostProductCreateMakesNoSecondProduct(t *testing.T) {
+	sim, c := startSim(t, 17)
+	cmds := batchOrders(6, schemas.SaleOrderConfirmed, schemas.InvoiceNone)
+	for i, cmd := range cmds {
+		cmd.Order.LineItems[0].SKU = fmt.Sprintf("LOST-SKU-%d", i)
+	}
+	lc := &losingListCreate{Client: c, model: "product.product"}
+	b, err := NewSyncer(lc).Prefetch(context.Background(), cmds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, errs := b.ApplyAll(context.Background(), cmds)
+	if !lc.lost.Load() {
+		t.Fatal("the batch made no list create of products")
+	}
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("order %d: %v", i, err)
+		}
+	}
+	count := map[string]int{}
+	for _, p := range sim.Records("product.product") {
+		if code, _ := p["default_code"].(string); strings.HasPrefix(code, "LOST-SKU-") {
+			count[code]++
+		}
+	}
+	if len(count) != 6 {
+		t.Errorf("products of the 6 SKUs: %v", count)
+	}
+	for code, n := range count {
+		if n != 1 {
+			t.Errorf("%d products %s, want 1", n, code)
+		}
+	}
+}
