@@ -19,16 +19,20 @@ test: deps vet
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
 
 ## conformance: the Odoo sink's scenarios against real Odoo 16, 17, 18 and 19 (19 over
-## XML-RPC and JSON-2), each started (or reused) by ../shared/odoo-server/up.sh; with
+## XML-RPC and JSON-2), and the whole pipeline (webhook to table) against each, every
+## Odoo started (or reused) by ../shared/odoo-server/up.sh; with
 ## ODOO_URL set, against that Odoo only (ODOO_DB, ODOO_USER, ODOO_PASSWORD; ODOO_PROTOCOL
 ## json2 with ODOO_API_KEY). CONFORMANCE_CALLS_FILE collects the RPC calls per scenario.
 ODOO_SERVER ?= ../shared/odoo-server
 CONFORMANCE_VERSIONS ?= 16 17 18 19
 CONFORMANCE_TIMEOUT ?= 20m
-conformance:
+conformance: deps-clickhouse
 	@set -uo pipefail; \
+	if [ -z "$${CLICKHOUSE_ADDR:-}" ]; then bash deploy/clickhouse.sh start || exit 1; fi; \
 	suite() { echo "== conformance: $$1 over $$2"; \
-	  ODOO_PROTOCOL=$$2 $(GO) test -tags conformance -count=1 -timeout $(CONFORMANCE_TIMEOUT) -run TestReal ./sink/odoo/conformance/ || exit 1; }; \
+	  ODOO_PROTOCOL=$$2 $(GO) test -tags conformance -count=1 -timeout $(CONFORMANCE_TIMEOUT) -run TestReal ./sink/odoo/conformance/ || exit 1; \
+	  if [ "$$2" = xmlrpc ]; then echo "== the whole pipeline: $$1"; \
+	    (cd cmd && $(GO) test -tags conformance -count=1 -timeout $(CONFORMANCE_TIMEOUT) -run TestRealOdoo ./internal/e2e/) || exit 1; fi; }; \
 	if [ -n "$${ODOO_URL:-}" ]; then suite "$$ODOO_URL" "$${ODOO_PROTOCOL:-xmlrpc}"; exit 0; fi; \
 	for v in $(CONFORMANCE_VERSIONS); do \
 	  start=$$(date +%s); \
@@ -46,7 +50,7 @@ build:
 vet:
 	@unformatted=$$(gofmt -l $(MODULES)); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet $(PKGS)
-	$(GO) vet -tags conformance ./sink/odoo/conformance/
+	$(GO) vet -tags conformance ./sink/odoo/conformance/ ./cmd/internal/e2e/
 
 deps: deps-clickhouse deps-chromium
 

@@ -48,6 +48,10 @@ type Options struct {
 	Zone *time.Location
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// FirstID is the first id it hands out (default 2^53, Shopify-sized). A test
+	// against a system that keeps its data across runs (a real Odoo) sets one of its
+	// own, so each run's orders are new there.
+	FirstID int64
 }
 
 // Sim is one simulated shop. Safe for concurrent use.
@@ -127,7 +131,7 @@ func New(opts Options) (*Sim, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	sim := &Sim{opts: opts, schema: s, zone: opts.Zone, now: opts.Now, ids: ids{next: 1 << 53}, rng: rand.New(rand.NewPCG(1, 2)),
+	sim := &Sim{opts: opts, schema: s, zone: opts.Zone, now: opts.Now, ids: ids{next: firstID(opts.FirstID)}, rng: rand.New(rand.NewPCG(1, 2)),
 		orders: map[int64]*Order{}, bulkFiles: map[string][]byte{}, dropNext: map[string]int{}}
 	sim.bucket = bucket{max: opts.BucketSize, available: opts.BucketSize, restore: opts.RestoreRate, at: opts.Now()}
 	sim.counts = Counters{ByOperation: map[string]int{}, MinAvailable: opts.BucketSize}
@@ -530,4 +534,12 @@ func digest(parts ...any) string {
 		fmt.Fprintf(h, "%v\x00", p)
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// firstID is Options.FirstID, or 2^53.
+func firstID(v int64) int64 {
+	if v > 0 {
+		return v
+	}
+	return 1 << 53
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -88,6 +89,8 @@ type harness struct {
 	// secretKey is the config's secret_key (SYNCO_SECRET_KEY), when set.
 	secretKey    string
 	odooPassword string
+	// odooDB and odooUser log the sink in (default synco and admin, the simulator's).
+	odooDB, odooUser string
 }
 
 // otherShop is a shop beside the main one, with its own Odoo block (YAML flow map).
@@ -198,9 +201,9 @@ api_tokens:
 shops:
   - domain: %s
     webhook_secret: %q
-    odoo: {url: %q, db: synco, username: admin, password: %q}
+    odoo: {url: %q, db: %q, username: %q, password: %q}
 %s%s%s%s`, h.kafka.Addr, h.srURL, chc.Addr, chc.Database, chc.Username, chc.Password, h.t.TempDir(),
-		apiToken, shopDomain, secret, h.odooURL, h.odooPassword, h.shopifyBlock(), settingsBlock, h.otherShopsBlock(), h.sinkBlock())
+		apiToken, shopDomain, secret, h.odooURL, cmp.Or(h.odooDB, "synco"), cmp.Or(h.odooUser, "admin"), h.odooPassword, h.shopifyBlock(), settingsBlock, h.otherShopsBlock(), h.sinkBlock())
 	if h.secretKey != "" {
 		yaml = fmt.Sprintf("secret_key: %q\n", h.secretKey) + yaml
 	}

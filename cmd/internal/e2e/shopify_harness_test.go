@@ -20,9 +20,13 @@ const adminToken = "shpat_e2e_admin_token_0123456789"
 // admin_api_url and admin_api_token) and its webhook deliveries, which reach ingest
 // through a stable public address (ingest.public_url) that forwards to whichever
 // ingest is running. Call it before start.
-func (h *harness) withShopify() *shopifysim.Sim {
+func (h *harness) withShopify(mods ...func(*shopifysim.Options)) *shopifysim.Sim {
 	h.t.Helper()
-	sim, err := shopifysim.New(shopifysim.Options{Shop: shopDomain, Token: adminToken, Secret: secret, AllowHTTPWebhooks: true})
+	opts := shopifysim.Options{Shop: shopDomain, Token: adminToken, Secret: secret, AllowHTTPWebhooks: true}
+	for _, m := range mods {
+		m(&opts)
+	}
+	sim, err := shopifysim.New(opts)
 	if err != nil {
 		h.t.Fatal(err)
 	}
