@@ -26,8 +26,10 @@ import (
 // Odoo sink → real Odoo → ClickHouse → the API. A paid order, delivered twice, ends as
 // one confirmed sale order with one posted invoice paid once; a refund of one item
 // (refunds/create, then orders/updated, each delivered twice) ends as one credit note
-// of that item paid out once; the table says what Odoo holds. Every order id is new
-// per run (the Odoo database keeps what earlier runs made).
+// of that item paid out once; a second order cancelled with all of it refunded
+// (orders/cancelled) ends with its sale order cancelled and its invoice credited once
+// in full, the money paid out once; the table says what Odoo holds. Every order id is
+// new per run (the Odoo database keeps what earlier runs made).
 func TestRealOdooWholePipeline(t *testing.T) {
 	url := strings.TrimRight(os.Getenv("ODOO_URL"), "/")
 	if url == "" {
@@ -37,6 +39,7 @@ func TestRealOdooWholePipeline(t *testing.T) {
 	h := newHarnessWith(t, `
 create: sale_order_confirmed_invoice
 sync_refunds: true
+cancel_sale_order: true
 `, password)
 	h.odooURL, h.odooDB, h.odooUser = url, db, user
 	run := time.Now().UnixMilli() % 1_000_000_000
@@ -176,4 +179,78 @@ sync_refunds: true
 		t.Errorf("the table says %s after the refund, want synced", row.Status)
 	}
 	t.Logf("order %d: sale order %d, invoice %d, credit note %d in real Odoo", o.ID, sos[0].ID(), invs[0].ID(), cns[0].ID())
+
+	// Cancelled with all of it refunded, as Shopify's "cancel order" with "refund" does.
+	p := sim.AddSampleOrders(1, time.Now().Add(-time.Hour))[0]
+	deliver("orders/paid", sim.RESTOrderJSON(p))
+	h.waitOrder(p.ID, "the second order synced and paid", func(r orders.Order) bool {
+		return r.Status == schemas.StatusSynced && (r.PaymentState == "paid" || r.PaymentState == "in_payment")
+	})
+	cancelRefund, cancelTx := sim.NewID(), sim.NewID()
+	var rliIDs []int64
+	for range p.LineItems {
+		rliIDs = append(rliIDs, sim.NewID())
+	}
+	shipID := sim.NewID()
+	p, err = sim.EditOrder(p.ID, func(o *shopifysim.Order) {
+		var parent int64
+		for _, tx := range o.Transactions {
+			if tx.Kind == "SALE" || tx.Kind == "CAPTURE" {
+				parent = tx.ID
+			}
+		}
+		rf := shopifysim.Refund{ID: cancelRefund, CreatedAt: now, Note: "cancelled"}
+		for i := range o.LineItems {
+			li := &o.LineItems[i]
+			sub := li.Price.Shop.Mul(decimal.NewFromInt(int64(li.Quantity))).Sub(li.TotalDiscount.Shop)
+			tax := decimal.Zero
+			for _, tl := range li.TaxLines {
+				tax = tax.Add(tl.Price.Shop)
+			}
+			rf.RefundLineItems = append(rf.RefundLineItems, shopifysim.RefundLineItem{ID: rliIDs[i], LineItemID: li.ID, Quantity: li.Quantity,
+				RestockType: "CANCEL", Subtotal: shopifysim.Money{Shop: sub, Presentment: sub}, TotalTax: shopifysim.Money{Shop: tax, Presentment: tax}})
+			li.CurrentQuantity = 0
+		}
+		for _, sl := range o.ShippingLines {
+			tax := decimal.Zero
+			for _, tl := range sl.TaxLines {
+				tax = tax.Add(tl.Price.Shop)
+			}
+			rf.RefundShippingLines = append(rf.RefundShippingLines, shopifysim.RefundShippingLine{ID: shipID, ShippingLineID: sl.ID,
+				Subtotal: sl.DiscountedPrice, Tax: shopifysim.Money{Shop: tax, Presentment: tax}})
+		}
+		tx := shopifysim.Transaction{ID: cancelTx, ParentID: parent, Kind: "REFUND", Status: "SUCCESS", Gateway: "shopify_payments",
+			Amount: o.TotalPrice, ProcessedAt: &now}
+		rf.Transactions = []shopifysim.Transaction{tx}
+		o.Refunds = append(o.Refunds, rf)
+		o.Transactions = append(o.Transactions, tx)
+		o.CurrentTotalPrice = shopifysim.Money{}
+		o.FinancialStatus, o.CancelledAt, o.CancelReason, o.ClosedAt = "REFUNDED", &now, "CUSTOMER", &now
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deliver("orders/cancelled", sim.RESTOrderJSON(p))
+	h.waitOrder(p.ID, "cancelled in Odoo", func(r orders.Order) bool { return r.Status == schemas.StatusSynced && r.Cancelled })
+	psos := read("sale.order", []any{[]any{"origin", "=", stableKey(p.ID)}}, "id", "state", "invoice_ids")
+	if len(psos) != 1 || psos[0].String("state") != "cancel" {
+		t.Fatalf("sale orders of the cancelled order in Odoo: %v, want one cancelled", psos)
+	}
+	var pInvIDs []any
+	for _, id := range psos[0].IDs("invoice_ids") {
+		pInvIDs = append(pInvIDs, id)
+	}
+	pinvs := read("account.move", []any{[]any{"move_type", "=", "out_invoice"}, []any{"id", "in", pInvIDs}}, "id", "state", "amount_total")
+	if len(pinvs) != 1 || pinvs[0].String("state") != "posted" {
+		t.Fatalf("invoices of the cancelled order: %v, want one posted (credited, not changed)", pinvs)
+	}
+	pcns := read("account.move", []any{[]any{"move_type", "=", "out_refund"}, []any{"reversed_entry_id", "=", pinvs[0].ID()}, []any{"state", "!=", "cancel"}},
+		"id", "state", "amount_total", "payment_state")
+	if len(pcns) != 1 || pcns[0]["amount_total"] != pinvs[0]["amount_total"] || pcns[0].String("state") != "posted" {
+		t.Errorf("credit notes of the cancelled order's invoice: %v, want one posted of the invoice's %v", pcns, pinvs[0]["amount_total"])
+	}
+	if out := payments("outbound", []any{fmt.Sprintf("%s Shopify transaction %d", p.Name, cancelTx)}); len(out) != 1 ||
+		decimal.NewFromFloat(out[0]["amount"].(float64)).StringFixed(2) != p.TotalPrice.Shop.StringFixed(2) {
+		t.Errorf("refund payouts of the cancelled order: %v, want one of %s", out, p.TotalPrice.Shop.StringFixed(2))
+	}
 }
