@@ -170,51 +170,29 @@ func (s *Syncer) createPartners(ctx context.Context, c Client, runs []*run, abse
 	if len(news) < 2 {
 		return nil // one buyer: its order makes it, in the same one call
 	}
-	// The keys' locks (as partner takes one: no other apply makes them meanwhile);
-	// lock takes them in sorted order.
-	locks := make([]string, len(news))
+	keys := make([]string, len(news))
 	for k, n := range news {
-		locks[k] = "partner/" + n.key
+		keys[k] = n.key
 	}
-	defer s.keys.lock(locks...)()
-	kept := news[:0]
-	for _, n := range news {
-		if n.r.cached(func(s *Syncer) int64 { return s.partners[n.key] }) == 0 {
-			kept = append(kept, n)
-		}
-	}
-	news = kept
-	if len(news) == 0 {
-		return nil
-	}
-	vals := make([]map[string]any, len(news))
-	for k, n := range news {
-		vals[k] = n.vals
-	}
-	ids, err := CreateMany(ctx, c, "res.partner", vals, nil)
-	if err != nil {
-		for _, n := range news {
-			delete(absent, "partner/"+n.key)
-		}
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for k, n := range news {
-		id := ids[k]
-		s.partners[n.key] = id
-		s.partnerAddrs[id] = partnerAtOf(n.vals)
-		if n.withDelivery {
-			// The delivery contact made inside the partner is the one Odoo picks for
-			// this order; the buyer's other orders find it by its address.
-			n.r.madeWithDelivery = n.key
-		}
-		if cu := n.r.o.Customer; cu != nil && cu.ID != 0 {
-			n.r.register(CustomerXMLID(n.r.cmd.Shop, cu.ID), "res.partner", id, xmlRef{})
-		}
-		s.log.Info("odoo: created customer", "order", n.r.key, "id", id, "key", n.key, "batch", len(news))
-	}
-	return nil
+	return s.createMissing(ctx, c, "res.partner", "partner", keys, absent,
+		func(k int) bool {
+			return news[k].r.cached(func(s *Syncer) int64 { return s.partners[news[k].key] }) > 0
+		},
+		func(k int) (map[string]any, error) { return news[k].vals, nil },
+		func(k int, id int64) {
+			n := news[k]
+			s.partners[n.key] = id
+			s.partnerAddrs[id] = partnerAtOf(n.vals)
+			if n.withDelivery {
+				// The delivery contact made inside the partner is the one Odoo picks for
+				// this order; the buyer's other orders find it by its address.
+				n.r.madeWithDelivery = n.key
+			}
+			if cu := n.r.o.Customer; cu != nil && cu.ID != 0 {
+				n.r.register(CustomerXMLID(n.r.cmd.Shop, cu.ID), "res.partner", id, xmlRef{})
+			}
+			s.log.Info("odoo: created customer", "order", n.r.key, "id", id, "key", n.key)
+		})
 }
 
 // createProducts makes the products of the batch's line SKUs that prefetchProducts did
@@ -250,43 +228,63 @@ func (s *Syncer) createProducts(ctx context.Context, c Client, runs []*run, abse
 	}
 	keys := make([]string, len(news))
 	for k, n := range news {
-		keys[k] = "product/" + n.code
+		keys[k] = n.code
 	}
-	defer s.keys.lock(keys...)()
+	return s.createMissing(ctx, c, "product.product", "product", keys, absent,
+		func(k int) bool { return s.cachedProduct(news[k].code) },
+		func(k int) (map[string]any, error) { return news[k].r.productVals(ctx, news[k].code, news[k].spec) },
+		func(k int, id int64) {
+			s.products[news[k].code] = id
+			s.log.Info("odoo: created product", "order", news[k].r.key, "id", id, "code", news[k].code)
+		})
+}
+
+func (s *Syncer) cachedProduct(code string) bool {
 	s.mu.Lock()
-	kept := news[:0]
-	for _, n := range news {
-		if s.products[n.code] == 0 {
-			kept = append(kept, n)
+	defer s.mu.Unlock()
+	return s.products[code] > 0
+}
+
+// createMissing makes, in one create of model, the records of the batch's keys that
+// its search found absent ("<kind>/<key>"): under the keys' locks (the per-order path
+// takes the same, one at a time), those another apply has not made meanwhile (cached),
+// with vals; made records each, under Syncer.mu and still under the keys' locks, so an
+// apply waiting for one finds it cached. When the create fails, their absent marks are
+// cleared: Odoo may have made them with its answer lost, so each order searches before
+// making its own.
+func (s *Syncer) createMissing(ctx context.Context, c Client, model, kind string, keys []string, absent map[string]bool,
+	cached func(k int) bool, vals func(k int) (map[string]any, error), made func(k int, id int64)) error {
+	locks := make([]string, len(keys))
+	for k, key := range keys {
+		locks[k] = kind + "/" + key
+	}
+	defer s.keys.lock(locks...)() // in sorted order
+	var todo []int
+	var list []map[string]any
+	for k := range keys {
+		if cached(k) {
+			continue
 		}
-	}
-	s.mu.Unlock()
-	news = kept
-	if len(news) == 0 {
-		return nil
-	}
-	vals := make([]map[string]any, len(news))
-	for k, n := range news {
-		v, err := n.r.productVals(ctx, n.code, n.spec)
+		v, err := vals(k)
 		if err != nil {
 			return err
 		}
-		vals[k] = v
+		todo, list = append(todo, k), append(list, v)
 	}
-	ids, err := CreateMany(ctx, c, "product.product", vals, nil)
+	if len(todo) == 0 {
+		return nil
+	}
+	ids, err := CreateMany(ctx, c, model, list, nil)
 	if err != nil {
-		for _, n := range news {
-			delete(absent, "product/"+n.code) // Odoo may have made them: search first
+		for _, k := range todo {
+			delete(absent, kind+"/"+keys[k])
 		}
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	codes := make([]string, len(news))
-	for k, n := range news {
-		s.products[n.code] = ids[k]
-		codes[k] = n.code
+	for j, k := range todo {
+		made(k, ids[j])
 	}
-	s.log.Info("odoo: created products", "codes", codes, "batch", len(runs))
 	return nil
 }
