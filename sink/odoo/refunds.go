@@ -453,15 +453,7 @@ func (r *run) checkRefundTotals(l *life, refunds []schemas.Refund) {
 			want = want.Add(l.m.txAmount(t))
 		}
 		if len(ts) == 0 {
-			for _, rl := range rf.RefundLineItems {
-				want = want.Add(l.m.of(rl.Subtotal, rl.SubtotalPresentment))
-				if !r.o.TaxesIncluded {
-					want = want.Add(l.m.of(rl.TotalTax, rl.TotalTaxPresentment))
-				}
-			}
-			for _, sl := range rf.RefundShippingLines {
-				want = want.Add(l.m.of(sl.Amount, sl.AmountPresentment)).Add(l.m.of(sl.Tax, sl.TaxPresentment))
-			}
+			want = r.refundCredit(l.m, rf) // what the refund lists
 		}
 		got := fromOdooNumber(cn["amount_total"]).Round(2)
 		if !got.Equal(want.Round(2)) {
