@@ -3,12 +3,9 @@
 package e2e
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"net/http"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +15,7 @@ import (
 	"github.com/synco-dev/synco/schemas"
 	"github.com/synco-dev/synco/shopifysim"
 	"github.com/synco-dev/synco/sink/odoo"
+	"github.com/synco-dev/synco/sink/odoo/conformance"
 )
 
 // TestRealOdooWholePipeline runs the whole pipeline against the real Odoo ODOO_URL
@@ -31,25 +29,18 @@ import (
 // in full, the money paid out once; the table says what Odoo holds. Every order id is
 // new per run (the Odoo database keeps what earlier runs made).
 func TestRealOdooWholePipeline(t *testing.T) {
-	url := strings.TrimRight(os.Getenv("ODOO_URL"), "/")
-	if url == "" {
-		t.Fatal("ODOO_URL is not set: run `make conformance` (it starts real Odoo through ../shared/odoo-server/up.sh), or eval \"$(../shared/odoo-server/up.sh 17)\" first")
-	}
-	db, user, password := cmp.Or(os.Getenv("ODOO_DB"), "synco"), cmp.Or(os.Getenv("ODOO_USER"), "admin"), os.Getenv("ODOO_PASSWORD")
+	cfg, tg := conformance.RealFromEnv(t)
 	h := newHarnessWith(t, `
 create: sale_order_confirmed_invoice
 sync_refunds: true
 cancel_sale_order: true
-`, password)
-	h.odooURL, h.odooDB, h.odooUser = url, db, user
+`, cfg.Password)
+	h.odooURL, h.odooDB, h.odooUser = cfg.URL, cfg.DB, cfg.Username
 	run := time.Now().UnixMilli() % 1_000_000_000
 	sim := h.withShopify(func(o *shopifysim.Options) { o.FirstID = 1<<53 + run*1000 })
 	h.start(allStages...)
 	ctx := context.Background()
-	c, err := odoo.Dial(ctx, odoo.Config{URL: url, DB: db, Username: user, Password: password, Protocol: odoo.ProtocolXMLRPC})
-	if err != nil {
-		t.Fatalf("dial %s: %v", url, err)
-	}
+	c := tg.Client
 	deliver := func(topic string, body []byte) {
 		t.Helper()
 		for range 2 { // Shopify delivers at least once
@@ -79,7 +70,7 @@ cancel_sale_order: true
 	if row.OdooID == nil || int64(*row.OdooID) != sos[0].ID() {
 		t.Errorf("the table's odoo_id %v, Odoo's sale order %d", row.OdooID, sos[0].ID())
 	}
-	if got, want := decimal.NewFromFloat(sos[0]["amount_total"].(float64)).StringFixed(2), o.TotalPrice.Shop.StringFixed(2); got != want {
+	if got, want := money(sos[0]["amount_total"], 2), o.TotalPrice.Shop.StringFixed(2); got != want {
 		t.Errorf("sale order total %s in Odoo, Shopify's %s", got, want)
 	}
 	var soInvs []any
@@ -91,7 +82,7 @@ cancel_sale_order: true
 		t.Fatalf("invoices of the sale order: %v, want one posted", invs)
 	}
 	memo := "ref"
-	if v, _ := odoo.NewXMLRPC(url, db, user, password).Version(ctx); v >= 18 {
+	if tg.Version >= 18 {
 		memo = "memo"
 	}
 	// A payment's memo names its Shopify transaction (the order's name is not unique
@@ -116,7 +107,7 @@ cancel_sale_order: true
 	refundID, rliID, txID := sim.NewID(), sim.NewID(), sim.NewID()
 	now := time.Now().UTC().Truncate(time.Second)
 	var refunded decimal.Decimal
-	o, err = sim.EditOrder(o.ID, func(o *shopifysim.Order) {
+	o, err := sim.EditOrder(o.ID, func(o *shopifysim.Order) {
 		li := &o.LineItems[0]
 		var parent int64
 		for _, tx := range o.Transactions {
@@ -166,10 +157,10 @@ cancel_sale_order: true
 	})
 	cns := read("account.move", []any{[]any{"move_type", "=", "out_refund"}, []any{"reversed_entry_id", "=", invs[0].ID()}}, "id", "state", "amount_total", "payment_state")
 	if len(cns) != 1 || cns[0].String("state") != "posted" ||
-		decimal.NewFromFloat(cns[0]["amount_total"].(float64)).StringFixed(2) != refunded.StringFixed(2) {
+		money(cns[0]["amount_total"], 2) != refunded.StringFixed(2) {
 		t.Fatalf("credit notes of the invoice in Odoo: %v, want one posted of %s", cns, refunded.StringFixed(2))
 	}
-	if out := payments("outbound", []any{fmt.Sprintf("%s Shopify transaction %d", o.Name, txID)}); len(out) != 1 || decimal.NewFromFloat(out[0]["amount"].(float64)).StringFixed(2) != refunded.StringFixed(2) {
+	if out := payments("outbound", []any{fmt.Sprintf("%s Shopify transaction %d", o.Name, txID)}); len(out) != 1 || money(out[0]["amount"], 2) != refunded.StringFixed(2) {
 		t.Errorf("refund payouts in Odoo: %v, want one of %s", out, refunded.StringFixed(2))
 	}
 	if in := payments("inbound", saleIDs); len(in) != len(saleIDs) {
@@ -250,7 +241,7 @@ cancel_sale_order: true
 		t.Errorf("credit notes of the cancelled order's invoice: %v, want one posted of the invoice's %v", pcns, pinvs[0]["amount_total"])
 	}
 	if out := payments("outbound", []any{fmt.Sprintf("%s Shopify transaction %d", p.Name, cancelTx)}); len(out) != 1 ||
-		decimal.NewFromFloat(out[0]["amount"].(float64)).StringFixed(2) != p.TotalPrice.Shop.StringFixed(2) {
+		money(out[0]["amount"], 2) != p.TotalPrice.Shop.StringFixed(2) {
 		t.Errorf("refund payouts of the cancelled order: %v, want one of %s", out, p.TotalPrice.Shop.StringFixed(2))
 	}
 }

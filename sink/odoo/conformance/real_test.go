@@ -2,83 +2,18 @@
 
 package conformance
 
-import (
-	"context"
-	"fmt"
-	"net/http"
-	"os"
-	"strconv"
-	"strings"
-	"testing"
-	"time"
+import "testing"
 
-	"github.com/synco-dev/synco/sink/odoo"
-)
-
-// TestReal runs the scenarios against the Odoo that ODOO_URL, ODOO_DB, ODOO_USER and
-// ODOO_PASSWORD (or ODOO_API_KEY with ODOO_PROTOCOL=json2, Odoo 19+) point at. `make
-// conformance` starts Odoo 16, 17, 18 and 19 with ../shared/odoo-server/up.sh and runs
-// it once per version and protocol. It never skips: without a reachable Odoo it fails
-// and says how to start one.
+// TestReal runs the scenarios against the real Odoo of RealFromEnv.
 func TestReal(t *testing.T) {
-	url := strings.TrimRight(os.Getenv("ODOO_URL"), "/")
-	const how = "start one with\n\teval \"$(../shared/odoo-server/up.sh 17)\"   # or 16, 18, 19\n" +
-		"or point ODOO_URL, ODOO_DB, ODOO_USER, ODOO_PASSWORD at your Odoo (see README, Conformance)"
-	if url == "" {
-		t.Fatalf("ODOO_URL is not set: %s", how)
-	}
-	cfg := odoo.Config{URL: url, DB: os.Getenv("ODOO_DB"), Username: os.Getenv("ODOO_USER"), Password: os.Getenv("ODOO_PASSWORD"),
-		APIKey: os.Getenv("ODOO_API_KEY"), Protocol: os.Getenv("ODOO_PROTOCOL")}
-	if cfg.Protocol == "" {
-		cfg.Protocol = odoo.ProtocolXMLRPC
-	}
-	if cfg.Protocol == odoo.ProtocolJSON2 && cfg.APIKey == "" {
-		t.Fatalf("ODOO_PROTOCOL=json2 needs ODOO_API_KEY (../shared/odoo-server/up.sh 19 prints it)")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	probe := odoo.NewXMLRPC(url, cfg.DB, cfg.Username, cfg.Password, odoo.WithHTTPClient(&http.Client{Timeout: 15 * time.Second}))
-	v, err := probe.Version(ctx)
-	if err != nil {
-		t.Fatalf("Odoo at %s does not answer (%v): %s", url, err, how)
-	}
-	if want := os.Getenv("ODOO_VERSION"); want != "" {
-		if n, _ := strconv.Atoi(want); n != v {
-			t.Fatalf("ODOO_VERSION=%s but %s is Odoo %d", want, url, v)
-		}
-	}
-	c, err := odoo.Dial(ctx, cfg)
-	if err != nil {
-		t.Fatalf("dial %s: %v", url, err)
-	}
-	if _, err := odoo.SearchRead(ctx, c, "res.company", nil, []string{"id"}, nil); err != nil {
-		t.Fatalf("log in to %s (db %q, user %q, %s): %v", url, cfg.DB, cfg.Username, cfg.Protocol, err)
-	}
-	calls := Run(t, Target{Name: fmt.Sprintf("odoo %d %s", v, cfg.Protocol), Client: c, Version: v})
+	_, tg := RealFromEnv(t)
+	calls := Run(t, tg)
 	ReportCalls(t, calls)
 }
 
 // TestRealBatch sends batches of new orders through the Sink to the same Odoo as
 // TestReal (see RunBatch): the batch's list calls as real Odoo takes them.
 func TestRealBatch(t *testing.T) {
-	url := strings.TrimRight(os.Getenv("ODOO_URL"), "/")
-	if url == "" {
-		t.Fatalf("ODOO_URL is not set: start one with eval \"$(../shared/odoo-server/up.sh 17)\"")
-	}
-	cfg := odoo.Config{URL: url, DB: os.Getenv("ODOO_DB"), Username: os.Getenv("ODOO_USER"), Password: os.Getenv("ODOO_PASSWORD"),
-		APIKey: os.Getenv("ODOO_API_KEY"), Protocol: os.Getenv("ODOO_PROTOCOL")}
-	if cfg.Protocol == "" {
-		cfg.Protocol = odoo.ProtocolXMLRPC
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	c, err := odoo.Dial(ctx, cfg)
-	if err != nil {
-		t.Fatalf("dial %s: %v", url, err)
-	}
-	v, err := c.Version(ctx)
-	if err != nil {
-		t.Fatalf("version of %s: %v", url, err)
-	}
-	RunBatch(t, Target{Name: fmt.Sprintf("odoo %d %s", v, cfg.Protocol), Client: c, Version: v}, cfg)
+	cfg, tg := RealFromEnv(t)
+	RunBatch(t, tg, cfg)
 }
