@@ -6,7 +6,7 @@
 # pid files. A server started from another PID namespace on this machine (an earlier
 # session, a CI run beside it) is invisible to that check while it still holds the
 # ports, so up.sh tries to start a second one and fails on "address already in use".
-# Then, once up.sh has failed twice, we reuse the server that answers on Odoo's port
+# Then, once up.sh has failed four times, we reuse the server that answers on Odoo's port
 # if it is a real Odoo (not the simulator) of that version and the documented
 # credentials (synco / admin / admin, and on 19 the API key up.sh made) work on it;
 # anything else still fails loudly.
@@ -19,16 +19,27 @@ URL=http://127.0.0.1:80$V
 
 say() { printf 'odoo-up %s: %s\n' "$V" "$*" >&2; }
 
-if out=$("$ODOO_SERVER/up.sh" "$V"); then
-	printf '%s\n' "$out"
-	exit 0
-fi
-say "up.sh failed; once more in 5 s (a port may have been taken for a moment)"
-sleep 5
-if out=$("$ODOO_SERVER/up.sh" "$V"); then
-	printf '%s\n' "$out"
-	exit 0
-fi
+# up.sh's PostgreSQL ports (554VV) lie in the kernel's ephemeral range, so a client
+# socket of the tests before (Kafka, ClickHouse, HTTP) can hold one when PostgreSQL
+# starts: "address already in use". As root, reserve them (the kernel then never hands
+# them out as client ports); either way, try a few times.
+reserve_ports() {
+	local f=/proc/sys/net/ipv4/ip_local_reserved_ports cur
+	[[ $EUID -eq 0 && -w $f ]] || return 0
+	cur=$(cat "$f")
+	[[ ,$cur, == *,55416-55419,* ]] && return 0
+	echo "${cur:+$cur,}55416-55419" >"$f" 2>/dev/null || true
+}
+reserve_ports
+for attempt in 1 2 3 4; do
+	if out=$("$ODOO_SERVER/up.sh" "$V"); then
+		printf '%s\n' "$out"
+		exit 0
+	fi
+	((attempt < 4)) || break
+	say "up.sh failed; again in $((attempt * 5)) s (a port may have been taken for a moment)"
+	sleep $((attempt * 5))
+done
 
 key=
 if ((V >= 19)); then
