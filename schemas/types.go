@@ -432,11 +432,14 @@ type OrderSync struct {
 	SaleOrder SaleOrderState `avro:"sale_order"`
 	Invoice   InvoiceState   `avro:"invoice"`
 	// Eligible is false for an order kept in step after it left the filters.
-	Eligible          bool         `avro:"eligible"`
-	IneligibleReasons []string     `avro:"ineligible_reasons"`
-	OdooName          string       `avro:"odoo_name"`
-	Settings          ShopSettings `avro:"settings"`
-	Order             Order        `avro:"order"`
+	Eligible          bool     `avro:"eligible"`
+	IneligibleReasons []string `avro:"ineligible_reasons"`
+	OdooName          string   `avro:"odoo_name"`
+	// Origin is what brought the event this command answers (OriginWebhook, ...): the
+	// sink's outcome carries it on, so sync_events tells them apart at every stage.
+	Origin   string       `avro:"origin"`
+	Settings ShopSettings `avro:"settings"`
+	Order    Order        `avro:"order"`
 }
 
 // Outcome statuses, as the order table shows them.

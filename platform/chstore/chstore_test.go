@@ -52,7 +52,7 @@ func TestMigrateTwice(t *testing.T) {
 			"odoo_model", "odoo_id", "error", "updated_at",
 			"warnings", "invoice_state", "payment_state", "refunded_amount", "cancelled", "payment_gateways"},
 		"sync_events": {"outcome_id", "shop", "order_id", "stage", "at", "status", "error", "latency_ms",
-			"warnings", "invoice_state", "payment_state", "refunded_amount", "cancelled", "payment_gateways"},
+			"warnings", "invoice_state", "payment_state", "refunded_amount", "cancelled", "payment_gateways", "origin"},
 		"order_counts": {"shop", "kind", "status", "eligible", "odoo_model", "has_invoice", "bucket", "n"},
 	} {
 		for _, c := range cols {
@@ -66,6 +66,46 @@ func TestMigrateTwice(t *testing.T) {
 				t.Errorf("%s.%s missing", table, c)
 			}
 		}
+	}
+}
+
+// A sync_events table from before origin was a column (its rows written without it)
+// gains the column at the next Migrate; the old rows read as empty, new ones keep it.
+func TestMigrateAddsOriginToOldEvents(t *testing.T) {
+	db := chtest.NewEmpty(t)
+	ctx := context.Background()
+	if err := chstore.Migrate(ctx, db.Conn); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Conn.Exec(ctx, "ALTER TABLE sync_events DROP COLUMN origin"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Conn.Exec(ctx, "INSERT INTO sync_events (outcome_id, shop, order_id, stage, at, at_ms) SELECT 'old', 's', 1, 'processor', now(), 1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := chstore.Migrate(ctx, db.Conn); err != nil {
+		t.Fatalf("migrate over the old table: %v", err)
+	}
+	e := chstore.EventRow{OutcomeID: "new", Shop: "s", OrderID: 1, Stage: "processor", AtMs: 2, Origin: "reconcile",
+		OrderState: chstore.OrderState{IneligibleReasons: []string{}}, OrderFacts: chstore.OrderFacts{Warnings: []string{}, PaymentGateways: []string{}}}
+	if err := chstore.InsertEventRows(ctx, db.Conn, []chstore.EventRow{e}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.Conn.Query(ctx, "SELECT outcome_id, origin FROM sync_events ORDER BY outcome_id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	got := map[string]string{}
+	for rows.Next() {
+		var id, origin string
+		if err := rows.Scan(&id, &origin); err != nil {
+			t.Fatal(err)
+		}
+		got[id] = origin
+	}
+	if len(got) != 2 || got["old"] != "" || got["new"] != "reconcile" {
+		t.Errorf("origins %v, want old empty and new reconcile", got)
 	}
 }
 

@@ -49,8 +49,9 @@ func TestReadmeQueries(t *testing.T) {
 			OrderFacts: chstore.OrderFacts{Warnings: []string{"rounded"}, RefundedAmount: decimal.Zero,
 				PaymentGateways: []string{}}}
 	}
+	reconciled := func(e chstore.EventRow) chstore.EventRow { e.Origin = "reconcile"; return e }
 	if err := chstore.InsertEventRows(ctx, db.Conn, []chstore.EventRow{ev("a", "processor", "in_progress", at),
-		ev("b", "sink.odoo", "failed", at.Add(time.Second)), ev("c", "sink.odoo", "synced", at.Add(time.Minute))}); err != nil {
+		ev("b", "sink.odoo", "failed", at.Add(time.Second)), reconciled(ev("c", "sink.odoo", "synced", at.Add(time.Minute)))}); err != nil {
 		t.Fatal(err)
 	}
 	n := 0

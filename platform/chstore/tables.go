@@ -45,6 +45,10 @@ type EventRow struct {
 	RPCCalls  uint32 `ch:"rpc_calls" type:"UInt32"`
 	LatencyMs uint64 `ch:"latency_ms" type:"UInt64"`
 	OrderFacts
+	// Origin is what brought the event the outcome answers (webhook, backfill, manual,
+	// reconcile, replay, retry; privacy for a redaction); empty in rows written before
+	// it and in outcomes of commands issued before it.
+	Origin string `ch:"origin" type:"String"`
 }
 
 // OrderState is the columns OrderRow and EventRow share in one run: the order's

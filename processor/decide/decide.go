@@ -51,7 +51,7 @@ func redact(prev *schemas.OrderState, ev *schemas.OrderEvent, now time.Time) Res
 		next.RecentEventIDs = next.RecentEventIDs[:recentEvents]
 	}
 	out := schemas.SyncOutcome{OutcomeID: fmt.Sprintf("%s/%d/%d/%d/privacy", ev.Shop, ev.OrderID, next.Version, next.Seq),
-		Shop: ev.Shop, OrderID: ev.OrderID, Version: next.Version, Stage: schemas.StagePrivacy, Status: schemas.StatusRedacted,
+		Shop: ev.Shop, OrderID: ev.OrderID, Version: next.Version, Stage: schemas.StagePrivacy, Status: schemas.StatusRedacted, Origin: ev.Origin,
 		At: now.UTC().Truncate(time.Millisecond), IneligibleReasons: []string{}, Warnings: []string{}, PaymentGateways: []string{}}
 	return Result{State: next, Outcome: &out}
 }
@@ -138,6 +138,7 @@ func Event(prev *schemas.OrderState, ev *schemas.OrderEvent, settings *schemas.S
 		SaleOrder: d.SaleOrder, Invoice: d.Invoice,
 		Eligible: d.Eligible, IneligibleReasons: d.Reasons,
 		OdooName: rules.OdooName(settings, &snapshot),
+		Origin:   ev.Origin,
 		Settings: *settings,
 		Order:    snapshot,
 	}

@@ -127,6 +127,10 @@ func TestRetryResyncsTheNewestSnapshotWithItsAttempt(t *testing.T) {
 	if r.Command == nil || r.Command.Attempt != 1 || r.Outcome.Attempt != 1 {
 		t.Fatalf("retry: %+v", r)
 	}
+	// The command names what brought it, so the sink's outcome says so too.
+	if r.Command.Origin != schemas.OriginRetry || r.Outcome.Origin != schemas.OriginRetry {
+		t.Errorf("retry origin: command %q, outcome %q", r.Command.Origin, r.Outcome.Origin)
+	}
 	if r.Command.Order.FinancialStatus != "paid" || r.Command.Version != t0.Add(time.Minute).UnixMilli() {
 		t.Errorf("retry applied the older snapshot: %+v", r.Command.Order.FinancialStatus)
 	}
@@ -187,6 +191,9 @@ func TestAutoSyncOffRecordsButHolds(t *testing.T) {
 	st2, r := apply(t, st, m, &s)
 	if r.Command == nil || !st2.Commanded || r.Outcome.Status != schemas.StatusInProgress {
 		t.Fatalf("manual sync while off: %+v", r)
+	}
+	if r.Command.Origin != schemas.OriginManual {
+		t.Errorf("manual sync's command origin %q", r.Command.Origin)
 	}
 	// Already in Odoo, auto sync still off: a newer webhook is recorded, not sent.
 	e2 := ev("e2", t0.Add(time.Minute), "refunded")

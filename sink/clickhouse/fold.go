@@ -247,6 +247,7 @@ func eventOf(o *schemas.SyncOutcome) chstore.EventRow {
 		RPCCalls:   uint32(max(o.RPCCalls, 0)),
 		LatencyMs:  uint64(max(o.LatencyMs, 0)),
 		OrderFacts: factsOf(o, m),
+		Origin:     o.Origin,
 	}
 }
 

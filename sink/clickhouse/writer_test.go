@@ -86,6 +86,7 @@ type eventRow struct {
 	RetryAt           *time.Time      `ch:"retry_at"`
 	Attempt           uint32          `ch:"attempt"`
 	RPCCalls          uint32          `ch:"rpc_calls"`
+	Origin            string          `ch:"origin"`
 	LatencyMs         uint64          `ch:"latency_ms"`
 }
 
@@ -94,7 +95,7 @@ func events(t *testing.T, conn driver.Conn) []eventRow {
 	var rows []eventRow
 	if err := conn.Select(context.Background(), &rows, `SELECT outcome_id, shop, order_id, version, stage,
 		at, at_ms, order_name, created_at, customer, total, eligible, ineligible_reasons, status,
-		odoo_id, invoice_id, error, retry_at, attempt, rpc_calls, latency_ms
+		odoo_id, invoice_id, error, retry_at, attempt, rpc_calls, origin, latency_ms
 		FROM sync_events FINAL ORDER BY outcome_id`); err != nil {
 		t.Fatalf("read sync_events: %v", err)
 	}
@@ -135,6 +136,7 @@ func TestRoundTrip(t *testing.T) {
 	b := synced(outcome("b", otherID, schemas.StageSinkOdoo, schemas.StatusDelayed, t0))
 	b.Total = decimal.RequireFromString("0.0001")
 	b.Error, b.RetryAt, b.Attempt = "Odoo 503", &retry, 2
+	a.Origin, b.Origin = schemas.OriginWebhook, schemas.OriginReconcile
 	c := outcome("c", 3, schemas.StageProcessor, schemas.StatusNotSynced, t0)
 	c.Eligible, c.IneligibleReasons = false, []string{"payment_status", "order_source"}
 	c.Total = decimal.RequireFromString("-12.5")
@@ -148,10 +150,11 @@ func TestRoundTrip(t *testing.T) {
 	if e.OutcomeID != "a" || e.Shop != shop || e.OrderID != uint64(bigID) || e.Stage != schemas.StageProcessor ||
 		e.Version != uint64(t0.UnixMilli()) || e.AtMs != uint64(t0.UnixMilli()) || !e.At.Equal(t0.Truncate(time.Second)) ||
 		e.OrderName != "#1001" || e.Customer != "Jo Müller" || !e.CreatedAt.Equal(a.CreatedAt) ||
-		e.Total.String() != "1234567.89" || e.Eligible != 1 || e.Status != schemas.StatusInProgress || e.RetryAt != nil {
+		e.Total.String() != "1234567.89" || e.Eligible != 1 || e.Status != schemas.StatusInProgress || e.RetryAt != nil ||
+		e.Origin != schemas.OriginWebhook {
 		t.Errorf("sync_events row a = %+v", e)
 	}
-	if e := ev[1]; e.Total.String() != "0.0001" || e.OdooID != 42 || e.InvoiceID != 7 || e.Error != "Odoo 503" ||
+	if e := ev[1]; e.Total.String() != "0.0001" || e.OdooID != 42 || e.InvoiceID != 7 || e.Error != "Odoo 503" || e.Origin != schemas.OriginReconcile ||
 		e.RetryAt == nil || !e.RetryAt.Equal(retry.Truncate(time.Second)) || e.Attempt != 2 || e.RPCCalls != 9 || e.LatencyMs != 1830 {
 		t.Errorf("sync_events row b = %+v", e)
 	}

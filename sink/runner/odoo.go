@@ -270,7 +270,7 @@ func outcomeFor(cmd *schemas.OrderSync) schemas.SyncOutcome {
 	out := schemas.OutcomeFor(&cmd.Order, cmd.Shop, stage)
 	// The table shows the order in the currency it is booked in.
 	out.Total, out.Currency = cmd.Order.TotalIn(cmd.Settings.Currency)
-	out.Version, out.Attempt = cmd.Version, cmd.Attempt
+	out.Version, out.Attempt, out.Origin = cmd.Version, cmd.Attempt, cmd.Origin
 	out.Eligible, out.IneligibleReasons = cmd.Eligible, cmd.IneligibleReasons
 	if out.IneligibleReasons == nil {
 		out.IneligibleReasons = []string{}

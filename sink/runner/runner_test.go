@@ -265,10 +265,16 @@ func TestOdooRefusalNeedsAttention(t *testing.T) {
 	retries := w.collect(schemas.RetryTopics[0])
 	dlq := w.collect(schemas.TopicCommandsDLQ)
 	t0 := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
-	w.publish(schemas.TopicCommands, command(9, t0, 0))
+	first := command(9, t0, 0)
+	first.Origin = schemas.OriginBackfill
+	w.publish(schemas.TopicCommands, first)
 	eventually(t, "order 9 synced", func() bool {
 		for _, o := range w.outcomes(outs) {
 			if o.OrderID == 9 && o.Status == schemas.StatusSynced {
+				// The sink's outcome says what brought the command.
+				if o.Origin != schemas.OriginBackfill {
+					t.Errorf("synced outcome's origin %q, want %q", o.Origin, schemas.OriginBackfill)
+				}
 				return true
 			}
 		}
