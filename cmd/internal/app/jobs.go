@@ -10,6 +10,7 @@ import (
 	"github.com/synco-dev/synco/ingest/reconcile"
 	"github.com/synco-dev/synco/ingest/replay"
 	"github.com/synco-dev/synco/ingest/scan"
+	"github.com/synco-dev/synco/platform/leader"
 	"github.com/synco-dev/synco/schemas"
 )
 
@@ -68,7 +69,9 @@ func (rt *Runtime) Reconciliation() Stage {
 		for _, s := range rt.Cfg.Shops {
 			shops = append(shops, strings.ToLower(s.Domain))
 		}
-		return r.Loop(ctx, shops, time.Minute)
+		// One reconciler among the ingest processes: each would list the same orders.
+		e := &leader.Elector{Group: ReconciliationGroup, Topic: schemas.TopicJobs, Log: r.Log}
+		return e.Run(ctx, rt.ClientOpts("reconcile"), func(ctx context.Context) error { return r.Loop(ctx, shops, time.Minute) })
 	}}
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/synco-dev/synco/ingest/server"
 	"github.com/synco-dev/synco/ingest/subscriptions"
 	"github.com/synco-dev/synco/platform/chstore"
+	"github.com/synco-dev/synco/platform/leader"
 	"github.com/synco-dev/synco/processor/stream"
 	"github.com/synco-dev/synco/query/api"
 	querycatalog "github.com/synco-dev/synco/query/catalog"
@@ -58,6 +59,13 @@ func (rt *Runtime) Ingest(ln net.Listener) Stage {
 	}}
 }
 
+// The groups that elect the one ingest process running the subscription keeper and
+// the one running the periodic reconciliation.
+const (
+	SubscriptionsGroup  = "synco-ingest-subscriptions"
+	ReconciliationGroup = "synco-ingest-reconcile"
+)
+
 // Subscriptions keeps each shop's webhook subscriptions in step with its auto_sync
 // switch; it runs with ingest.
 func (rt *Runtime) Subscriptions() Stage {
@@ -66,9 +74,12 @@ func (rt *Runtime) Subscriptions() Stage {
 		for _, s := range rt.Cfg.Shops {
 			shops = append(shops, s.Domain)
 		}
+		log := rt.Log.With("stage", "ingest.subscriptions")
 		m := &subscriptions.Manager{Shops: shops, Clients: rt.Shopify, Settings: rt.Settings, PublicURL: rt.Cfg.Ingest.PublicURL,
-			Log: rt.Log.With("stage", "ingest.subscriptions")}
-		return m.Run(ctx)
+			Log: log}
+		// One keeper among the ingest processes: each would make the same calls.
+		e := &leader.Elector{Group: SubscriptionsGroup, Topic: schemas.TopicJobs, Log: log}
+		return e.Run(ctx, rt.ClientOpts("subscriptions"), m.Run)
 	}}
 }
 
