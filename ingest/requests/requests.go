@@ -173,12 +173,26 @@ type background struct {
 	d      Deps
 	mu     sync.Mutex
 	queues map[string]chan *schemas.SyncRequest
-	wg     sync.WaitGroup
+	// pending are the backfills queued or running here (shop/job id): the same one
+	// asked again meanwhile (twice from the API, or by the Resumer) is already in hand.
+	pending map[string]bool
+	wg      sync.WaitGroup
 }
 
 func (b *background) start(ctx context.Context, r *schemas.SyncRequest) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if r.Kind == schemas.RequestBackfill {
+		k := r.Shop + "/" + r.RequestID
+		if b.pending[k] {
+			b.d.Log.Info("backfill asked for again while it is queued or running here; one run covers both", "shop", r.Shop, "job", r.RequestID)
+			return
+		}
+		if b.pending == nil {
+			b.pending = map[string]bool{}
+		}
+		b.pending[k] = true
+	}
 	q, ok := b.queues[r.Shop]
 	if !ok {
 		q = make(chan *schemas.SyncRequest, 16)
@@ -199,6 +213,7 @@ func (b *background) start(ctx context.Context, r *schemas.SyncRequest) {
 	select {
 	case q <- r:
 	default:
+		delete(b.pending, r.Shop+"/"+r.RequestID)
 		b.d.Log.Warn("too many backfills and syncs of all eligible orders waiting for this shop; request dropped, ask again later", "shop", r.Shop, "request", r.RequestID)
 	}
 }
@@ -206,6 +221,13 @@ func (b *background) start(ctx context.Context, r *schemas.SyncRequest) {
 func (b *background) wait() { b.wg.Wait() }
 
 func (b *background) run(ctx context.Context, r *schemas.SyncRequest) {
+	if r.Kind == schemas.RequestBackfill {
+		defer func() {
+			b.mu.Lock()
+			delete(b.pending, r.Shop+"/"+r.RequestID)
+			b.mu.Unlock()
+		}()
+	}
 	log := b.d.Log.With("shop", r.Shop, "request", r.RequestID)
 	c, ok := b.d.client(r.Shop)
 	if !ok {
@@ -245,6 +267,12 @@ func (b *background) backfill(ctx context.Context, c *admin.Client, r *schemas.S
 	resume, err := events.LoadJob(ctx, b.d.ClientOpts, b.d.Serde, r.Shop, schemas.JobBackfill, r.RequestID)
 	if err != nil {
 		return err
+	}
+	if resume != nil && resume.Status == schemas.JobDone && !r.RequestedAt.IsZero() && !resume.UpdatedAt.Before(r.RequestedAt) {
+		// Finished after this request was made (a copy of it ran first): served. The
+		// same range asked for after it finished runs again, as asked.
+		log.Info("backfill already done since this request was made", "job", r.RequestID, "finished", resume.UpdatedAt)
+		return nil
 	}
 	bf := &backfill.Backfill{Shop: r.Shop, From: *r.From, To: to, Client: c, Options: scan.Options{Threshold: b.d.Threshold},
 		Emit: events.Emitter(b.d.Publisher), Save: events.Saver(b.d.Publisher), Resume: resume, RequestedBy: r.RequestedBy, Log: log}

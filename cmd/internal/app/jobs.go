@@ -9,6 +9,7 @@ import (
 	"github.com/synco-dev/synco/ingest/events"
 	"github.com/synco-dev/synco/ingest/reconcile"
 	"github.com/synco-dev/synco/ingest/replay"
+	"github.com/synco-dev/synco/ingest/requests"
 	"github.com/synco-dev/synco/ingest/scan"
 	"github.com/synco-dev/synco/platform/leader"
 	"github.com/synco-dev/synco/schemas"
@@ -72,6 +73,19 @@ func (rt *Runtime) Reconciliation() Stage {
 		// One reconciler among the ingest processes: each would list the same orders.
 		e := &leader.Elector{Group: ReconciliationGroup, Topic: schemas.TopicJobs, Log: r.Log}
 		return e.Run(ctx, rt.ClientOpts("reconcile"), func(ctx context.Context) error { return r.Loop(ctx, shops, time.Minute) })
+	}}
+}
+
+// Resume asks again for the backfills started through the API whose ingest stopped or
+// died before they finished (requests.Resumer), every minute; it runs with ingest, in
+// one ingest process.
+func (rt *Runtime) Resume() Stage {
+	return Stage{"resume", func(ctx context.Context) error {
+		log := rt.Log.With("stage", "ingest.resume")
+		r := &requests.Resumer{ClientOpts: rt.ClientOpts("resume"), Decoder: rt.Serde, Request: requester{rt}.RequestSync,
+			Save: events.Saver(rt.Publisher), Log: log}
+		e := &leader.Elector{Group: ResumeGroup, Topic: schemas.TopicJobs, Log: log}
+		return e.Run(ctx, rt.ClientOpts("resume-leader"), func(ctx context.Context) error { return r.Loop(ctx, time.Minute) })
 	}}
 }
 

@@ -64,6 +64,8 @@ func (rt *Runtime) Ingest(ln net.Listener) Stage {
 const (
 	SubscriptionsGroup  = "synco-ingest-subscriptions"
 	ReconciliationGroup = "synco-ingest-reconcile"
+	// ResumeGroup elects the one that asks again for abandoned backfills.
+	ResumeGroup = "synco-ingest-resume"
 )
 
 // Subscriptions keeps each shop's webhook subscriptions in step with its auto_sync

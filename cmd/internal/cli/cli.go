@@ -252,7 +252,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	var stages []app.Stage
 	switch cmd {
 	case "all":
-		stages = []app.Stage{rt.ClickHouseSink(), rt.Processor(), rt.OdooSink(), rt.Query(nil), rt.Ingest(nil), rt.Requests(), rt.Subscriptions(), rt.Reconciliation()}
+		stages = []app.Stage{rt.ClickHouseSink(), rt.Processor(), rt.OdooSink(), rt.Query(nil), rt.Ingest(nil), rt.Requests(), rt.Subscriptions(), rt.Reconciliation(), rt.Resume()}
 		if *demoFlag || usingDemo {
 			shops := cfg.Shops[:1]
 			if usingDemo {
@@ -264,7 +264,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		printWelcome(stdout, cfg, usingDemo)
 	case "ingest":
-		stages = []app.Stage{rt.Ingest(nil), rt.Requests(), rt.Subscriptions(), rt.Reconciliation()}
+		stages = []app.Stage{rt.Ingest(nil), rt.Requests(), rt.Subscriptions(), rt.Reconciliation(), rt.Resume()}
 	case "processor":
 		stages = []app.Stage{rt.Processor()}
 	case "sink odoo":

@@ -50,6 +50,7 @@ const (
 	// What `synco ingest` runs beside the webhook endpoint.
 	stRequests      = "requests"
 	stSubscriptions = "subscriptions"
+	stResume        = "resume"
 )
 
 var allStages = []string{stClickHouse, stProcessor, stOdoo, stQuery, stIngest}
@@ -296,6 +297,8 @@ func (h *harness) start(stages ...string) *pipeline {
 			run = append(run, rt.Requests())
 		case stSubscriptions:
 			run = append(run, rt.Subscriptions())
+		case stResume:
+			run = append(run, rt.Resume())
 		default:
 			h.t.Fatalf("unknown stage %q", s)
 		}

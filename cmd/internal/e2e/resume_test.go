@@ -1,0 +1,67 @@
+package e2e
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/synco-dev/synco/ingest/events"
+	"github.com/synco-dev/synco/schemas"
+)
+
+// TestAbandonedBackfillResumes: a backfill started through the API whose ingest
+// stopped half-way (its job interrupted, the checkpoint inside its range) is taken up
+// by an ingest that runs on, without anyone asking again: the orders after the
+// checkpoint reach Odoo, those before it are not read again, and the API shows the job
+// done with both parts counted.
+func TestAbandonedBackfillResumes(t *testing.T) {
+	h := newHarness(t, draftSaleOrders)
+	sim := h.withShopify()
+	day := time.Now().UTC().AddDate(0, 0, -3).Truncate(24 * time.Hour)
+	sim.AddSampleOrders(3, day.Add(time.Hour)) // sent before the stop (the checkpoint is past them)
+	after := sim.AddSampleOrders(4, day.Add(5*time.Hour))
+	p := h.start(append(allStages, stRequests)...)
+
+	d := day.Format(time.DateOnly)
+	from, to, err := schemas.BackfillRange(d, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, started := day.Add(3*time.Hour), time.Now().UTC().Add(-time.Hour).Truncate(time.Millisecond)
+	j := schemas.Job{JobID: schemas.BackfillID(d, d), Shop: shopDomain, Kind: schemas.JobBackfill, Status: schemas.JobInterrupted,
+		From: &from, To: &to, Checkpoint: &cp, Mode: "pages", Processed: 3, Emitted: 3, Counts: map[string]int64{},
+		StartedAt: started, UpdatedAt: started, RequestedBy: "dev", Owner: "an ingest that stopped"}
+	if err := events.SaveJob(context.Background(), p.rt.Publisher, &j); err != nil {
+		t.Fatal(err)
+	}
+	h.start(stResume) // the ingest process that leads the resumption
+
+	h.waitOdoo("the 4 orders after the checkpoint", func() bool { return len(h.odoo.Records("sale.order")) == 4 })
+	for _, o := range after {
+		h.waitOrder(o.ID, "synced", status(schemas.StatusSynced))
+	}
+	var view struct {
+		Job struct {
+			JobID     string `json:"job_id"`
+			Status    string `json:"status"`
+			Processed int64  `json:"processed"`
+		} `json:"job"`
+	}
+	deadline := time.Now().Add(waitFor)
+	for {
+		code := h.apiGet("/api/shops/"+shopDomain+"/backfill", &view)
+		if code == 200 && view.Job.Status == "done" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET backfill: %d %+v", code, view)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if view.Job.JobID != j.JobID || view.Job.Processed != 7 {
+		t.Errorf("resumed job %+v, want %s done with 3 + 4 orders", view.Job, j.JobID)
+	}
+	if n := len(h.odoo.Records("sale.order")); n != 4 {
+		t.Errorf("%d sale orders: the orders before the checkpoint were read again", n)
+	}
+}
