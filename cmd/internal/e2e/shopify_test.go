@@ -329,21 +329,27 @@ func TestReplayAfterARuleChange(t *testing.T) {
 		t.Fatalf("synco replay: exit %d\n%s", code, out)
 	}
 	h.waitOrder(pending.id(t), "synced after the replay", status(schemas.StatusSynced))
-	replayed := func() map[int64]int {
+	// Outcomes of the replay's events, per stage: the processor's decision, and the
+	// sink's, which carries the command's origin on.
+	replayedAt := func(stage string) map[int64]int {
 		n := map[int64]int{}
 		for _, r := range h.readTopic(schemas.TopicOutcomes) {
 			var o schemas.SyncOutcome
 			if err := h.running[0].rt.Serde.Decode(context.Background(), schemas.TopicOutcomes, r.Value, &o); err != nil {
 				t.Fatal(err)
 			}
-			if o.Origin == schemas.OriginReplay {
+			if o.Origin == schemas.OriginReplay && o.Stage == stage {
 				n[o.OrderID]++
 			}
 		}
 		return n
 	}
+	replayed := func() map[int64]int { return replayedAt(schemas.StageProcessor) }
 	if n := replayed(); n[paid.id(t)] != 0 || n[pending.id(t)] != 1 {
 		t.Errorf("replayed outcomes %v", n)
+	}
+	if n := replayedAt(schemas.StageSinkOdoo); n[pending.id(t)] < 1 {
+		t.Errorf("the sink's outcomes of the replayed order do not say replay: %v", n)
 	}
 	if code, out := h.synco("replay", "--shop", shopDomain, "--force"); code != 0 || !strings.Contains(out, "2 sent through the rules") {
 		t.Fatalf("synco replay --force: exit %d\n%s", code, out)
