@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -47,15 +46,24 @@ func Abandoned(jobs []schemas.Job, now time.Time) []schemas.Job {
 // Resumer asks again for the abandoned backfills (the same request resumes a backfill
 // from its checkpoint), so a backfill started through the API finishes even when the
 // ingest running it stops or dies. It runs in one ingest process (platform/leader).
+// It never writes a job's record (only the process running a backfill does, so none
+// is overwritten): what it asked for, it remembers, and asks again only when the job
+// has not moved for StaleAfter since (its request may wait behind another long one of
+// the shop; the ingest that holds it takes a copy as the same run).
 type Resumer struct {
 	ClientOpts []kgo.Opt
 	Decoder    events.Decoder
-	// Request publishes a request to synco.requests; Save writes a job's state to
-	// synco.jobs.
+	// Request publishes a request to synco.requests.
 	Request func(context.Context, schemas.SyncRequest) error
-	Save    func(context.Context, *schemas.Job) error
 	Log     *slog.Logger
 	Now     func() time.Time
+
+	asked map[string]asked // job key → when this Resumer last asked for it
+}
+
+type asked struct {
+	at      time.Time // when
+	updated time.Time // the job's updated_at then
 }
 
 // Once reads every job and asks again for the abandoned backfills; it returns how many.
@@ -72,24 +80,32 @@ func (r *Resumer) Once(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	n := 0
-	for _, j := range Abandoned(jobs, now()) {
-		// Marked first, so that it does not count as abandoned again while the request
-		// waits for its turn (one long request at a time per shop).
-		was := j.Status
-		j.Status, j.UpdatedAt, j.Owner = schemas.JobRunning, now().UTC().Truncate(time.Millisecond), "resume requested by "+owner()
-		if err := r.Save(ctx, &j); err != nil {
-			return n, fmt.Errorf("mark backfill %s of %s: %w", j.JobID, j.Shop, err)
+	if r.asked == nil {
+		r.asked = map[string]asked{}
+	}
+	n, t := 0, now()
+	for _, j := range Abandoned(jobs, t) {
+		key := string(schemas.JobKey(j.Shop, j.Kind, j.JobID))
+		if a, ok := r.asked[key]; ok && a.updated.Equal(j.UpdatedAt) && t.Sub(a.at) < StaleAfter {
+			continue // asked for; its request waits for its turn
 		}
+		// RequestedAt is the job's own last time (the clock of the ingest that wrote it),
+		// so that a copy of this request arriving after the run finished is served.
 		req := schemas.SyncRequest{RequestID: j.JobID, Shop: j.Shop, OrderIDs: []int64{}, Kind: schemas.RequestBackfill,
 			From: j.From, To: j.To, RequestedBy: j.RequestedBy, RequestedAt: j.UpdatedAt}
 		if err := r.Request(ctx, req); err != nil {
 			return n, fmt.Errorf("ask again for backfill %s of %s: %w", j.JobID, j.Shop, err)
 		}
+		r.asked[key] = asked{at: t, updated: j.UpdatedAt}
 		n++
 		if r.Log != nil {
 			r.Log.Info("backfill abandoned by its ingest asked for again; it resumes from its checkpoint",
-				"shop", j.Shop, "job", j.JobID, "was", was, "checkpoint", j.Checkpoint)
+				"shop", j.Shop, "job", j.JobID, "was", j.Status, "checkpoint", j.Checkpoint)
+		}
+	}
+	for key, a := range r.asked { // forget what has moved on long since
+		if t.Sub(a.at) > 24*time.Hour {
+			delete(r.asked, key)
 		}
 	}
 	return n, nil
@@ -140,9 +156,4 @@ func Jobs(ctx context.Context, opts []kgo.Opt, dec events.Decoder, bad func(key 
 		out = append(out, j)
 	}
 	return out, nil
-}
-
-func owner() string {
-	h, _ := os.Hostname()
-	return fmt.Sprintf("%s pid %d", h, os.Getpid())
 }

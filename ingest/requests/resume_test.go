@@ -2,6 +2,7 @@ package requests
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/synco-dev/synco/platform/kafka"
 	"github.com/synco-dev/synco/platform/kafka/kafkatest"
 	"github.com/synco-dev/synco/schemas"
+	"github.com/synco-dev/synco/shopify/admin"
 )
 
 var rt0 = time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
@@ -76,7 +78,7 @@ func TestResumerAsksAgainOnce(t *testing.T) {
 	}
 	var mu sync.Mutex
 	var asked []schemas.SyncRequest
-	r := &Resumer{ClientOpts: env.Opts, Decoder: env.Serde, Save: events.Saver(pub), Log: env.Log,
+	r := &Resumer{ClientOpts: env.Opts, Decoder: env.Serde, Log: env.Log,
 		Now: func() time.Time { return rt0 },
 		Request: func(_ context.Context, req schemas.SyncRequest) error {
 			mu.Lock()
@@ -95,19 +97,27 @@ func TestResumerAsksAgainOnce(t *testing.T) {
 	}
 	want := job("x", "", "", rt0)
 	for _, q := range asked {
+		// RequestedAt is the job's own last time: a copy that arrives after the run
+		// finished is served, not run again.
+		last := map[string]time.Time{"dead": rt0.Add(-10 * time.Minute), "stopped": rt0.Add(-time.Second)}[q.RequestID]
 		if q.Kind != schemas.RequestBackfill || q.Shop != "r.myshopify.com" || !q.From.Equal(*want.From) || q.To == nil ||
-			!q.To.Equal(*want.To) || q.RequestedBy != "dev" || !q.RequestedAt.Equal(rt0) {
+			!q.To.Equal(*want.To) || q.RequestedBy != "dev" || !q.RequestedAt.Equal(last) {
 			t.Errorf("request %+v", q)
 		}
 	}
-	// The marked jobs say so, and the next round asks for nothing.
+	// The Resumer writes no job record (only a backfill's own run does), and the next
+	// round asks for nothing: the requests wait for their turn.
 	jobs, err := Jobs(ctx, env.Opts, env.Serde, func(string, error) {})
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(jobs) != 4 {
+		t.Errorf("%d jobs, want the 4 saved", len(jobs))
+	}
 	for _, j := range jobs {
-		if (j.JobID == "dead" || j.JobID == "stopped") && (j.Status != schemas.JobRunning || !j.UpdatedAt.Equal(rt0) || j.Checkpoint == nil) {
-			t.Errorf("marked job %+v", j)
+		if j.JobID == "dead" && (j.Status != schemas.JobRunning || !j.UpdatedAt.Equal(rt0.Add(-10*time.Minute))) ||
+			j.JobID == "stopped" && j.Status != schemas.JobInterrupted {
+			t.Errorf("the Resumer changed job %+v", j)
 		}
 	}
 	if n, err := r.Once(ctx); err != nil || n != 0 {
@@ -118,5 +128,67 @@ func TestResumerAsksAgainOnce(t *testing.T) {
 	r.Now = func() time.Time { return rt0.Add(StaleAfter) }
 	if n, err := r.Once(ctx); err != nil || n != 3 {
 		t.Errorf("after StaleAfter: %d asked, %v; want 3", n, err)
+	}
+}
+
+// blockingClients holds each long request at its first step until released, and
+// counts the requests that ran.
+type blockingClients struct {
+	release chan struct{}
+	mu      sync.Mutex
+	ran     []string
+}
+
+func (c *blockingClients) Client(shop string) (*admin.Client, bool) {
+	<-c.release
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ran = append(c.ran, shop)
+	return nil, false // no token: the request ends here
+}
+
+// The same backfill asked for again while it is queued or running here is the same
+// run; another range queues behind it; once it has run, the same range runs again.
+func TestBackgroundTakesABackfillOnce(t *testing.T) {
+	c := &blockingClients{release: make(chan struct{})}
+	b := &background{d: Deps{Clients: c, Log: slog.New(slog.DiscardHandler)}, queues: map[string]chan *schemas.SyncRequest{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() { cancel(); b.wait() }()
+	req := func(id string) *schemas.SyncRequest {
+		return &schemas.SyncRequest{RequestID: id, Shop: "r.myshopify.com", Kind: schemas.RequestBackfill}
+	}
+	b.start(ctx, req("2026-11-01_open"))
+	b.start(ctx, req("2026-11-01_open")) // while the first is queued or running
+	b.start(ctx, req("2026-10-01_open"))
+	b.start(ctx, req("2026-11-01_open"))
+	close(c.release)
+	ran := func() int {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return len(c.ran)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for ran() < 2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // a third run, if it were queued, would have come
+	if n := ran(); n != 2 {
+		t.Fatalf("%d runs, want 2 (the same range asked thrice while in hand is one run)", n)
+	}
+	for time.Now().Before(deadline) {
+		b.mu.Lock()
+		idle := len(b.pending) == 0
+		b.mu.Unlock()
+		if idle {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	b.start(ctx, req("2026-11-01_open"))
+	for ran() < 3 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := ran(); n != 3 {
+		t.Errorf("%d runs, want 3: the same range asked after its run did not run", n)
 	}
 }

@@ -63,6 +63,11 @@ type Manager struct {
 	mu      sync.Mutex
 	applied map[string]bool // shop → the auto_sync last made true at Shopify
 	said    map[string]bool // shops told once that they cannot be managed
+
+	// changed hears the settings' changes; subscribed once, as Run may run again (each
+	// time this process leads) and the settings store keeps every callback.
+	subscribe sync.Once
+	changed   chan string
 }
 
 // Address is the subscriptions' callback URL.
@@ -79,13 +84,16 @@ func (m *Manager) Run(ctx context.Context) error {
 	if m.Every <= 0 {
 		m.Every = 30 * time.Minute
 	}
-	changed := make(chan string, 256)
-	m.Settings.Subscribe(func(st schemas.ShopSettings) {
-		select {
-		case changed <- st.Shop:
-		default: // a burst: the periodic look catches up
-		}
+	m.subscribe.Do(func() {
+		m.changed = make(chan string, 256)
+		m.Settings.Subscribe(func(st schemas.ShopSettings) {
+			select {
+			case m.changed <- st.Shop:
+			default: // a burst: the periodic look catches up
+			}
+		})
 	})
+	changed := m.changed
 	due := map[string]time.Time{}
 	backoff := map[string]time.Duration{}
 	for _, s := range m.Shops {

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -22,20 +23,27 @@ import (
 // Elector joins Group on Topic and runs a job while it holds partition 0.
 type Elector struct {
 	Group string
-	Topic string // any topic that exists; its records are never read (the group starts at its end)
+	Topic string // any topic that exists; its records are never fetched
 	Log   *slog.Logger
+	// Retry bounds the pause before a job that returned is started again (default 1
+	// min; the first pause is a twentieth of it).
+	Retry time.Duration
 }
 
 // Run runs job with a context that ends when this process stops leading (or ctx
-// ends), and again each time it leads anew, until ctx ends. A job's error is logged
-// and ends its turn only (the next assignment starts it again); Run returns nil when ctx
-// ends, or the client's error.
+// ends), and again each time it leads anew, until ctx ends. A job that returns while
+// this process still leads (an error is logged) is started again after a pause that
+// grows to Retry's bound; Run returns nil when ctx ends, or the client's error.
 func (e *Elector) Run(ctx context.Context, opts []kgo.Opt, job func(ctx context.Context) error) error {
 	log := e.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	t := &turns{ctx: ctx, job: job, log: log.With("group", e.Group)}
+	retry := e.Retry
+	if retry <= 0 {
+		retry = time.Minute
+	}
+	t := &turns{ctx: ctx, job: job, retry: retry, log: log.With("group", e.Group)}
 	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, opts...),
 		kgo.ConsumerGroup(e.Group),
 		kgo.ConsumeTopics(e.Topic),
@@ -52,8 +60,10 @@ func (e *Elector) Run(ctx context.Context, opts []kgo.Opt, job func(ctx context.
 	// member leads at once.
 	defer cl.Close()
 	defer t.stop()
+	// Membership is all that is needed: the callbacks run from the group's own
+	// goroutine; nothing is fetched.
+	cl.PauseFetchTopics(e.Topic)
 	for {
-		// Polling keeps the group's callbacks running; the few records are dropped.
 		fs := cl.PollFetches(ctx)
 		if ctx.Err() != nil || fs.IsClientClosed() {
 			return nil
@@ -69,9 +79,10 @@ func (e *Elector) Run(ctx context.Context, opts []kgo.Opt, job func(ctx context.
 
 // turns starts and ends the job as partition 0 comes and goes.
 type turns struct {
-	ctx context.Context
-	job func(context.Context) error
-	log *slog.Logger
+	ctx   context.Context
+	job   func(context.Context) error
+	retry time.Duration
+	log   *slog.Logger
 
 	mu     sync.Mutex
 	cancel context.CancelFunc // the running turn's; nil when not leading
@@ -93,8 +104,19 @@ func (t *turns) assigned(ps []int32) {
 	t.log.Info("leading: starting the job")
 	go func() {
 		defer close(done)
-		if err := t.job(ctx); err != nil && ctx.Err() == nil {
-			t.log.Error("the job ended with an error; it starts again when this process leads anew", "err", err)
+		pause := t.retry / 20
+		for {
+			err := t.job(ctx)
+			if ctx.Err() != nil {
+				return
+			}
+			t.log.Error("the job returned while this process leads; it starts again", "err", err, "in", pause)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(pause):
+			}
+			pause = min(2*pause, t.retry)
 		}
 	}()
 }

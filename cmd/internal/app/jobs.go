@@ -82,8 +82,7 @@ func (rt *Runtime) Reconciliation() Stage {
 func (rt *Runtime) Resume() Stage {
 	return Stage{"resume", func(ctx context.Context) error {
 		log := rt.Log.With("stage", "ingest.resume")
-		r := &requests.Resumer{ClientOpts: rt.ClientOpts("resume"), Decoder: rt.Serde, Request: requester{rt}.RequestSync,
-			Save: events.Saver(rt.Publisher), Log: log}
+		r := &requests.Resumer{ClientOpts: rt.ClientOpts("resume"), Decoder: rt.Serde, Request: requester{rt}.RequestSync, Log: log}
 		e := &leader.Elector{Group: ResumeGroup, Topic: schemas.TopicJobs, Log: log}
 		return e.Run(ctx, rt.ClientOpts("resume-leader"), func(ctx context.Context) error { return r.Loop(ctx, time.Minute) })
 	}}

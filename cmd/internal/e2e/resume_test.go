@@ -64,4 +64,23 @@ func TestAbandonedBackfillResumes(t *testing.T) {
 	if n := len(h.odoo.Records("sale.order")); n != 4 {
 		t.Errorf("%d sale orders: the orders before the checkpoint were read again", n)
 	}
+
+	// A copy of the resumption's request arriving after the run finished (a new leader
+	// asking again) is served: Shopify is not read again. The same range asked for
+	// through the API now is a new backfill, and runs.
+	reads := sim.Counters().Requests
+	copyOf := schemas.SyncRequest{RequestID: j.JobID, Shop: shopDomain, OrderIDs: []int64{}, Kind: schemas.RequestBackfill,
+		From: &from, To: &to, RequestedBy: "dev", RequestedAt: started}
+	if err := p.rt.Publisher.Publish(context.Background(), schemas.TopicRequests, []byte(shopDomain), &copyOf); err != nil {
+		t.Fatal(err)
+	}
+	h.waitCaughtUp("synco-ingest-requests", schemas.TopicRequests)
+	time.Sleep(500 * time.Millisecond) // the background run, if it started, reads at once
+	if n := sim.Counters().Requests; n != reads {
+		t.Errorf("a served copy of the request read Shopify %d times", n-reads)
+	}
+	if code, _ := h.apiDo("POST", "/api/shops/"+shopDomain+"/backfill", map[string]string{"from": d, "to": d}); code != 202 {
+		t.Fatalf("POST backfill: %d", code)
+	}
+	h.waitOdoo("the backfill asked for again read Shopify", func() bool { return sim.Counters().Requests > reads })
 }
