@@ -68,7 +68,21 @@ func (s *Server) apiKey() string {
 	if s.opts.APIKey != "" {
 		return s.opts.APIKey
 	}
+	return s.password()
+}
+
+func (s *Server) password() string {
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
 	return s.opts.Password
+}
+
+// SetPassword changes the user's password, as in Odoo's preferences: the old one is
+// refused from then on (by authenticate and by every call that carries it).
+func (s *Server) SetPassword(pw string) {
+	s.fmu.Lock()
+	s.opts.Password = pw
+	s.fmu.Unlock()
 }
 
 // Handler serves /xmlrpc/2/{common,object,db}, the legacy /xmlrpc/*, and on

@@ -143,7 +143,7 @@ func (s *Server) common(mc *methodCall) (any, error) {
 		if s.opts.AuthDelay > 0 {
 			time.Sleep(s.opts.AuthDelay)
 		}
-		if pw != s.opts.Password && pw != s.apiKey() {
+		if pw != s.password() && pw != s.apiKey() {
 			return false, nil
 		}
 		return 2, nil
@@ -172,7 +172,7 @@ func (s *Server) checkCreds(db string, uid any, pw string) error {
 	if db != s.opts.DB {
 		return dbMissingFault(db)
 	}
-	if asInt(uid) != 2 || (pw != s.opts.Password && pw != s.apiKey()) {
+	if asInt(uid) != 2 || (pw != s.password() && pw != s.apiKey()) {
 		return accessDenied()
 	}
 	return nil

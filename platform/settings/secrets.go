@@ -20,6 +20,9 @@ import (
 type ShopSecrets struct {
 	AdminAPIToken string `json:"admin_api_token,omitempty"`
 	WebhookSecret string `json:"webhook_secret,omitempty"`
+	// The shop's Odoo login, over the config's odoo.password and odoo.api_key.
+	OdooPassword string `json:"odoo_password,omitempty"`
+	OdooAPIKey   string `json:"odoo_api_key,omitempty"`
 }
 
 // Keys are the encryption keys of SYNCO_SECRET_KEY: the first seals, every one opens

@@ -17,16 +17,16 @@ type SecretStore interface {
 	PutSecrets(ctx context.Context, shop string, s settings.ShopSecrets) error
 }
 
-// Credential routes: a shop's Admin API token and webhook secret can be stored in
-// Synco (over the config file's), e.g. after the app was reinstalled or a token
-// rotated, without a restart. They are write-only:
+// Credential routes: a shop's Admin API token, webhook secret and Odoo password or API
+// key can be stored in Synco (over the config file's), e.g. after the app was
+// reinstalled or a password rotated, without a restart. They are write-only:
 //
 //   - GET /api/shops/{shop}/credentials → {"admin_api_token": {"stored": bool},
-//     "webhook_secret": {"stored": bool}}, never a value; 409 when the stored ones
-//     cannot be decrypted (the error says why).
-//   - PUT with {"admin_api_token": "…", "webhook_secret": "…"}: a field left out
-//     keeps its stored value, "" removes it (the config's applies again); answers as
-//     GET. 409 when SYNCO_SECRET_KEY is not set: nothing is stored unencrypted.
+//     "webhook_secret": {...}, "odoo_password": {...}, "odoo_api_key": {...}}, never a
+//     value; 409 when the stored ones cannot be decrypted (the error says why).
+//   - PUT with any of those fields as strings: a field left out keeps its stored
+//     value, "" removes it (the config's applies again); answers as GET. 409 when
+//     SYNCO_SECRET_KEY is not set: nothing is stored unencrypted.
 func (s *server) credentialRoutes(api fiber.Router, sh string) {
 	api.Get(sh+"/credentials", s.shop(s.getCredentials))
 	api.Put(sh+"/credentials", s.shop(s.putCredentials))
@@ -37,7 +37,8 @@ type stored struct {
 }
 
 func credentialsView(sec settings.ShopSecrets) fiber.Map {
-	return fiber.Map{"admin_api_token": stored{sec.AdminAPIToken != ""}, "webhook_secret": stored{sec.WebhookSecret != ""}}
+	return fiber.Map{"admin_api_token": stored{sec.AdminAPIToken != ""}, "webhook_secret": stored{sec.WebhookSecret != ""},
+		"odoo_password": stored{sec.OdooPassword != ""}, "odoo_api_key": stored{sec.OdooAPIKey != ""}}
 }
 
 func (s *server) getCredentials(c *fiber.Ctx, shop string) error {
@@ -54,6 +55,8 @@ func (s *server) getCredentials(c *fiber.Ctx, shop string) error {
 type credentialsBody struct {
 	AdminAPIToken *string `json:"admin_api_token"`
 	WebhookSecret *string `json:"webhook_secret"`
+	OdooPassword  *string `json:"odoo_password"`
+	OdooAPIKey    *string `json:"odoo_api_key"`
 }
 
 func (s *server) putCredentials(c *fiber.Ctx, shop string) error {
@@ -65,15 +68,25 @@ func (s *server) putCredentials(c *fiber.Ctx, shop string) error {
 		return badRequest(c, err.Error(), fields)
 	}
 	sec, err := s.d.Secrets.Secrets(shop)
-	if err != nil && (b.AdminAPIToken == nil || b.WebhookSecret == nil) {
-		// Keeping a field needs the stored value; replacing both does not.
-		return fail(c, fiber.StatusConflict, err.Error(), nil)
+	fields := []struct {
+		in, out *string
+		trim    bool // a password may begin or end with a space; a token or secret does not
+	}{{b.AdminAPIToken, &sec.AdminAPIToken, true}, {b.WebhookSecret, &sec.WebhookSecret, true},
+		{b.OdooPassword, &sec.OdooPassword, false}, {b.OdooAPIKey, &sec.OdooAPIKey, true}}
+	for _, f := range fields {
+		if err != nil && f.in == nil {
+			// Keeping a field needs the stored value; replacing every one does not.
+			return fail(c, fiber.StatusConflict, err.Error(), nil)
+		}
 	}
-	if b.AdminAPIToken != nil {
-		sec.AdminAPIToken = strings.TrimSpace(*b.AdminAPIToken)
-	}
-	if b.WebhookSecret != nil {
-		sec.WebhookSecret = strings.TrimSpace(*b.WebhookSecret)
+	for _, f := range fields {
+		switch {
+		case f.in == nil:
+		case f.trim:
+			*f.out = strings.TrimSpace(*f.in)
+		default:
+			*f.out = *f.in
+		}
 	}
 	ctx, cancel := reqCtx(c)
 	defer cancel()
@@ -85,6 +98,7 @@ func (s *server) putCredentials(c *fiber.Ctx, shop string) error {
 		return fail(c, fiber.StatusServiceUnavailable, "credentials not stored, try again", nil)
 	}
 	// Which fields changed, never their values.
-	s.log.Info("credentials changed", "shop", shop, "by", token(c).name, "admin_api_token", b.AdminAPIToken != nil, "webhook_secret", b.WebhookSecret != nil)
+	s.log.Info("credentials changed", "shop", shop, "by", token(c).name, "admin_api_token", b.AdminAPIToken != nil, "webhook_secret", b.WebhookSecret != nil,
+		"odoo_password", b.OdooPassword != nil, "odoo_api_key", b.OdooAPIKey != nil)
 	return c.JSON(credentialsView(sec))
 }

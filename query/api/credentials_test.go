@@ -68,6 +68,23 @@ func TestCredentialsAreWriteOnly(t *testing.T) {
 	if b := e.call("GET", path, nil, 200, nil); strings.Contains(string(b), "shpat_next") {
 		t.Errorf("GET shows a value: %s", b)
 	}
+	// The Odoo login: a password is kept as given (spaces are part of it), an API key
+	// trimmed like the tokens; neither is ever shown.
+	var ov struct {
+		Password struct{ Stored bool } `json:"odoo_password"`
+		APIKey   struct{ Stored bool } `json:"odoo_api_key"`
+	}
+	b = e.call("PUT", path, map[string]any{"odoo_password": " odoo pw ", "odoo_api_key": " key-very-secret\n"}, 200, &ov)
+	if !ov.Password.Stored || !ov.APIKey.Stored || strings.Contains(string(b), "odoo pw") || strings.Contains(string(b), "very-secret") {
+		t.Errorf("PUT of the Odoo login answered %s", b)
+	}
+	if got := sec.m[shopA]; got.OdooPassword != " odoo pw " || got.OdooAPIKey != "key-very-secret" || got.AdminAPIToken != "shpat_next" {
+		t.Errorf("stored %+v", got)
+	}
+	e.call("PUT", path, map[string]any{"odoo_api_key": ""}, 200, &ov)
+	if !ov.Password.Stored || ov.APIKey.Stored {
+		t.Errorf("after removing the API key: %+v", ov)
+	}
 	e.expectError("PUT", path, map[string]any{"password": "x"}, 400, "password")
 	sec.noKey = true
 	if eb := e.expectError("PUT", path, map[string]any{"admin_api_token": "x"}, 409, ""); !strings.Contains(eb.Error, "SYNCO_SECRET_KEY") {

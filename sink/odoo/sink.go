@@ -29,6 +29,13 @@ type Sink struct {
 	mu       sync.Mutex
 	shops    map[string]*shop    // by lower-case domain
 	breakers map[string]*breaker // by Odoo endpoint (URL and database)
+	stored   func(domain string) (Credentials, error)
+}
+
+// Credentials are a shop's Odoo login stored through the API, over its config's.
+type Credentials struct {
+	Password string
+	APIKey   string
 }
 
 type shop struct {
@@ -41,8 +48,10 @@ type shop struct {
 	mu     sync.Mutex // held while dialing: single flight per shop
 	syncer *Syncer
 	client Client
+	login  string // the password and API key syncer was dialed with
 	err    error
 	errAt  time.Time
+	said   string // the last stored-credentials problem logged
 }
 
 // SinkOption tunes a Sink.
@@ -57,6 +66,13 @@ func WithClientOptions(opts ...Option) SinkOption {
 // WithMetrics records every RPC call (by shop, model, method and result), the calls
 // per command and each breaker's state.
 func WithMetrics(m *metrics.Registry) SinkOption { return func(s *Sink) { s.metrics = m } }
+
+// WithStoredCredentials gives each shop's Odoo login stored through the API: when a
+// password or API key is stored, it is used instead of the config's, and a change is
+// dialed anew at the shop's next command (no restart).
+func WithStoredCredentials(f func(domain string) (Credentials, error)) SinkOption {
+	return func(s *Sink) { s.stored = f }
+}
 
 // WithSinkLogger logs what the Syncers create and change.
 func WithSinkLogger(l *slog.Logger) SinkOption { return func(s *Sink) { s.log = l } }
@@ -274,19 +290,28 @@ func (s *Sink) shop(domain string) (*shop, error) {
 func (s *Sink) dial(ctx context.Context, sh *shop) (*Syncer, Client, error) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if sh.syncer != nil {
+	cfg := s.login(sh)
+	login := cfg.Password + "\x00" + cfg.APIKey
+	if sh.syncer != nil && sh.login == login {
 		return sh.syncer, sh.client, nil
 	}
-	if sh.err != nil && s.now().Sub(sh.errAt) < dialMemory {
+	if sh.syncer != nil {
+		// Stored credentials changed: the next commands use a client that logs in with
+		// them (the old one's calls in flight finish as they are).
+		s.log.Info("odoo credentials changed: dialing anew", "shop", sh.domain)
+		sh.syncer, sh.client = nil, nil
+	}
+	if sh.err != nil && sh.login == login && s.now().Sub(sh.errAt) < dialMemory {
 		return nil, nil, sh.err
 	}
+	sh.login = login
 	if sh.cfg.URL == "" {
 		// Simulator: true, and the wiring started none.
 		return nil, nil, permanent("", "dial", 0, "", fmt.Sprintf("shop %s: odoo.simulator is set but no Odoo simulator runs in this process", sh.domain))
 	}
 	dctx, cancel := context.WithTimeout(ctx, 2*max(sh.cfg.ConnectTimeout, DefaultConnectTimeout))
 	defer cancel()
-	c, err := Dial(dctx, sh.cfg, s.opts...)
+	c, err := Dial(dctx, cfg, s.opts...)
 	if err != nil {
 		sh.err, sh.errAt = wrapDial(sh.domain, err), s.now()
 		return nil, nil, sh.err
@@ -297,6 +322,31 @@ func (s *Sink) dial(ctx context.Context, sh *shop) (*Syncer, Client, error) {
 	sh.client, sh.err = c, nil
 	sh.syncer = NewSyncer(c, WithLogger(s.log.With("shop", sh.domain)))
 	return sh.syncer, c, nil
+}
+
+// login is the shop's Odoo block with the password and API key stored through the API
+// in place of the config's; a stored record that cannot be opened is logged once and the
+// config's are used.
+func (s *Sink) login(sh *shop) Config {
+	cfg := sh.cfg
+	if s.stored == nil {
+		return cfg
+	}
+	cr, err := s.stored(sh.domain)
+	if err != nil {
+		if sh.said != err.Error() {
+			sh.said = err.Error()
+			s.log.Error("the shop's stored Odoo credentials cannot be read; using the config's", "shop", sh.domain, "err", err)
+		}
+		return cfg
+	}
+	sh.said = ""
+	if cr.Password != "" || cr.APIKey != "" {
+		// The stored login replaces the config's whole (XML-RPC takes the password
+		// before the API key: a stored key must not lose to the config's password).
+		cfg.Password, cfg.APIKey = cr.Password, cr.APIKey
+	}
+	return cfg
 }
 
 // wrapDial names the shop in a dial failure, keeping its classification.

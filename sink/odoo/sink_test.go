@@ -173,3 +173,56 @@ func TestSinkBatchesTheLookup(t *testing.T) {
 		t.Errorf("the results count %d calls, Odoo saw %d: the batch's look-up must be counted once", total, simTotal)
 	}
 }
+
+// A password stored through the API is used instead of the config's; when it changes,
+// the shop's next command logs in with the new one (no restart); removed, the
+// config's applies again.
+func TestSinkUsesStoredCredentials(t *testing.T) {
+	sim := odoosim.New(odoosim.Options{Password: "rotated-1"})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: sim.Handler()}
+	go srv.Serve(ln)
+	defer srv.Close()
+	var mu sync.Mutex
+	stored := Credentials{Password: "rotated-1"}
+	s := NewSink(map[string]Config{testShop: {URL: "http://" + ln.Addr().String(), DB: "synco", Username: "admin", Password: "config-password",
+		Protocol: ProtocolXMLRPC, Concurrency: 1}}, WithStoredCredentials(func(domain string) (Credentials, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if domain != testShop {
+			t.Errorf("credentials asked for %q", domain)
+		}
+		return stored, nil
+	}))
+	apply := func(id int64) error {
+		o := order1001()
+		o.ID = id
+		_, err := s.Apply(context.Background(), command(o, schemas.SaleOrderDraft, schemas.InvoiceNone))
+		return err
+	}
+	if err := apply(1); err != nil {
+		t.Fatalf("with the stored password: %v", err)
+	}
+	// Rotated in Odoo and in Synco: the next command dials anew with it.
+	sim.SetPassword("rotated-2")
+	mu.Lock()
+	stored = Credentials{Password: "rotated-2"}
+	mu.Unlock()
+	if err := apply(2); err != nil {
+		t.Fatalf("after the rotation: %v", err)
+	}
+	// Removed from Synco: the config's password applies, which Odoo refuses.
+	mu.Lock()
+	stored = Credentials{}
+	mu.Unlock()
+	err = apply(3)
+	if err == nil || !strings.Contains(err.Error(), "login failed") {
+		t.Fatalf("with the config's wrong password: %v", err)
+	}
+	if n := len(sim.Records("sale.order")); n != 2 {
+		t.Errorf("%d sale orders, want 2", n)
+	}
+}

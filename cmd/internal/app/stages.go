@@ -121,7 +121,11 @@ func (rt *Runtime) OdooSink(clientOpts ...odoo.Option) Stage {
 			shops[rt.Cfg.Shops[i].Domain] = *odoo.ShopConfig(&rt.Cfg.Shops[i])
 		}
 		log := rt.Log.With("stage", "sink.odoo")
-		sink := odoo.NewSink(shops, odoo.WithSinkLogger(log), odoo.WithClientOptions(clientOpts...), odoo.WithMetrics(rt.Metrics))
+		sink := odoo.NewSink(shops, odoo.WithSinkLogger(log), odoo.WithClientOptions(clientOpts...), odoo.WithMetrics(rt.Metrics),
+			odoo.WithStoredCredentials(func(domain string) (odoo.Credentials, error) {
+				sec, err := rt.Settings.Secrets(domain)
+				return odoo.Credentials{Password: sec.OdooPassword, APIKey: sec.OdooAPIKey}, err
+			}))
 		// Beside the commands, the catalog the settings screen picks journals,
 		// accounts and customers from, read from each shop's Odoo.
 		cat := catalog.New(catalog.Deps{Shops: sink.Shops(), Dial: sink.Client, Publisher: rt.Publisher,
