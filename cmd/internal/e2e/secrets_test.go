@@ -20,7 +20,8 @@ import (
 // TestSecretsNeverLeak runs Synco through webhooks, the write-back, a Shopify outage,
 // an Odoo refusal, a backfill, a reconciliation and the API, with distinctive secrets:
 // the Admin API token stored through the API (the config holds a stale one), the
-// webhook secret, the Odoo password and the encryption key. None of them appears in
+// webhook secret, the Odoo password (in the config and stored through the API) and the
+// encryption key. None of them appears in
 // any log line, any record of any Kafka topic (the stored token is sealed), any
 // ClickHouse row, any API answer or any command's output.
 func TestSecretsNeverLeak(t *testing.T) {
@@ -38,7 +39,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 
 	// The right token goes in through the API, before the pipeline starts.
 	q := h.start(stQuery)
-	code, b := h.apiDo(http.MethodPut, "/api/shops/"+shopDomain+"/credentials", map[string]string{"admin_api_token": adminToken})
+	// The Odoo password too (the one Odoo has; the sink then logs in with the stored one).
+	code, b := h.apiDo(http.MethodPut, "/api/shops/"+shopDomain+"/credentials", map[string]string{"admin_api_token": adminToken, "odoo_password": odooPassword})
 	if code != http.StatusOK {
 		t.Fatalf("PUT credentials: %d %s", code, b)
 	}
