@@ -91,6 +91,9 @@ type backfillView struct {
 	UpdatedAt  string           `json:"updated_at"`
 	FinishedAt *string          `json:"finished_at"`
 	Error      *string          `json:"error"`
+	// RequestedBy is the API token's name that asked for it, or "cli" (synco backfill):
+	// an interrupted one of the API resumes by itself, a CLI one by its command.
+	RequestedBy string `json:"requested_by"`
 }
 
 // GET /api/shops/{shop}/backfill
@@ -111,7 +114,8 @@ func (s *server) getBackfill(c *fiber.Ctx, shop string) error {
 func viewOf(j schemas.Job) backfillView {
 	v := backfillView{JobID: j.JobID, Status: j.Status, From: day(j.From, 0), Checkpoint: stamp(j.Checkpoint), Mode: j.Mode,
 		Processed: j.Processed, Emitted: j.Emitted, Counts: j.Counts, StartedAt: j.StartedAt.UTC().Format(time.RFC3339),
-		UpdatedAt: j.UpdatedAt.UTC().Format(time.RFC3339), FinishedAt: stamp(j.FinishedAt), Error: nullable(j.Error)}
+		UpdatedAt: j.UpdatedAt.UTC().Format(time.RFC3339), FinishedAt: stamp(j.FinishedAt), Error: nullable(j.Error),
+		RequestedBy: j.RequestedBy}
 	if v.Counts == nil {
 		v.Counts = map[string]int64{}
 	}

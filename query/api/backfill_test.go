@@ -1,10 +1,13 @@
 package api_test
 
 import (
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/synco-dev/synco/platform/config"
 	"github.com/synco-dev/synco/query/api"
@@ -84,6 +87,7 @@ func TestBackfillStartAndProgress(t *testing.T) {
 			Processed  int64   `json:"processed"`
 			ETASeconds *int64  `json:"eta_seconds"`
 			Rate       float64 `json:"orders_per_second"`
+			By         string  `json:"requested_by"`
 		} `json:"job"`
 	}
 	e.call("GET", "/api/shops/"+shopA+"/backfill", nil, 200, &view)
@@ -94,9 +98,11 @@ func TestBackfillStartAndProgress(t *testing.T) {
 	cp := from.Add(to.Sub(from) / 4)
 	start := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
 	jobs.m[shopA+"/backfill"] = schemas.Job{JobID: "2026-01-01_2026-01-31", Shop: shopA, Kind: schemas.JobBackfill, Status: schemas.JobRunning,
-		From: &from, To: &to, Checkpoint: &cp, Mode: "bulk", Processed: 500, StartedAt: start, UpdatedAt: start.Add(100 * time.Second)}
+		From: &from, To: &to, Checkpoint: &cp, Mode: "bulk", Processed: 500, StartedAt: start, UpdatedAt: start.Add(100 * time.Second),
+		RequestedBy: "dev"}
 	e.call("GET", "/api/shops/"+shopA+"/backfill", nil, 200, &view)
-	if j := view.Job; j == nil || j.Status != "running" || j.Fraction != 0.25 || j.Processed != 500 || j.Rate != 5 || j.ETASeconds == nil || *j.ETASeconds != 300 || j.To == nil || *j.To != "2026-01-31" {
+	if j := view.Job; j == nil || j.Status != "running" || j.Fraction != 0.25 || j.Processed != 500 || j.Rate != 5 || j.ETASeconds == nil || *j.ETASeconds != 300 || j.To == nil || *j.To != "2026-01-31" ||
+		j.By != "dev" {
 		t.Errorf("running job %+v", view.Job)
 	}
 	jobs.notReady = true
@@ -126,4 +132,15 @@ func TestDashboardBackfillPanel(t *testing.T) {
 		t.Errorf("requests %+v", reqs)
 	}
 	b.shot("settings-backfill", true)
+
+	// Interrupted: one started here resumes by itself; one of the CLI by its command.
+	for by, want := range map[string]string{"dev": "Synco resumes it within a minute", "cli": "run the same synco backfill command again"} {
+		e.jobs.mu.Lock() // the page may be polling
+		e.jobs.m[shopA+"/backfill"] = schemas.Job{JobID: "2026-01-01_2026-01-31", Shop: shopA, Kind: schemas.JobBackfill, Status: schemas.JobInterrupted,
+			From: &from, To: &to, Checkpoint: &cp, Mode: "pages", Processed: 1234, StartedAt: start, UpdatedAt: start.Add(30 * time.Second), RequestedBy: by}
+		e.jobs.mu.Unlock()
+		b.open("page=settings")
+		b.do(chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("app"))) // the same URL: load it anew
+		b.waitJS(`document.getElementById("bf-state").textContent.includes(`+strconv.Quote(want)+`)`, "the interrupted import of "+by)
+	}
 }
