@@ -628,6 +628,10 @@ const (
 	JobDone        = "done"
 	JobFailed      = "failed"
 	JobInterrupted = "interrupted"
+
+	// JobByCLI is the requested_by of a job run by a synco command (synco backfill):
+	// the person at the terminal resumes it, Synco does not behind their back.
+	JobByCLI = "cli"
 )
 
 // JobKey is the Kafka key of a job's records.

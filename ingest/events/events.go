@@ -38,23 +38,49 @@ type Decoder interface {
 // LoadJob reads synco.jobs to its end and returns the job's latest state, or nil.
 func LoadJob(ctx context.Context, opts []kgo.Opt, dec Decoder, shop, kind, id string) (*schemas.Job, error) {
 	key := string(schemas.JobKey(shop, kind, id))
-	var raw []byte
+	jobs, err := LoadJobs(ctx, opts, dec, func(k string) bool { return k == key }, nil)
+	if err != nil || len(jobs) == 0 {
+		return nil, err
+	}
+	return &jobs[0], nil
+}
+
+// LoadJobs reads synco.jobs to its end and returns the latest state of every job whose
+// key keep takes (nil: all), in the order they first appeared; a deleted one
+// (tombstone) is left out. A record that does not decode is handed to bad and left
+// out; with bad nil it is the error.
+func LoadJobs(ctx context.Context, opts []kgo.Opt, dec Decoder, keep func(key string) bool, bad func(key string, err error)) ([]schemas.Job, error) {
+	latest := map[string][]byte{}
+	var order []string
 	err := consume.ReadToEnd(ctx, opts, schemas.TopicJobs, nil, func(r *kgo.Record) {
-		if string(r.Key) == key {
-			raw = r.Value // nil: a tombstone
+		k := string(r.Key)
+		if keep != nil && !keep(k) {
+			return
 		}
+		if _, ok := latest[k]; !ok {
+			order = append(order, k)
+		}
+		latest[k] = r.Value // nil: a tombstone
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", schemas.TopicJobs, err)
 	}
-	if raw == nil {
-		return nil, nil
+	var out []schemas.Job
+	for _, k := range order {
+		if latest[k] == nil {
+			continue
+		}
+		var j schemas.Job
+		if err := dec.Decode(ctx, schemas.TopicJobs, latest[k], &j); err != nil {
+			if bad == nil {
+				return nil, fmt.Errorf("job %s: %w", k, err)
+			}
+			bad(k, err)
+			continue
+		}
+		out = append(out, j)
 	}
-	var j schemas.Job
-	if err := dec.Decode(ctx, schemas.TopicJobs, raw, &j); err != nil {
-		return nil, fmt.Errorf("job %s: %w", key, err)
-	}
-	return &j, nil
+	return out, nil
 }
 
 // Emitter is Publish on p, as the jobs take it.

@@ -183,7 +183,7 @@ func (b *background) start(ctx context.Context, r *schemas.SyncRequest) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if r.Kind == schemas.RequestBackfill {
-		k := r.Shop + "/" + r.RequestID
+		k := pendingKey(r)
 		if b.pending[k] {
 			b.d.Log.Info("backfill asked for again while it is queued or running here; one run covers both", "shop", r.Shop, "job", r.RequestID)
 			return
@@ -213,18 +213,20 @@ func (b *background) start(ctx context.Context, r *schemas.SyncRequest) {
 	select {
 	case q <- r:
 	default:
-		delete(b.pending, r.Shop+"/"+r.RequestID)
+		delete(b.pending, pendingKey(r))
 		b.d.Log.Warn("too many backfills and syncs of all eligible orders waiting for this shop; request dropped, ask again later", "shop", r.Shop, "request", r.RequestID)
 	}
 }
 
 func (b *background) wait() { b.wg.Wait() }
 
+func pendingKey(r *schemas.SyncRequest) string { return r.Shop + "/" + r.RequestID }
+
 func (b *background) run(ctx context.Context, r *schemas.SyncRequest) {
 	if r.Kind == schemas.RequestBackfill {
 		defer func() {
 			b.mu.Lock()
-			delete(b.pending, r.Shop+"/"+r.RequestID)
+			delete(b.pending, pendingKey(r))
 			b.mu.Unlock()
 		}()
 	}

@@ -9,7 +9,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/synco-dev/synco/ingest/events"
-	"github.com/synco-dev/synco/platform/consume"
 	"github.com/synco-dev/synco/schemas"
 )
 
@@ -18,10 +17,6 @@ import (
 // (backfill.SaveEvery), also while Shopify runs a bulk operation for it.
 const StaleAfter = 2 * time.Minute
 
-// ByCLI is the requested_by of a backfill run by `synco backfill`: the person at the
-// terminal resumes it (the same command), so it is never resumed behind their back.
-const ByCLI = "cli"
-
 // Abandoned are the backfills started through the API that no process runs any more:
 // interrupted (their ingest stopped) or running with no progress saved for
 // StaleAfter (their ingest died). Failed ones wait for a person (the error says why);
@@ -29,7 +24,7 @@ const ByCLI = "cli"
 func Abandoned(jobs []schemas.Job, now time.Time) []schemas.Job {
 	var out []schemas.Job
 	for _, j := range jobs {
-		if j.Kind != schemas.JobBackfill || j.RequestedBy == ByCLI || j.From == nil {
+		if j.Kind != schemas.JobBackfill || j.RequestedBy == schemas.JobByCLI || j.From == nil {
 			continue
 		}
 		switch {
@@ -72,7 +67,7 @@ func (r *Resumer) Once(ctx context.Context) (int, error) {
 	if r.Now != nil {
 		now = r.Now
 	}
-	jobs, err := Jobs(ctx, r.ClientOpts, r.Decoder, func(key string, err error) {
+	jobs, err := events.LoadJobs(ctx, r.ClientOpts, r.Decoder, nil, func(key string, err error) {
 		if r.Log != nil {
 			r.Log.Warn("unreadable job record left out of the abandoned backfills", "key", key, "err", err)
 		}
@@ -125,35 +120,4 @@ func (r *Resumer) Loop(ctx context.Context, every time.Duration) error {
 		case <-t.C:
 		}
 	}
-}
-
-// Jobs reads synco.jobs to its end: the latest state of every job. A record that does
-// not decode is handed to bad and left out.
-func Jobs(ctx context.Context, opts []kgo.Opt, dec events.Decoder, bad func(key string, err error)) ([]schemas.Job, error) {
-	latest := map[string][]byte{}
-	var order []string
-	err := consume.ReadToEnd(ctx, opts, schemas.TopicJobs, nil, func(rec *kgo.Record) {
-		k := string(rec.Key)
-		if _, ok := latest[k]; !ok {
-			order = append(order, k)
-		}
-		latest[k] = rec.Value // nil: a tombstone
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", schemas.TopicJobs, err)
-	}
-	var out []schemas.Job
-	for _, k := range order {
-		raw := latest[k]
-		if raw == nil {
-			continue
-		}
-		var j schemas.Job
-		if err := dec.Decode(ctx, schemas.TopicJobs, raw, &j); err != nil {
-			bad(k, err)
-			continue
-		}
-		out = append(out, j)
-	}
-	return out, nil
 }

@@ -33,13 +33,13 @@ func TestAbandoned(t *testing.T) {
 	noStart := job("nostart", schemas.JobInterrupted, "api", stale)
 	noStart.From = nil
 	jobs := []schemas.Job{
-		job("interrupted", schemas.JobInterrupted, "dev", fresh), // its ingest stopped: yes
-		job("dead", schemas.JobRunning, "dev", stale),            // no progress for StaleAfter: its ingest died
-		job("alive", schemas.JobRunning, "dev", fresh),           // still saving progress
-		job("cli", schemas.JobInterrupted, ByCLI, stale),         // the terminal's own
-		job("cli-dead", schemas.JobRunning, ByCLI, stale),        // the terminal's own
-		job("failed", schemas.JobFailed, "dev", stale),           // a person reads the error
-		job("done", schemas.JobDone, "dev", stale),               // done
+		job("interrupted", schemas.JobInterrupted, "dev", fresh),     // its ingest stopped: yes
+		job("dead", schemas.JobRunning, "dev", stale),                // no progress for StaleAfter: its ingest died
+		job("alive", schemas.JobRunning, "dev", fresh),               // still saving progress
+		job("cli", schemas.JobInterrupted, schemas.JobByCLI, stale),  // the terminal's own
+		job("cli-dead", schemas.JobRunning, schemas.JobByCLI, stale), // the terminal's own
+		job("failed", schemas.JobFailed, "dev", stale),               // a person reads the error
+		job("done", schemas.JobDone, "dev", stale),                   // done
 		reconcile, noStart,
 	}
 	var got []string
@@ -66,7 +66,7 @@ func TestResumerAsksAgainOnce(t *testing.T) {
 	older := job("dead", schemas.JobRunning, "dev", rt0.Add(-time.Hour))
 	older.Checkpoint = nil // an earlier record of the same job: only the latest counts
 	for _, j := range []schemas.Job{older, job("dead", schemas.JobRunning, "dev", rt0.Add(-10*time.Minute)),
-		job("alive", schemas.JobRunning, "dev", rt0.Add(-time.Second)), job("cli", schemas.JobInterrupted, ByCLI, rt0),
+		job("alive", schemas.JobRunning, "dev", rt0.Add(-time.Second)), job("cli", schemas.JobInterrupted, schemas.JobByCLI, rt0),
 		job("stopped", schemas.JobInterrupted, "dev", rt0.Add(-time.Second))} {
 		if err := events.SaveJob(ctx, pub, &j); err != nil {
 			t.Fatal(err)
@@ -107,7 +107,7 @@ func TestResumerAsksAgainOnce(t *testing.T) {
 	}
 	// The Resumer writes no job record (only a backfill's own run does), and the next
 	// round asks for nothing: the requests wait for their turn.
-	jobs, err := Jobs(ctx, env.Opts, env.Serde, func(string, error) {})
+	jobs, err := events.LoadJobs(ctx, env.Opts, env.Serde, nil, func(string, error) {})
 	if err != nil {
 		t.Fatal(err)
 	}

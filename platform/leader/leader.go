@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -90,7 +91,7 @@ type turns struct {
 }
 
 func (t *turns) assigned(ps []int32) {
-	if !hasZero(ps) {
+	if !slices.Contains(ps, 0) {
 		return
 	}
 	t.mu.Lock()
@@ -122,7 +123,7 @@ func (t *turns) assigned(ps []int32) {
 }
 
 func (t *turns) revoked(ps []int32) {
-	if hasZero(ps) {
+	if slices.Contains(ps, 0) {
 		t.stop()
 	}
 }
@@ -140,13 +141,4 @@ func (t *turns) stop() {
 	cancel()
 	<-done
 	t.log.Info("no longer leading: job stopped")
-}
-
-func hasZero(ps []int32) bool {
-	for _, p := range ps {
-		if p == 0 {
-			return true
-		}
-	}
-	return false
 }

@@ -78,7 +78,7 @@ func (j *jobArgs) run(ctx context.Context, rt *app.Runtime, stdout, stderr io.Wr
 			}
 			p.update(s)
 		}
-		job, err := rt.Backfill(ctx, j.shop, j.from, j.to, "cli", show)
+		job, err := rt.Backfill(ctx, j.shop, j.from, j.to, schemas.JobByCLI, show)
 		if job != nil {
 			p.done(state{what: what, count: job.Processed, total: int64(last.Total), fraction: last.Fraction, rate: last.Rate})
 		}

@@ -40,26 +40,14 @@ func TestAbandonedBackfillResumes(t *testing.T) {
 	for _, o := range after {
 		h.waitOrder(o.ID, "synced", status(schemas.StatusSynced))
 	}
-	var view struct {
-		Job struct {
-			JobID     string `json:"job_id"`
-			Status    string `json:"status"`
-			Processed int64  `json:"processed"`
-		} `json:"job"`
-	}
-	deadline := time.Now().Add(waitFor)
-	for {
-		code := h.apiGet("/api/shops/"+shopDomain+"/backfill", &view)
-		if code == 200 && view.Job.Status == "done" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET backfill: %d %+v", code, view)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if view.Job.JobID != j.JobID || view.Job.Processed != 7 {
-		t.Errorf("resumed job %+v, want %s done with 3 + 4 orders", view.Job, j.JobID)
+	var job backfillJob
+	h.waitOdoo("the resumed job done (GET /backfill)", func() bool {
+		code, bj := h.backfillJob()
+		job = bj
+		return code == 200 && bj.Status == "done"
+	})
+	if job.JobID != j.JobID || job.Processed != 7 {
+		t.Errorf("resumed job %+v, want %s done with 3 + 4 orders", job, j.JobID)
 	}
 	if n := len(h.odoo.Records("sale.order")); n != 4 {
 		t.Errorf("%d sale orders: the orders before the checkpoint were read again", n)

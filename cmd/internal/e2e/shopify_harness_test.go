@@ -114,3 +114,20 @@ func (h *harness) subscribed() []string {
 	}
 	return out
 }
+
+// backfillJob is the shop's latest backfill as GET /backfill shows it.
+type backfillJob struct {
+	JobID     string  `json:"job_id"`
+	Status    string  `json:"status"`
+	Processed int64   `json:"processed"`
+	Fraction  float64 `json:"fraction"`
+}
+
+func (h *harness) backfillJob() (int, backfillJob) {
+	h.t.Helper()
+	var view struct {
+		Job backfillJob `json:"job"`
+	}
+	code := h.apiGet("/api/shops/"+shopDomain+"/backfill", &view)
+	return code, view.Job
+}

@@ -223,15 +223,8 @@ func TestBackfillEndToEnd(t *testing.T) {
 	for _, o := range list {
 		h.waitOrder(o.ID, "synced", status(schemas.StatusSynced))
 	}
-	var view struct {
-		Job struct {
-			Status    string  `json:"status"`
-			Processed int64   `json:"processed"`
-			Fraction  float64 `json:"fraction"`
-		} `json:"job"`
-	}
-	if code := h.apiGet("/api/shops/"+shopDomain+"/backfill", &view); code != 200 || view.Job.Status != "done" || view.Job.Processed != 60 || view.Job.Fraction != 1 {
-		t.Errorf("GET backfill: %d %+v", code, view)
+	if code, job := h.backfillJob(); code != 200 || job.Status != "done" || job.Processed != 60 || job.Fraction != 1 {
+		t.Errorf("GET backfill: %d %+v", code, job)
 	}
 
 	calls, commands := h.odoo.Calls(), len(h.readTopic(schemas.TopicCommands))
