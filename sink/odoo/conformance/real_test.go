@@ -17,3 +17,10 @@ func TestRealBatch(t *testing.T) {
 	cfg, tg := RealFromEnv(t)
 	RunBatch(t, tg, cfg)
 }
+
+// TestRealStoredCredentials: a login stored through the API, as real Odoo takes it
+// (RunStoredCredentials).
+func TestRealStoredCredentials(t *testing.T) {
+	cfg, tg := RealFromEnv(t)
+	RunStoredCredentials(t, tg, cfg)
+}

@@ -56,3 +56,27 @@ func TestSimulatorBatch(t *testing.T) {
 		})
 	}
 }
+
+// The stored login on the simulator, 17 and 19 over JSON-2.
+func TestSimulatorStoredCredentials(t *testing.T) {
+	for _, protocol := range []string{odoo.ProtocolXMLRPC, odoo.ProtocolJSON2} {
+		t.Run(protocol, func(t *testing.T) {
+			v := 17
+			if protocol == odoo.ProtocolJSON2 {
+				v = 19
+			}
+			sim := odoosim.New(odoosim.Options{Version: v, DB: "synco", Login: "admin", Password: "admin", APIKey: "sim-key"})
+			url, err := sim.Start("127.0.0.1:0")
+			if err != nil {
+				t.Fatalf("odoo simulator does not start: %v", err)
+			}
+			t.Cleanup(func() { sim.Close() })
+			cfg := odoo.Config{URL: url, DB: "synco", Username: "admin", Password: "admin", APIKey: "sim-key", Protocol: protocol}
+			c, err := odoo.Dial(context.Background(), cfg)
+			if err != nil {
+				t.Fatalf("dial simulator: %v", err)
+			}
+			RunStoredCredentials(t, Target{Name: fmt.Sprintf("simulator %d %s", v, protocol), Client: c, Version: v}, cfg)
+		})
+	}
+}
